@@ -1,0 +1,46 @@
+package dev.pgconvex.common.config;
+
+/** Names of the pipeline's topics, from the prefix (docs/contracts.md). Immutable. */
+public record Topics(String prefix) {
+  public static Topics from(Config config) {
+    return new Topics(config.getString(CommonConfig.TOPIC_PREFIX));
+  }
+
+  /** Debezium's topic for a table: {@code prefix.schema.table}. */
+  public String source(String schema, String table) {
+    return prefix + "." + schema + "." + table;
+  }
+
+  /** Operations for the sink. */
+  public String ops() {
+    return prefix + ".ops";
+  }
+
+  /** Compacted (table/key) to Convex id, written by the sink. */
+  public String ids() {
+    return prefix + ".ids";
+  }
+
+  public String deadLetters() {
+    return prefix + ".dlq";
+  }
+
+  /** Debezium offsets (compacted). */
+  public String offsets() {
+    return prefix + ".offsets";
+  }
+
+  public String schemaHistory() {
+    return prefix + ".schema-history";
+  }
+
+  /** Kafka Streams application id of the transformer (also its consumer group). */
+  public String transformerAppId() {
+    return prefix + "-transformer";
+  }
+
+  /** Consumer group of the sink. */
+  public String sinkGroup() {
+    return prefix + "-sink";
+  }
+}

@@ -1,0 +1,95 @@
+package dev.pgconvex.common.observe;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.service.Service;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The HTTP endpoint of a service process: {@code GET /metrics} (Prometheus text) and {@code GET
+ * /health} (JSON, 200 when every service is up, 503 otherwise). Owns its registry; thread-safe.
+ */
+public final class ServiceEndpoint implements AutoCloseable {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<Service> services = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final HttpServer server;
+
+  /**
+   * Starts listening.
+   *
+   * @param host address to bind
+   * @param port port, 0 for a free one
+   */
+  public ServiceEndpoint(String host, int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    server.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "http-endpoint");
+              t.setDaemon(true);
+              return t;
+            }));
+    server.createContext(
+        "/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", registry.scrape()));
+    server.createContext("/health", this::health);
+    server.start();
+  }
+
+  /** The registry services record their meters in. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Adds a service to {@code /health}. */
+  public void register(Service service) {
+    services.add(service);
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Base URL, e.g. {@code http://127.0.0.1:8080}. */
+  public String url() {
+    return "http://" + server.getAddress().getHostString() + ":" + port();
+  }
+
+  private void health(HttpExchange ex) throws IOException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    boolean up = true;
+    for (Service s : services) {
+      Service.Health h = s.health();
+      up &= h.up();
+      body.put(s.name(), Map.of("status", h.up() ? "UP" : "DOWN", "detail", h.detail()));
+    }
+    body.put("status", up ? "UP" : "DOWN");
+    respond(ex, up ? 200 : 503, "application/json", Json.write(body));
+  }
+
+  private static void respond(HttpExchange ex, int status, String type, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", type);
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    registry.close();
+  }
+}
