@@ -1,0 +1,54 @@
+package dev.pgconvex.schema;
+
+import dev.pgconvex.common.mapping.Mapping;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes a deployable Convex functions folder for a {@link Mapping}: the generated {@code
+ * schema.ts}, the pipeline's ingest module ({@code cdc/}) and the codegen-equivalent {@code
+ * _generated/} files, plus the resolved mapping as {@code pgconvex.mapping.json} beside it.
+ */
+public final class FunctionsFolder {
+  /** Files of the pipeline's Convex module, as packaged from {@code convex/} at build time. */
+  static final List<String> TEMPLATE_FILES =
+      List.of(
+          "cdc/ingest.ts",
+          "cdc/tables.ts",
+          "_generated/server.ts",
+          "_generated/api.ts",
+          "_generated/dataModel.ts");
+
+  private FunctionsFolder() {}
+
+  /**
+   * Writes the folder, replacing the files it owns and leaving any other file alone.
+   *
+   * @return {@code dir}
+   */
+  public static Path write(Mapping mapping, Path dir) {
+    try {
+      Files.createDirectories(dir);
+      for (String f : TEMPLATE_FILES) {
+        try (InputStream in = FunctionsFolder.class.getResourceAsStream("/convex-template/" + f)) {
+          if (in == null) {
+            throw new IllegalStateException(
+                "Missing packaged Convex module file " + f + "; rebuild pgconvex-schema");
+          }
+          Path target = dir.resolve(f);
+          Files.createDirectories(target.getParent());
+          Files.write(target, in.readAllBytes());
+        }
+      }
+      Files.writeString(dir.resolve("schema.ts"), SchemaTsWriter.write(mapping));
+      mapping.write(dir.resolve("pgconvex.mapping.json"));
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the Convex functions folder " + dir, e);
+    }
+  }
+}
