@@ -1,0 +1,36 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * CODEGEN EQUIVALENT, WRITTEN BY HAND: this file is what `npx convex codegen` (with
+ * `"codegen": {"fileType": "ts"}`) produces for this folder; it is committed so the folder type-checks and
+ * tests without a deployment. `npx convex dev` / `npx convex codegen` may overwrite it.
+ * @module
+ */
+
+import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
+import { anyApi, componentsGeneric } from "convex/server";
+import type * as cdc_ingest from "../cdc/ingest.js";
+import type * as cdc_tables from "../cdc/tables.js";
+
+const fullApi: ApiFromModules<{
+  "cdc/ingest": typeof cdc_ingest;
+  "cdc/tables": typeof cdc_tables;
+}> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's public API.
+ *
+ * Usage: `const myFunctionReference = api.myModule.myFunction;`
+ */
+export const api: FilterApi<typeof fullApi, FunctionReference<any, "public">> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's internal API.
+ *
+ * Usage: `const ref = internal.cdc.ingest.applyBatch;`
+ */
+export const internal: FilterApi<typeof fullApi, FunctionReference<any, "internal">> = anyApi as any;
+
+/** This app's components (none). */
+export const components = componentsGeneric() as unknown as {};

@@ -1,0 +1,42 @@
+/**
+ * Tables that the pgconvex CDC ingest functions (`cdc/ingest.ts`) need in the target deployment.
+ *
+ * Spread them into your own schema:
+ *
+ * ```ts
+ * import { defineSchema } from "convex/server";
+ * import { cdcTables } from "./cdc/tables";
+ * export default defineSchema({ ...yourTables, ...cdcTables });
+ * ```
+ *
+ * Both tables belong to the pipeline: do not write to them from your own functions.
+ */
+import { defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export const cdcTables = {
+  /**
+   * One row per source row ever seen (Postgres primary key), live or deleted.
+   * - `table`: Convex target table, `key`: source key (canonical JSON text of the primary key, e.g. `[42]`).
+   * - `docId`: the `_id` of the live Convex document; unset after a delete (the row is then a tombstone).
+   * - `position`: the position of the last applied change of that row; older changes are skipped.
+   * Unique on (`table`, `key`): enforced by `applyBatch`, which always queries `by_table_key` before inserting.
+   */
+  cdc_keys: defineTable({
+    table: v.string(),
+    key: v.string(),
+    docId: v.optional(v.string()),
+    position: v.string(),
+  }).index("by_table_key", ["table", "key"]),
+
+  /**
+   * Replication progress per source (for example one Postgres slot): moves forward only.
+   * `commitTs` is the source commit time (epoch ms) of the change at `position`; `updatedAt` is when it was written.
+   */
+  cdc_checkpoints: defineTable({
+    source: v.string(),
+    position: v.string(),
+    commitTs: v.optional(v.number()),
+    updatedAt: v.number(),
+  }).index("by_source", ["source"]),
+};
