@@ -128,8 +128,7 @@ public final class ConfigDef {
       }
       String bad = key.validator() == null ? null : key.validator().check(value);
       if (bad != null) {
-        String shown = key.type() == ConfigType.PASSWORD ? "[hidden]" : "'" + raw + "'";
-        problems.add(key.name() + ": value " + shown + " " + bad);
+        problems.add(key.name() + ": value " + shown(key, raw) + " " + bad);
         continue;
       }
       values.put(key.name(), value);
@@ -153,6 +152,19 @@ public final class ConfigDef {
           }
         });
     return new Config(values, passthrough);
+  }
+
+  // Secrets never reach a message: password keys are hidden whole, and a password inside a URL
+  // value
+  // (jdbc:postgresql://h/db?password=x, http://user:x@h) is masked.
+  private static String shown(ConfigKey key, String raw) {
+    if (key.type() == ConfigType.PASSWORD) {
+      return "[hidden]";
+    }
+    return "'"
+        + raw.replaceAll("(?i)(password=)[^&;]*", "$1[hidden]")
+            .replaceAll("(://[^/:@]+:)[^@/]*@", "$1[hidden]@")
+        + "'";
   }
 
   /** The reference documentation, as a Markdown table. */

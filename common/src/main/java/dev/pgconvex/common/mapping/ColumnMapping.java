@@ -15,6 +15,9 @@ import java.util.Objects;
  * @param elementType for {@link FieldType#ARRAY}: the element's rule, else null
  * @param nullable whether the column may be NULL (then the field is optional)
  * @param enumValues for an enum column, its labels in order, else null
+ * @param validatorOverride a Convex validator expression that replaces the one derived from {@code
+ *     type} in the schema (for example {@code v.object({ tags: v.array(v.string()) })} for a json
+ *     column), else null; the value is still converted by {@code type}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ColumnMapping(
@@ -24,11 +27,24 @@ public record ColumnMapping(
     FieldType type,
     FieldType elementType,
     boolean nullable,
-    List<String> enumValues) {
+    List<String> enumValues,
+    String validatorOverride) {
   public ColumnMapping {
     Objects.requireNonNull(column, "column");
     Objects.requireNonNull(field, "field");
     Objects.requireNonNull(type, "type");
+  }
+
+  /** A column without a validator override (the form before overrides existed). */
+  public ColumnMapping(
+      String column,
+      String field,
+      String pgType,
+      FieldType type,
+      FieldType elementType,
+      boolean nullable,
+      List<String> enumValues) {
+    this(column, field, pgType, type, elementType, nullable, enumValues, null);
   }
 
   public static ColumnMapping of(

@@ -30,7 +30,13 @@ public enum FieldType {
   /** interval: ISO-8601 duration. */
   INTERVAL_STRING("v.string()"),
   /** an array; the element type is in {@link ColumnMapping#elementType()}. */
-  ARRAY("v.array(...)");
+  ARRAY("v.array(...)"),
+  /**
+   * timestamp or timestamptz (the mapping option {@code isoString}): ISO-8601 text in UTC keeping
+   * the microseconds, {@code 2024-01-01T10:20:30.123456Z}; timestamp without time zone is read as
+   * UTC. The column's {@link ColumnMapping#pgType()} tells which of the two it is.
+   */
+  TIMESTAMP_ISO_STRING("v.string()");
 
   private final String validator;
 

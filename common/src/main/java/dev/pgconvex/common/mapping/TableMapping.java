@@ -1,7 +1,10 @@
 package dev.pgconvex.common.mapping;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -15,6 +18,11 @@ import java.util.stream.Collectors;
  * @param primaryKey key columns in key order (the source key)
  * @param columns the columns copied as plain fields (relation columns are not among them)
  * @param relations foreign keys written as document ids
+ * @param indexes the Convex indexes of the table, name to fields in order, or null when the mapping
+ *     predates named indexes (then the schema writer derives one per relation and one on a natural
+ *     key)
+ * @param excludedColumns columns deliberately not copied (excluded in the mapping file, generated
+ *     columns), so a schema diff does not report them as new; never null
  */
 public record TableMapping(
     String schema,
@@ -22,7 +30,9 @@ public record TableMapping(
     String target,
     List<String> primaryKey,
     List<ColumnMapping> columns,
-    List<RelationMapping> relations) {
+    List<RelationMapping> relations,
+    Map<String, List<String>> indexes,
+    List<String> excludedColumns) {
   public TableMapping {
     Objects.requireNonNull(schema, "schema");
     Objects.requireNonNull(table, "table");
@@ -30,6 +40,24 @@ public record TableMapping(
     primaryKey = List.copyOf(primaryKey);
     columns = List.copyOf(columns);
     relations = relations == null ? List.of() : List.copyOf(relations);
+    if (indexes != null) {
+      // keeps the declaration order, which is the order of .index(...) in schema.ts
+      Map<String, List<String>> copy = new LinkedHashMap<>();
+      indexes.forEach((name, fields) -> copy.put(name, List.copyOf(fields)));
+      indexes = Collections.unmodifiableMap(copy);
+    }
+    excludedColumns = excludedColumns == null ? List.of() : List.copyOf(excludedColumns);
+  }
+
+  /** A table without named indexes or excluded columns (the form before they existed). */
+  public TableMapping(
+      String schema,
+      String table,
+      String target,
+      List<String> primaryKey,
+      List<ColumnMapping> columns,
+      List<RelationMapping> relations) {
+    this(schema, table, target, primaryKey, columns, relations, null, null);
   }
 
   /** {@code schema.table}, as Debezium names it in its table include list. */

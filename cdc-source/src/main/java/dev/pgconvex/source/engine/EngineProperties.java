@@ -1,0 +1,107 @@
+package dev.pgconvex.source.engine;
+
+import dev.pgconvex.source.config.SourceSettings;
+import dev.pgconvex.source.config.TableId;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** Builds the Debezium engine configuration from the source settings. Stateless. */
+public final class EngineProperties {
+  private EngineProperties() {}
+
+  /**
+   * The engine properties: the source's choices, then {@code kafka.*} (for the offset store's
+   * clients), then {@code debezium.*} overrides.
+   */
+  public static Properties build(SourceSettings s) {
+    Properties p = new Properties();
+    p.setProperty("name", engineName(s));
+    p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+    p.setProperty("tasks.max", "1");
+
+    // Offsets live in Kafka, next to the data, so they move only when the data is in Kafka.
+    p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+    p.setProperty("offset.storage.topic", s.topics().offsets());
+    p.setProperty("offset.storage.partitions", "1");
+    p.setProperty("offset.storage.replication.factor", Short.toString(s.replicationFactor()));
+    p.setProperty("offset.flush.interval.ms", Long.toString(s.offsetsCommitIntervalMs()));
+    // Bounds how long a stop waits for the last offset write when Kafka is away.
+    p.setProperty("offset.flush.timeout.ms", "5000");
+    p.setProperty("bootstrap.servers", s.bootstrapServers());
+    s.kafkaClientProps().forEach(p::setProperty);
+
+    p.setProperty("database.hostname", s.jdbcUrl().host());
+    p.setProperty("database.port", Integer.toString(s.jdbcUrl().port()));
+    p.setProperty("database.dbname", s.jdbcUrl().database());
+    p.setProperty("database.user", s.user());
+    p.setProperty("database.password", s.password().reveal());
+    String sslmode = s.jdbcUrl().params().get("sslmode");
+    if (sslmode != null) {
+      p.setProperty("database.sslmode", sslmode);
+    }
+    p.setProperty("topic.prefix", s.topics().prefix());
+
+    p.setProperty("plugin.name", "pgoutput");
+    p.setProperty("slot.name", s.slotName());
+    p.setProperty("slot.drop.on.stop", "false");
+    p.setProperty("publication.name", s.publicationName());
+    p.setProperty("publication.autocreate.mode", "filtered");
+    // The heartbeat table is captured too: its changes move the stored position (and so the slot)
+    // while the captured tables are idle. Its records are dropped before Kafka.
+    p.setProperty(
+        "table.include.list",
+        Stream.concat(s.tables().stream(), Stream.of(s.heartbeatTable()))
+            .map(TableId::includeRegex)
+            .collect(Collectors.joining(",")));
+    if (!s.keyColumns().isEmpty()) {
+      p.setProperty("message.key.columns", s.keyColumns().toDebezium());
+    }
+    p.setProperty("snapshot.mode", s.snapshotMode());
+
+    p.setProperty("decimal.handling.mode", "string");
+    p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+    p.setProperty("binary.handling.mode", "base64");
+    p.setProperty("hstore.handling.mode", "json");
+    p.setProperty("interval.handling.mode", "string");
+    p.setProperty("tombstones.on.delete", "true");
+    p.setProperty("provide.transaction.metadata", "true");
+
+    p.setProperty("heartbeat.interval.ms", Long.toString(s.heartbeatIntervalMs()));
+    p.setProperty("heartbeat.action.query", heartbeatQuery(s.heartbeatTable()));
+    p.setProperty("poll.interval.ms", Long.toString(s.pollIntervalMs()));
+    p.setProperty("max.batch.size", Integer.toString(s.maxBatchSize()));
+    p.setProperty("max.queue.size", Integer.toString(Math.max(8192, s.maxBatchSize() * 4)));
+
+    s.debeziumProps().forEach(p::setProperty);
+    return p;
+  }
+
+  /** The engine name; Debezium stores offsets under it. */
+  public static String engineName(SourceSettings s) {
+    return "pgconvex-source-" + s.topics().prefix();
+  }
+
+  /** The statement each heartbeat runs: one row, updated in place. */
+  public static String heartbeatQuery(TableId table) {
+    return "INSERT INTO "
+        + table.quoted()
+        + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = EXCLUDED.ts";
+  }
+
+  /** The properties for a log line, secrets hidden. */
+  public static Map<String, String> forLog(Properties p) {
+    Map<String, String> out = new TreeMap<>();
+    p.stringPropertyNames()
+        .forEach(
+            k ->
+                out.put(
+                    k,
+                    k.contains("password") || k.contains("secret") || k.contains("sasl.jaas")
+                        ? "[hidden]"
+                        : p.getProperty(k)));
+    return out;
+  }
+}

@@ -1,0 +1,183 @@
+package dev.pgconvex.source.engine;
+
+import dev.pgconvex.source.config.SourceSettings;
+import dev.pgconvex.source.engine.SourceProgress.SnapshotState;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Hands each Debezium batch to Kafka and marks records processed only once Kafka acknowledged the
+ * whole batch: a stored offset never runs ahead of the data (no WAL gap after a crash; duplicates
+ * are possible). Key and value are Debezium JSON without schemas; tombstones are kept. Debezium
+ * heartbeats and heartbeat-table changes are marked processed without being sent (they only move
+ * the position).
+ *
+ * <p>Called by the engine on one thread at a time; the producer is owned by the caller. A send that
+ * fails is reported to {@code onFailure}, then thrown, which stops the engine.
+ */
+public final class KafkaChangeConsumer
+    implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+  private final Producer<byte[], byte[]> producer;
+  private final SourceProgress progress;
+  private final SourceMetrics metrics;
+  private final Consumer<SourceDeliveryException> onFailure;
+  private final String tablePrefix;
+  private final String heartbeatTopic;
+  private final String heartbeatTableTopic;
+  private final JsonConverter keyConverter = new JsonConverter();
+  private final JsonConverter valueConverter = new JsonConverter();
+
+  public KafkaChangeConsumer(
+      Producer<byte[], byte[]> producer,
+      SourceSettings settings,
+      SourceProgress progress,
+      SourceMetrics metrics,
+      Consumer<SourceDeliveryException> onFailure) {
+    this.producer = producer;
+    this.onFailure = onFailure;
+    this.progress = progress;
+    this.metrics = metrics;
+    this.tablePrefix = settings.topics().prefix() + ".";
+    this.heartbeatTopic = settings.heartbeatTopic();
+    this.heartbeatTableTopic = settings.topicOf(settings.heartbeatTable());
+    // replace.null.with.default=false: a NULL in a column with a DEFAULT must stay NULL.
+    Map<String, String> conf =
+        Map.of(
+            "schemas.enable", "false",
+            "replace.null.with.default", "false");
+    keyConverter.configure(conf, true);
+    valueConverter.configure(conf, false);
+  }
+
+  @Override
+  public void handleBatch(
+      List<RecordChangeEvent<SourceRecord>> records,
+      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+      throws InterruptedException {
+    List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
+    List<SourceRecord> sent = new ArrayList<>(records.size());
+    for (RecordChangeEvent<SourceRecord> event : records) {
+      SourceRecord r = event.record();
+      if (r.topic().equals(heartbeatTopic) || r.topic().equals(heartbeatTableTopic)) {
+        continue;
+      }
+      byte[] key = keyConverter.fromConnectData(r.topic(), r.keySchema(), r.key());
+      byte[] value =
+          r.value() == null
+              ? null
+              : valueConverter.fromConnectData(r.topic(), r.valueSchema(), r.value());
+      acks.add(producer.send(new ProducerRecord<>(r.topic(), key, value)));
+      sent.add(r);
+    }
+    for (int i = 0; i < acks.size(); i++) {
+      try {
+        acks.get(i).get();
+      } catch (ExecutionException e) {
+        SourceDeliveryException failure =
+            new SourceDeliveryException(
+                "Kafka did not acknowledge a change for topic "
+                    + sent.get(i).topic()
+                    + " (source offset "
+                    + sent.get(i).sourceOffset()
+                    + "); nothing of this batch is marked processed, a restart resends it: "
+                    + e.getCause(),
+                e.getCause());
+        // Reported before throwing: the engine's own shutdown can take long while Kafka is away.
+        onFailure.accept(failure);
+        throw failure;
+      }
+    }
+    for (RecordChangeEvent<SourceRecord> event : records) {
+      committer.markProcessed(event);
+      observe(event.record());
+    }
+    committer.markBatchFinished();
+  }
+
+  private void observe(SourceRecord r) {
+    Map<String, ?> offset = r.sourceOffset();
+    long lsn = asLong(offset == null ? null : offset.get("lsn"));
+    Long commitLsn =
+        offset == null || offset.get("lsn_commit") == null
+            ? null
+            : asLong(offset.get("lsn_commit"));
+    boolean offsetInSnapshot = offset != null && isTrue(offset.get("snapshot"));
+    SnapshotState snapshot = offsetInSnapshot ? SnapshotState.RUNNING : SnapshotState.STREAMING;
+    long sourceTs = 0;
+    if (r.value() instanceof Struct value && value.schema().field("op") != null) {
+      String op = value.getString("op");
+      Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
+      String table =
+          r.topic().startsWith(tablePrefix) ? r.topic().substring(tablePrefix.length()) : r.topic();
+      String snap = source == null ? null : stringField(source, "snapshot");
+      if (snap != null && !"false".equals(snap)) {
+        snapshot = "last".equals(snap) ? SnapshotState.LAST : SnapshotState.RUNNING;
+      } else if (snap != null) {
+        snapshot = SnapshotState.STREAMING;
+      }
+      if (source != null && source.schema().field("ts_ms") != null) {
+        Object ts = source.get("ts_ms");
+        sourceTs = ts instanceof Number n ? n.longValue() : 0;
+      }
+      if (!r.topic().equals(heartbeatTableTopic)) {
+        metrics.event(table, opName(op));
+        if ("r".equals(op)) {
+          metrics.snapshotRow(table);
+        }
+      }
+    } else if (r.value() == null && r.topic().startsWith(tablePrefix)) {
+      if (!r.topic().equals(heartbeatTableTopic)) {
+        metrics.event(r.topic().substring(tablePrefix.length()), "tombstone");
+      }
+    }
+    // A commit LSN only counts once streaming: during the snapshot, earlier commits are not all in
+    // Kafka yet.
+    progress.acked(lsn, snapshot == SnapshotState.STREAMING ? commitLsn : null, sourceTs, snapshot);
+  }
+
+  private static String stringField(Struct s, String name) {
+    Field f = s.schema().field(name);
+    if (f == null) {
+      return null;
+    }
+    Object v = s.get(f);
+    return v == null ? null : v.toString();
+  }
+
+  private static boolean isTrue(Object v) {
+    return v instanceof Boolean b ? b : v != null && !"false".equalsIgnoreCase(v.toString());
+  }
+
+  private static long asLong(Object v) {
+    return v instanceof Number n ? n.longValue() : 0L;
+  }
+
+  /** Debezium's one-letter operation as a metric tag. */
+  static String opName(String op) {
+    if (op == null) {
+      return "unknown";
+    }
+    return switch (op) {
+      case "c" -> "create";
+      case "u" -> "update";
+      case "d" -> "delete";
+      case "r" -> "read";
+      case "t" -> "truncate";
+      case "m" -> "message";
+      default -> op;
+    };
+  }
+}

@@ -1,0 +1,73 @@
+package dev.pgconvex.source.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The source's meters. Prometheus names: {@code pgconvex_source_events_total{table,op}}, {@code
+ * pgconvex_source_snapshot_rows_total{table}}, {@code pgconvex_source_snapshot_running}, {@code
+ * pgconvex_source_millis_behind_source}, {@code pgconvex_source_slot_lag_bytes}, {@code
+ * pgconvex_source_last_lsn}, {@code pgconvex_source_acked_commit_lsn}. Thread-safe.
+ */
+public final class SourceMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Counter> events = new ConcurrentHashMap<>();
+  private final Map<String, Counter> snapshotRows = new ConcurrentHashMap<>();
+
+  /** Registers the gauges, which read {@code progress}. */
+  public SourceMetrics(MeterRegistry registry, SourceProgress progress) {
+    this.registry = registry;
+    Gauge.builder(
+            "pgconvex.source.millis.behind.source",
+            progress,
+            p ->
+                p.lastSourceTsMs() == 0
+                    ? Double.NaN
+                    : Math.max(0, System.currentTimeMillis() - p.lastSourceTsMs()))
+        .description("Now minus the source time of the last change acknowledged by Kafka")
+        .register(registry);
+    Gauge.builder("pgconvex.source.slot.lag.bytes", progress, p -> p.slotLagBytes())
+        .description("WAL held back by the replication slot (-1 before the first reading)")
+        .register(registry);
+    Gauge.builder("pgconvex.source.last.lsn", progress, p -> p.lastLsn())
+        .description("Highest LSN acknowledged by Kafka")
+        .register(registry);
+    Gauge.builder("pgconvex.source.acked.commit.lsn", progress, p -> p.ackedCommitLsn())
+        .description("Commit LSN up to which every change is in Kafka")
+        .register(registry);
+    Gauge.builder("pgconvex.source.snapshot.running", progress, p -> p.snapshotRunning() ? 1 : 0)
+        .description("1 while the initial snapshot is being copied")
+        .register(registry);
+    Gauge.builder("pgconvex.source.snapshot.finished", progress, p -> p.snapshotFinished() ? 1 : 0)
+        .description("1 once the snapshot (if any) is complete and streaming has begun")
+        .register(registry);
+  }
+
+  void event(String table, String op) {
+    events
+        .computeIfAbsent(
+            table + '\u0000' + op,
+            k ->
+                Counter.builder("pgconvex.source.events")
+                    .description("Changes acknowledged by Kafka")
+                    .tag("table", table)
+                    .tag("op", op)
+                    .register(registry))
+        .increment();
+  }
+
+  void snapshotRow(String table) {
+    snapshotRows
+        .computeIfAbsent(
+            table,
+            k ->
+                Counter.builder("pgconvex.source.snapshot.rows")
+                    .description("Snapshot rows acknowledged by Kafka")
+                    .tag("table", table)
+                    .register(registry))
+        .increment();
+  }
+}

@@ -1,0 +1,239 @@
+package dev.pgconvex.source.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.source.config.SourceSettings;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+
+class KafkaChangeConsumerTest {
+  private static final Schema KEY = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).build();
+  private static final Schema ROW =
+      SchemaBuilder.struct()
+          .optional()
+          .field("id", Schema.INT32_SCHEMA)
+          .field("note", SchemaBuilder.string().optional().defaultValue("dflt").build())
+          .build();
+  private static final Schema SOURCE =
+      SchemaBuilder.struct()
+          .field("ts_ms", Schema.INT64_SCHEMA)
+          .field("snapshot", Schema.OPTIONAL_STRING_SCHEMA)
+          .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
+          .build();
+  private static final Schema ENVELOPE =
+      SchemaBuilder.struct()
+          .field("before", ROW)
+          .field("after", ROW)
+          .field("source", SOURCE)
+          .field("op", Schema.STRING_SCHEMA)
+          .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
+          .build();
+
+  private final SourceSettings settings = EnginePropertiesTest.settings(Map.of());
+  private final SourceProgress progress = new SourceProgress();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final SourceMetrics metrics = new SourceMetrics(registry, progress);
+  private final Committer committer = new Committer();
+  private final List<SourceDeliveryException> failures = new ArrayList<>();
+
+  private static RecordChangeEvent<SourceRecord> change(
+      String topic, int id, String op, String snapshot, long lsn, Long commitLsn, String note) {
+    Struct row = new Struct(ROW).put("id", id).put("note", note);
+    Struct source =
+        new Struct(SOURCE)
+            .put("ts_ms", 1_700_000_000_000L)
+            .put("snapshot", snapshot)
+            .put("lsn", lsn);
+    Struct value =
+        new Struct(ENVELOPE)
+            .put("before", op.equals("d") ? row : null)
+            .put("after", op.equals("d") ? null : row)
+            .put("source", source)
+            .put("op", op)
+            .put("ts_ms", 1_700_000_000_100L);
+    Map<String, Object> offset =
+        commitLsn == null ? Map.of("lsn", lsn) : Map.of("lsn", lsn, "lsn_commit", commitLsn);
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            offset,
+            topic,
+            null,
+            KEY,
+            new Struct(KEY).put("id", id),
+            ENVELOPE,
+            value);
+    return () -> r;
+  }
+
+  private static RecordChangeEvent<SourceRecord> tombstone(String topic, int id, long lsn) {
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", lsn),
+            topic,
+            null,
+            KEY,
+            new Struct(KEY).put("id", id),
+            null,
+            null);
+    return () -> r;
+  }
+
+  @Test
+  void sendsJsonWithoutSchemasAndMarksOnlyAfterAcknowledgement() throws Exception {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    var batch =
+        List.of(
+            change("pfx.public.users", 1, "r", "last", 100, null, "a"),
+            change("pfx.public.users", 1, "u", "false", 200, 150L, null),
+            change("pfx.public.users", 1, "d", "false", 300, 250L, "a"),
+            tombstone("pfx.public.users", 1, 300),
+            change("pfx.public.pgconvex_heartbeat", 1, "u", "false", 400, 350L, null),
+            tombstone("__debezium-heartbeat.pfx", 0, 500));
+
+    consumer.handleBatch(batch, committer);
+
+    var sent = producer.history();
+    assertThat(sent).hasSize(4);
+    assertThat(sent).allSatisfy(r -> assertThat(r.topic()).isEqualTo("pfx.public.users"));
+    assertThat(new String(sent.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":1}");
+    var first = Json.parse(sent.get(0).value());
+    assertThat(first.get("op").asText()).isEqualTo("r");
+    assertThat(first.get("after").get("id").asInt()).isEqualTo(1);
+    assertThat(first.has("schema")).isFalse();
+    // A NULL stays NULL even when the column has a default.
+    assertThat(Json.parse(sent.get(1).value()).get("after").get("note").isNull()).isTrue();
+    assertThat(sent.get(3).value()).isNull();
+
+    assertThat(committer.marked).hasSize(6);
+    assertThat(committer.batchesFinished).isEqualTo(1);
+    assertThat(progress.lastLsn()).isEqualTo(500);
+    assertThat(progress.ackedCommitLsn()).isEqualTo(350);
+    assertThat(progress.snapshotFinished()).isTrue();
+    assertThat(progress.lastSourceTsMs()).isEqualTo(1_700_000_000_000L);
+    assertThat(
+            registry
+                .get("pgconvex.source.events")
+                .tag("table", "public.users")
+                .tag("op", "read")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(registry.get("pgconvex.source.events").tag("op", "tombstone").counter().count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("pgconvex.source.snapshot.rows")
+                .tag("table", "public.users")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .find("pgconvex.source.events")
+                .tag("table", "public.pgconvex_heartbeat")
+                .counter())
+        .isNull();
+  }
+
+  @Test
+  void aFailedSendMarksNothingAndFailsTheBatch() {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    var batch =
+        List.of(
+            change("pfx.public.users", 1, "c", "false", 100, 90L, "a"),
+            change("pfx.public.users", 2, "c", "false", 110, 90L, "b"));
+    Thread completer =
+        new Thread(
+            () -> {
+              org.awaitility.Awaitility.await()
+                  .atMost(java.time.Duration.ofSeconds(5))
+                  .until(() -> producer.history().size() == 2);
+              producer.completeNext();
+              producer.errorNext(
+                  new org.apache.kafka.common.errors.TimeoutException("broker gone"));
+            });
+    completer.start();
+
+    assertThatThrownBy(() -> consumer.handleBatch(batch, committer))
+        .isInstanceOf(SourceDeliveryException.class)
+        .hasMessageContaining("pfx.public.users")
+        .hasMessageContaining("broker gone");
+    assertThat(committer.marked).isEmpty();
+    assertThat(committer.batchesFinished).isZero();
+    assertThat(failures)
+        .singleElement()
+        .extracting(Throwable::getMessage)
+        .asString()
+        .contains("broker gone");
+    assertThat(progress.ackedCommitLsn()).isZero();
+  }
+
+  @Test
+  void snapshotRecordsMarkTheSnapshotRunning() throws Exception {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    consumer.handleBatch(
+        List.of(change("pfx.public.users", 1, "r", "first", 10, null, "a")), committer);
+    assertThat(progress.snapshotRunning()).isTrue();
+    assertThat(progress.snapshotFinished()).isFalse();
+    assertThat(registry.get("pgconvex.source.snapshot.running").gauge().value()).isEqualTo(1.0);
+  }
+
+  @Test
+  void opNames() {
+    assertThat(KafkaChangeConsumer.opName("c")).isEqualTo("create");
+    assertThat(KafkaChangeConsumer.opName("t")).isEqualTo("truncate");
+    assertThat(KafkaChangeConsumer.opName(null)).isEqualTo("unknown");
+  }
+
+  private static final class Committer
+      implements DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> {
+    final List<RecordChangeEvent<SourceRecord>> marked = new ArrayList<>();
+    int batchesFinished;
+
+    @Override
+    public void markProcessed(RecordChangeEvent<SourceRecord> record) {
+      marked.add(record);
+    }
+
+    @Override
+    public void markBatchFinished() {
+      batchesFinished++;
+    }
+
+    @Override
+    public void markProcessed(
+        RecordChangeEvent<SourceRecord> record, DebeziumEngine.Offsets sourceOffsets) {
+      marked.add(record);
+    }
+
+    @Override
+    public DebeziumEngine.Offsets buildOffsets() {
+      throw new UnsupportedOperationException();
+    }
+  }
+}

@@ -1,0 +1,293 @@
+package dev.pgconvex.stack;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM.
+ * Set up for tests and local stacks: replication factor and min ISR 1 everywhere, no automatic
+ * topic creation, no initial rebalance delay.
+ *
+ * <p>The log directory is {@code <directory>/kafka-logs}; it survives {@link #stop()} and {@link
+ * #restart()}, which also keep both ports, and is deleted by {@link #close()}.
+ *
+ * <p>Uses Kafka's internal server classes ({@code kafka.server.KafkaRaftServer}), which may change
+ * between Kafka versions. Thread-safe: lifecycle methods are synchronized. Not reusable after
+ * {@link #close()}.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+  private static final String HOST = "127.0.0.1";
+
+  private final Path directory;
+  private final Path logDirectory;
+  private final Map<String, String> overrides;
+  private final Duration startTimeout;
+  private final Thread shutdownHook;
+  private final String clusterId = Uuid.randomUuid().toString();
+
+  // volatile: isRunning() reads it without the lock, for health checks during a restart.
+  private volatile KafkaRaftServer server;
+  private int brokerPort;
+  private int controllerPort;
+  private boolean hookRegistered;
+  private boolean closed;
+
+  /** A broker in {@code directory} with the defaults; call {@link #start()}. */
+  public EmbeddedKafkaBroker(Path directory) {
+    this(builder(directory));
+  }
+
+  private EmbeddedKafkaBroker(Builder b) {
+    this.directory = b.directory.toAbsolutePath();
+    this.logDirectory = directory.resolve("kafka-logs");
+    this.overrides = new LinkedHashMap<>(b.overrides);
+    this.startTimeout = b.startTimeout;
+    this.shutdownHook = new Thread(this::stopQuietly, "embedded-kafka-shutdown");
+  }
+
+  /**
+   * A builder for a broker whose files live under {@code directory} (created if missing).
+   *
+   * @param directory not null; tests pass a folder under {@code target/}
+   */
+  public static Builder builder(Path directory) {
+    return new Builder(directory);
+  }
+
+  /**
+   * Starts the broker: on the first call picks two free ports (clients, controller) and formats the
+   * storage; later calls (after {@link #stop()}) reuse both. Returns once the broker answers an
+   * admin request. No-op when already running.
+   *
+   * @throws StackException when the broker does not come up
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public synchronized void start() {
+    if (closed) {
+      throw new IllegalStateException("Kafka broker was closed");
+    }
+    if (server != null) {
+      return;
+    }
+    if (brokerPort == 0) {
+      brokerPort = FreePorts.pick();
+      do {
+        controllerPort = FreePorts.pick();
+      } while (controllerPort == brokerPort);
+    }
+    long t0 = System.nanoTime();
+    KafkaRaftServer started = null;
+    try {
+      Dirs.create(logDirectory);
+      KafkaConfig config = KafkaConfig.fromProps(brokerProperties(), false);
+      if (!Files.exists(logDirectory.resolve("meta.properties"))) {
+        format();
+      }
+      started = new KafkaRaftServer(config, Time.SYSTEM);
+      started.startup();
+      awaitReady();
+      server = started;
+    } catch (Exception e) {
+      StackException failure =
+          new StackException(
+              "Kafka broker did not start on port " + brokerPort + ": " + e.getMessage(), e);
+      if (started != null) {
+        try {
+          shutdown(started);
+        } catch (RuntimeException suppressed) {
+          failure.addSuppressed(suppressed);
+        }
+      }
+      throw failure;
+    }
+    log.info(
+        "Kafka broker started on {} in {} ms (logs {})",
+        bootstrapServers(),
+        (System.nanoTime() - t0) / 1_000_000,
+        logDirectory);
+    if (!hookRegistered) {
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+      hookRegistered = true;
+    }
+  }
+
+  /** Stops the broker (controlled shutdown), keeping its ports and data. No-op when stopped. */
+  public synchronized void stop() {
+    if (server == null) {
+      return;
+    }
+    KafkaRaftServer s = server;
+    server = null;
+    shutdown(s);
+    log.info("Kafka broker on {} stopped", bootstrapServers());
+  }
+
+  /** {@link #stop()} then {@link #start()}: same ports, same data. */
+  public synchronized void restart() {
+    stop();
+    start();
+  }
+
+  /** True between {@link #start()} and {@link #stop()}. */
+  public boolean isRunning() {
+    return server != null;
+  }
+
+  /**
+   * {@code 127.0.0.1:<port>} for clients.
+   *
+   * @throws IllegalStateException before the first {@link #start()}
+   */
+  public synchronized String bootstrapServers() {
+    if (brokerPort == 0) {
+      throw new IllegalStateException("Kafka broker not started yet");
+    }
+    return HOST + ":" + brokerPort;
+  }
+
+  /** The client port; 0 before the first start. */
+  public synchronized int port() {
+    return brokerPort;
+  }
+
+  /** Stops the broker and deletes its directory. Idempotent; never throws. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stopQuietly();
+    if (hookRegistered) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException ignored) {
+        // JVM shutting down: the hook is running or ran.
+      }
+    }
+    Dirs.deleteQuietly(directory);
+  }
+
+  @Override
+  public String toString() {
+    return "EmbeddedKafkaBroker{port=" + brokerPort + ", logs=" + logDirectory + "}";
+  }
+
+  Properties brokerProperties() {
+    Properties p = new Properties();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", "1");
+    p.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+    p.put(
+        "listeners",
+        "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", logDirectory.toString());
+    p.put("metadata.log.dir", logDirectory.toString());
+    // One node: every internal topic must fit on it, or consumer groups and transactions hang.
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "5");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "5");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("default.replication.factor", "1");
+    p.put("min.insync.replicas", "1");
+    p.put("num.partitions", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("auto.create.topics.enable", "false");
+    // Controlled shutdown stays on: it fences this broker's registration, so a restart can
+    // register again at once instead of waiting for broker.session.timeout.ms.
+    p.putAll(overrides);
+    return p;
+  }
+
+  private void format() throws Exception {
+    new Formatter()
+        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+        .setClusterId(clusterId)
+        .setNodeId(1)
+        .setControllerListenerName("CONTROLLER")
+        .setMetadataLogDirectory(logDirectory.toString())
+        .addDirectory(logDirectory.toString())
+        .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+        .run();
+  }
+
+  private void awaitReady() throws Exception {
+    Map<String, Object> conf = new LinkedHashMap<>();
+    conf.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    conf.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
+    conf.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
+    try (Admin admin = Admin.create(conf)) {
+      admin.describeCluster().nodes().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private static void shutdown(KafkaRaftServer s) {
+    s.shutdown();
+    s.awaitShutdown();
+  }
+
+  private void stopQuietly() {
+    try {
+      stop();
+    } catch (RuntimeException e) {
+      log.warn("Stopping the Kafka broker failed", e);
+    }
+  }
+
+  /** Options of an {@link EmbeddedKafkaBroker}. Not thread-safe; use once. */
+  public static final class Builder {
+    private final Path directory;
+    private final Map<String, String> overrides = new LinkedHashMap<>();
+    private Duration startTimeout = Duration.ofSeconds(60);
+
+    private Builder(Path directory) {
+      this.directory = Objects.requireNonNull(directory, "directory");
+    }
+
+    /**
+     * A broker setting ({@code log.retention.ms}, ...) that overrides the defaults. Listener, port
+     * and directory settings are the broker's own; overriding them breaks it.
+     */
+    public Builder brokerConfig(String name, String value) {
+      overrides.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** How long {@link #start()} waits for the broker; default 60 s. */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** A broker with these options, not started. */
+    public EmbeddedKafkaBroker build() {
+      return new EmbeddedKafkaBroker(this);
+    }
+  }
+}
