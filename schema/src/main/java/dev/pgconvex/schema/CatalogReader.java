@@ -5,6 +5,12 @@ import dev.pgconvex.common.mapping.FieldType;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.schema.MappingFile.ColumnConfig;
+import dev.pgconvex.schema.MappingFile.IndexConfig;
+import dev.pgconvex.schema.MappingFile.NamingStyle;
+import dev.pgconvex.schema.MappingFile.Pos;
+import dev.pgconvex.schema.MappingFile.RelationConfig;
+import dev.pgconvex.schema.MappingFile.TableConfig;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,14 +28,24 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the Postgres catalog of the captured tables into the {@link Mapping} the pipeline runs on:
- * names, types, primary keys, and foreign keys (declared ones plus {@link RelationSpec}s) as
- * document-id relations. Foreign keys on a NOT NULL cycle (self references included) are made
- * optional, so one side can be written first and patched later.
+ * names, types, primary keys, indexes, and foreign keys (declared ones plus {@link RelationSpec}s
+ * and mapping-file relations) as document-id relations. Foreign keys on a NOT NULL cycle (self
+ * references included) are made optional, so one side can be written first and patched later. A
+ * {@link MappingFile} adjusts names, types, relations and indexes.
  *
  * <p>Not thread-safe; one instance per read. The connection is borrowed, not closed.
  */
 public final class CatalogReader {
   private static final Pattern NUMERIC = Pattern.compile("numeric\\((\\d+)(?:,(\\d+))?\\)");
+
+  /** Convex's limits (FACTS.md): fields per object, indexes per table, fields per index. */
+  static final int MAX_FIELDS = 1024;
+
+  static final int MAX_INDEXES = 32;
+  static final int MAX_INDEX_FIELDS = 16;
+
+  /** The pipeline's own tables (convex/cdc/tables.ts). */
+  private static final Set<String> CDC_TABLES = Set.of("cdc_keys", "cdc_checkpoints");
 
   private final Connection connection;
   private final List<String> warnings = new ArrayList<>();
@@ -40,30 +56,71 @@ public final class CatalogReader {
   }
 
   /**
-   * Warnings of the last {@link #read}: renames, skipped columns, relations to tables not captured.
+   * Warnings of the last {@link #read}: renames, skipped columns and indexes, partitions, relations
+   * to tables not captured.
    */
   public List<String> warnings() {
     return List.copyOf(warnings);
   }
 
   /**
-   * Reads the mapping of {@code tables}.
+   * Reads the mapping of {@code tables} with the catalog's defaults.
    *
    * @param tables {@code schema.table} or {@code table} (schema {@code public})
    * @param extraRelations relations not declared in the catalog
    * @throws CatalogException listing every table or column that cannot be mapped
    */
   public Mapping read(List<String> tables, List<RelationSpec> extraRelations) throws SQLException {
+    return read(tables, extraRelations, MappingFile.EMPTY);
+  }
+
+  /**
+   * Reads the mapping of {@code tables}, adjusted by {@code file}.
+   *
+   * @param tables {@code schema.table} or {@code table} (schema {@code public}); empty: the tables
+   *     of the mapping file
+   * @param extraRelations relations not declared in the catalog (command line)
+   * @param file the user's mapping file; {@link MappingFile#EMPTY} for none
+   * @throws CatalogException listing every problem; those of the mapping file start with their
+   *     position {@code file:line:column}
+   */
+  public Mapping read(List<String> tables, List<RelationSpec> extraRelations, MappingFile file)
+      throws SQLException {
     warnings.clear();
     problems.clear();
     Map<String, Raw> raws = new LinkedHashMap<>();
-    for (String t : tables) {
-      String[] parts = t.contains(".") ? t.split("\\.", 2) : new String[] {"public", t};
-      Raw raw = readTable(parts[0], parts[1]);
-      if (raw != null) {
-        raws.put(raw.qualified(), raw);
+    for (String q : capturedNames(tables, file)) {
+      String[] parts = split(q);
+      TableRef ref = lookup(parts[0], parts[1]);
+      if (ref == null) {
+        problems.add(
+            "table "
+                + q
+                + " does not exist (or is not a table); check the table list"
+                + " and the database in the JDBC URL");
+        continue;
+      }
+      if (ref.partitionOf != null) {
+        warnings.add(
+            "table "
+                + q
+                + " is a partition of "
+                + ref.partitionOf.qualified()
+                + ": captured as "
+                + ref.partitionOf.qualified()
+                + " (all partitions go to one Convex table)");
+        ref = ref.partitionOf;
+      }
+      TableConfig tc = file.table(ref.qualified());
+      if (tc != null && Boolean.FALSE.equals(tc.include())) {
+        warnings.add(tc.pos() + ": table " + ref.qualified() + " is excluded by the mapping file");
+        continue;
+      }
+      if (!raws.containsKey(ref.qualified())) {
+        raws.put(ref.qualified(), readTable(ref));
       }
     }
+    checkFileTables(file, raws);
     for (RelationSpec spec : extraRelations) {
       Raw child = raws.get(spec.childSchema() + "." + spec.childTable());
       if (child == null) {
@@ -92,15 +149,17 @@ public final class CatalogReader {
                   + child.qualified());
         }
       }
-      child.fks.add(new RawFk(spec.columns(), spec.parentSchema() + "." + spec.parentTable()));
+      child.addFk(
+          new RawFk(spec.columns(), spec.parentSchema() + "." + spec.parentTable(), null, null));
     }
     if (!problems.isEmpty()) {
       throw new CatalogException(problems);
     }
+    Map<String, String> targets = targets(raws, file);
     Set<String> cyclic = cyclicEdges(raws);
     List<TableMapping> out = new ArrayList<>();
     for (Raw raw : raws.values()) {
-      out.add(toMapping(raw, raws, cyclic));
+      out.add(toMapping(raw, raws, targets, cyclic, file));
     }
     if (!problems.isEmpty()) {
       throw new CatalogException(problems);
@@ -108,31 +167,165 @@ public final class CatalogReader {
     return new Mapping(out);
   }
 
-  private Raw readTable(String schema, String table) throws SQLException {
-    Long oid = null;
+  private List<String> capturedNames(List<String> tables, MappingFile file) {
+    Set<String> names = new LinkedHashSet<>();
+    if (tables.isEmpty()) {
+      file.tables().stream()
+          .filter(tc -> !Boolean.FALSE.equals(tc.include()))
+          .forEach(tc -> names.add(tc.qualified()));
+    } else {
+      tables.forEach(t -> names.add(String.join(".", split(t))));
+      file.tables().stream()
+          .filter(tc -> Boolean.TRUE.equals(tc.include()))
+          .forEach(tc -> names.add(tc.qualified()));
+    }
+    return List.copyOf(names);
+  }
+
+  private static String[] split(String table) {
+    return table.contains(".") ? table.split("\\.", 2) : new String[] {"public", table};
+  }
+
+  /** Checks the mapping file's references to tables and columns; adds its relations. */
+  private void checkFileTables(MappingFile file, Map<String, Raw> raws) throws SQLException {
+    for (TableConfig tc : file.tables()) {
+      Raw raw = raws.get(tc.qualified());
+      if (raw == null) {
+        if (lookup(tc.schema(), tc.table()) == null) {
+          problems.add(tc.pos() + ": table " + tc.qualified() + " does not exist");
+        } else if (!Boolean.FALSE.equals(tc.include())) {
+          warnings.add(
+              tc.pos()
+                  + ": table "
+                  + tc.qualified()
+                  + " is configured but not captured; add it to the tables to copy it");
+        }
+        continue;
+      }
+      for (ColumnConfig cc : tc.columns().values()) {
+        if (!raw.columns.containsKey(cc.column())) {
+          problems.add(noColumn(cc.pos(), cc.column(), raw));
+        }
+      }
+      for (IndexConfig ic : tc.indexes()) {
+        for (String c : ic.columns()) {
+          if (!raw.columns.containsKey(c)) {
+            problems.add(noColumn(ic.pos(), c, raw));
+          }
+        }
+      }
+      for (RelationConfig rc : tc.relations()) {
+        boolean ok = true;
+        for (String c : rc.columns()) {
+          if (!raw.columns.containsKey(c)) {
+            problems.add(noColumn(rc.pos(), c, raw));
+            ok = false;
+          }
+        }
+        String parent = rc.parentSchema() + "." + rc.parentTable();
+        if (!raws.containsKey(parent) && lookup(rc.parentSchema(), rc.parentTable()) == null) {
+          problems.add(
+              rc.pos() + ": relation " + tc.table() + " -> " + parent + ": table does not exist");
+          ok = false;
+        }
+        if (ok) {
+          raw.addFk(new RawFk(rc.columns(), parent, rc.field(), rc.pos()));
+        }
+      }
+    }
+  }
+
+  private static String noColumn(Pos pos, String column, Raw raw) {
+    return pos
+        + ": column "
+        + column
+        + " does not exist in "
+        + raw.qualified()
+        + " (columns: "
+        + String.join(", ", raw.columns.keySet())
+        + ")";
+  }
+
+  /** The Convex table name of every captured table, checked for clashes. */
+  private Map<String, String> targets(Map<String, Raw> raws, MappingFile file) {
+    Map<String, String> targets = new LinkedHashMap<>();
+    Map<String, String> owner = new HashMap<>();
+    for (Raw raw : raws.values()) {
+      TableConfig tc = file.table(raw.qualified());
+      String target;
+      if (tc != null && tc.target() != null) {
+        target = tc.target();
+        if (!Naming.isLegal(target)) {
+          problems.add(
+              tc.targetPos()
+                  + ": target '"
+                  + target
+                  + "' is not a legal Convex table name ([A-Za-z][A-Za-z0-9_]*, at most 64 chars)");
+        }
+      } else {
+        target =
+            Naming.legal(style(raw.table, styleOf(tc, file)), "table " + raw.qualified(), warnings);
+      }
+      if (CDC_TABLES.contains(target)) {
+        problems.add(
+            "table "
+                + raw.qualified()
+                + ": target "
+                + target
+                + " is a table of the pipeline itself; give it another target in the mapping file");
+      }
+      String other = owner.putIfAbsent(target, raw.qualified());
+      if (other != null) {
+        problems.add(
+            "tables "
+                + other
+                + " and "
+                + raw.qualified()
+                + " both become Convex table "
+                + target
+                + "; give one a target in the mapping file");
+      }
+      targets.put(raw.qualified(), target);
+    }
+    return targets;
+  }
+
+  private static NamingStyle styleOf(TableConfig tc, MappingFile file) {
+    return tc != null && tc.naming() != null ? tc.naming() : file.naming();
+  }
+
+  private static String style(String name, NamingStyle style) {
+    return style == NamingStyle.KEEP ? name : Naming.camel(name);
+  }
+
+  /** The table itself, or null when there is no such table (or partitioned table). */
+  TableRef lookup(String schema, String table) throws SQLException {
     try (PreparedStatement ps =
         connection.prepareStatement(
-            "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            "SELECT c.oid, rn.nspname, r.relname, r.oid FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)"
+                + " LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace"
                 + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r','p')")) {
       ps.setString(1, schema);
       ps.setString(2, table);
       try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          oid = rs.getLong(1);
+        if (!rs.next()) {
+          return null;
         }
+        TableRef root =
+            rs.getString(2) == null
+                ? null
+                : new TableRef(rs.getLong(4), rs.getString(2), rs.getString(3), null);
+        return new TableRef(rs.getLong(1), schema, table, root);
       }
     }
-    if (oid == null) {
-      problems.add(
-          "table "
-              + schema
-              + "."
-              + table
-              + " does not exist (or is not a table); check the table list"
-              + " and the database in the JDBC URL");
-      return null;
-    }
-    Raw raw = new Raw(schema, table);
+  }
+
+  /** Reads one table's columns, keys and indexes; a missing primary key is a problem. */
+  Raw readTable(TableRef ref) throws SQLException {
+    long oid = ref.oid;
+    Raw raw = new Raw(ref.schema, ref.table);
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated,"
@@ -181,16 +374,38 @@ public final class CatalogReader {
       problems.add(
           "table " + raw.qualified() + " has no primary key: add one, or configure a key for it");
     }
+    // conparentid = 0: a foreign key to a partitioned table has one clone per partition
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT con.conkey, con.confkey, pn.nspname, pc.relname FROM pg_constraint con"
                 + " JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
-                + " WHERE con.conrelid = ? AND con.contype = 'f' ORDER BY con.conname")) {
+                + " WHERE con.conrelid = ? AND con.contype = 'f' AND con.conparentid = 0"
+                + " ORDER BY con.conname")) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           List<String> cols = attNames(oid, rs.getArray(1));
-          raw.fks.add(new RawFk(cols, rs.getString(3) + "." + rs.getString(4)));
+          raw.fks.add(new RawFk(cols, rs.getString(3) + "." + rs.getString(4), null, null));
+        }
+      }
+    }
+    // Secondary indexes, in creation order; expression and partial ones have no Convex form.
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT ic.relname, i.indexprs IS NOT NULL OR i.indpred IS NOT NULL,"
+                + " ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)"
+                + "   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+                + "   WHERE k.ord <= i.indnkeyatts ORDER BY k.ord)"
+                + " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                + " WHERE i.indrelid = ? AND NOT i.indisprimary ORDER BY i.indexrelid")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          raw.indexes.add(
+              new RawIndex(
+                  rs.getString(1),
+                  List.of((String[]) rs.getArray(3).getArray()),
+                  rs.getBoolean(2)));
         }
       }
     }
@@ -236,18 +451,53 @@ public final class CatalogReader {
     return out;
   }
 
-  private TableMapping toMapping(Raw raw, Map<String, Raw> all, Set<String> cyclic) {
-    String target = Naming.legal(Naming.camel(raw.table), "table " + raw.qualified(), warnings);
+  private TableMapping toMapping(
+      Raw raw,
+      Map<String, Raw> all,
+      Map<String, String> targets,
+      Set<String> cyclic,
+      MappingFile file) {
+    TableConfig tc = file.table(raw.qualified());
+    NamingStyle style = styleOf(tc, file);
+    Map<String, ColumnConfig> cfg = tc == null ? Map.of() : tc.columns();
+    Set<String> excluded = new LinkedHashSet<>();
+    cfg.values().stream()
+        .filter(ColumnConfig::exclude)
+        .forEach(
+            cc -> {
+              if (raw.primaryKey.contains(cc.column())) {
+                problems.add(
+                    cc.pos()
+                        + ": column "
+                        + raw.qualified()
+                        + "."
+                        + cc.column()
+                        + " is part of the primary key and cannot be excluded");
+              }
+              excluded.add(cc.column());
+            });
     List<RelationMapping> relations = new ArrayList<>();
     Set<String> relationColumns = new LinkedHashSet<>();
+    Map<String, String> fieldOfColumn = new HashMap<>();
     for (RawFk fk : raw.fks) {
       Raw parent = all.get(fk.parent);
-      if (parent == null) {
+      String cols = String.join(",", fk.columns);
+      if (fk.columns.stream().anyMatch(excluded::contains)) {
         warnings.add(
             "foreign key "
                 + raw.qualified()
                 + "("
-                + String.join(",", fk.columns)
+                + cols
+                + "): a column is excluded by the mapping file, so the relation is not copied");
+        continue;
+      }
+      if (parent == null) {
+        warnings.add(
+            (fk.pos == null ? "" : fk.pos + ": ")
+                + "foreign key "
+                + raw.qualified()
+                + "("
+                + cols
                 + ") references "
                 + fk.parent
                 + ", which is not captured: the column(s) are copied as plain values");
@@ -255,10 +505,11 @@ public final class CatalogReader {
       }
       if (parent.primaryKey.size() != fk.columns.size()) {
         problems.add(
-            "relation "
+            (fk.pos == null ? "" : fk.pos + ": ")
+                + "relation "
                 + raw.qualified()
                 + "("
-                + String.join(",", fk.columns)
+                + cols
                 + ") -> "
                 + fk.parent
                 + ": "
@@ -267,28 +518,53 @@ public final class CatalogReader {
                 + parent.primaryKey.size());
         continue;
       }
+      for (String c : fk.columns) {
+        ColumnConfig cc = cfg.get(c);
+        if (cc != null && (cc.type() != null || cc.validator() != null)) {
+          problems.add(
+              (cc.typePos() != null ? cc.typePos() : cc.validatorPos())
+                  + ": column "
+                  + raw.qualified()
+                  + "."
+                  + c
+                  + " holds a relation to "
+                  + fk.parent
+                  + " (a v.id field); its type cannot be overridden");
+        }
+      }
       boolean nullable = fk.columns.stream().anyMatch(c -> raw.columns.get(c).nullable);
       boolean onCycle = cyclic.contains(raw.qualified() + "->" + fk.parent);
-      String field =
-          fk.columns.size() == 1
-              ? Naming.camel(fk.columns.get(0))
-              : Naming.camel(parent.table) + "Id";
-      field = Naming.legal(field, "column " + raw.qualified() + "." + fk.columns.get(0), warnings);
-      String parentTarget =
-          Naming.legal(
-              Naming.camel(parent.table), "table " + parent.qualified(), new ArrayList<>());
-      relations.add(new RelationMapping(field, fk.columns, parentTarget, nullable || onCycle));
+      String field;
+      if (fk.field != null) {
+        field = checkedName(fk.field, fk.pos, "field");
+      } else if (fk.columns.size() == 1) {
+        field = fieldName(raw, fk.columns.get(0), cfg.get(fk.columns.get(0)), style);
+      } else {
+        String base =
+            style == NamingStyle.KEEP ? parent.table + "_id" : Naming.camel(parent.table) + "Id";
+        field = Naming.legal(base, "column " + raw.qualified() + "." + fk.columns.get(0), warnings);
+      }
+      relations.add(
+          new RelationMapping(field, fk.columns, targets.get(fk.parent), nullable || onCycle));
       relationColumns.addAll(fk.columns);
+      fk.columns.forEach(c -> fieldOfColumn.put(c, field));
     }
     // A serial or identity key is replaced by Convex's _id; the source key lives on in the
-    // pipeline's key table.
+    // pipeline's key table (and, with keepSourceId, in a field too).
     String surrogateKey =
-        raw.primaryKey.size() == 1 && raw.columns.get(raw.primaryKey.get(0)).autoIncrement
+        raw.primaryKey.size() == 1
+                && raw.columns.get(raw.primaryKey.get(0)).autoIncrement
+                && (tc == null || !tc.keepSourceId())
             ? raw.primaryKey.get(0)
             : null;
     List<ColumnMapping> columns = new ArrayList<>();
+    List<String> excludedColumns = new ArrayList<>();
     for (RawColumn c : raw.columns.values()) {
       if (relationColumns.contains(c.name) || c.name.equals(surrogateKey)) {
+        continue;
+      }
+      if (excluded.contains(c.name)) {
+        excludedColumns.add(c.name);
         continue;
       }
       if (c.generated) {
@@ -299,34 +575,306 @@ public final class CatalogReader {
                 + c.name
                 + " is generated: not copied (Convex stores"
                 + " no computed fields; compute it in a query)");
+        excludedColumns.add(c.name);
         continue;
       }
-      FieldType type;
-      FieldType element = null;
-      if (c.elemTypname != null) {
-        type = FieldType.ARRAY;
-        element = scalar(c.elemTypname, c.elemTyptype, c.formatted.replace("[]", ""));
-      } else {
-        type = scalar(c.typname, c.typtype, c.formatted);
+      ColumnConfig cc = cfg.get(c.name);
+      Resolved type = resolve(raw, c, cc, file);
+      if (type == null) {
+        continue;
       }
-      if (type == null || (type == FieldType.ARRAY && element == null)) {
+      String field = fieldName(raw, c.name, cc, style);
+      boolean keepEnum = cc == null || cc.type() == null;
+      columns.add(
+          new ColumnMapping(
+              c.name,
+              field,
+              c.formatted,
+              type.type,
+              type.element,
+              c.nullable,
+              keepEnum ? c.enumValues : null,
+              type.validator));
+      fieldOfColumn.put(c.name, field);
+    }
+    checkFields(raw, relations, columns);
+    Map<String, List<String>> indexes =
+        indexes(raw, tc, relations, fieldOfColumn, surrogateKey == null);
+    return new TableMapping(
+        raw.schema,
+        raw.table,
+        targets.get(raw.qualified()),
+        raw.primaryKey,
+        columns,
+        relations,
+        indexes,
+        excludedColumns);
+  }
+
+  private String fieldName(Raw raw, String column, ColumnConfig cc, NamingStyle style) {
+    if (cc != null && cc.name() != null) {
+      return checkedName(cc.name(), cc.namePos(), "name");
+    }
+    return Naming.legal(style(column, style), "column " + raw.qualified() + "." + column, warnings);
+  }
+
+  private String checkedName(String name, Pos pos, String what) {
+    if (!Naming.isLegal(name)) {
+      problems.add(
+          pos
+              + ": "
+              + what
+              + " '"
+              + name
+              + "' is not a legal Convex field name ([A-Za-z][A-Za-z0-9_]*, at most 64 chars)");
+    }
+    return name;
+  }
+
+  private void checkFields(Raw raw, List<RelationMapping> relations, List<ColumnMapping> columns) {
+    Map<String, String> seen = new HashMap<>();
+    List<String[]> all = new ArrayList<>();
+    relations.forEach(r -> all.add(new String[] {r.field(), String.join("+", r.columns())}));
+    columns.forEach(c -> all.add(new String[] {c.field(), c.column()}));
+    for (String[] f : all) {
+      String other = seen.putIfAbsent(f[0], f[1]);
+      if (other != null) {
+        problems.add(
+            "table "
+                + raw.qualified()
+                + ": columns "
+                + other
+                + " and "
+                + f[1]
+                + " both become field "
+                + f[0]
+                + "; rename one in the mapping file (columns: {"
+                + f[1]
+                + ": {name: ...}})");
+      }
+    }
+    if (all.size() > MAX_FIELDS) {
+      problems.add(
+          "table "
+              + raw.qualified()
+              + " has "
+              + all.size()
+              + " fields; Convex allows "
+              + MAX_FIELDS
+              + ": exclude columns in the mapping file");
+    }
+  }
+
+  /**
+   * The table's Convex indexes: one per relation, one on a natural key, one per translatable
+   * secondary index, then the mapping file's (renaming a derived index on the same fields).
+   */
+  private Map<String, List<String>> indexes(
+      Raw raw,
+      TableConfig tc,
+      List<RelationMapping> relations,
+      Map<String, String> fieldOfColumn,
+      boolean naturalKey) {
+    // keyed by the field list, so an index on the same fields is made once
+    Map<List<String>, String> byFields = new LinkedHashMap<>();
+    for (RelationMapping r : relations) {
+      byFields.putIfAbsent(List.of(r.field()), Naming.indexName(List.of(r.field())));
+    }
+    if (naturalKey) {
+      List<String> fields = fields(raw.primaryKey, fieldOfColumn);
+      if (fields != null) {
+        byFields.putIfAbsent(fields, Naming.indexName(fields));
+      }
+    }
+    for (RawIndex ix : raw.indexes) {
+      List<String> fields = fields(ix.columns, fieldOfColumn);
+      if (ix.partialOrExpression || fields == null) {
+        warnings.add(
+            "index "
+                + raw.schema
+                + "."
+                + ix.name
+                + " is not translated: "
+                + (ix.partialOrExpression
+                    ? "partial and expression indexes have no Convex form"
+                    : "one of its columns is not copied")
+                + " (declare one in the mapping file's indexes if needed)");
+        continue;
+      }
+      byFields.putIfAbsent(fields, Naming.indexName(fields));
+    }
+    if (tc != null) {
+      for (IndexConfig ic : tc.indexes()) {
+        List<String> fields = fields(ic.columns(), fieldOfColumn);
+        if (fields == null) {
+          problems.add(
+              ic.pos()
+                  + ": index "
+                  + ic.name()
+                  + ": one of its columns is excluded or replaced by _id, so it is no field");
+          continue;
+        }
+        if (!Naming.isLegalIndex(ic.name())) {
+          problems.add(
+              ic.pos()
+                  + ": index name '"
+                  + ic.name()
+                  + "' is not legal in Convex ([A-Za-z][A-Za-z0-9_]*, at most 64 chars, not"
+                  + " by_id or by_creation_time)");
+        }
+        byFields.put(fields, ic.name()); // renames a derived index on the same fields
+      }
+    }
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    byFields.forEach(
+        (fields, name) -> {
+          if (out.putIfAbsent(name, fields) != null) {
+            problems.add(
+                "table "
+                    + raw.qualified()
+                    + ": two indexes are named "
+                    + name
+                    + "; name them apart in the mapping file");
+          }
+          if (fields.size() > MAX_INDEX_FIELDS) {
+            problems.add(
+                "table "
+                    + raw.qualified()
+                    + ": index "
+                    + name
+                    + " has "
+                    + fields.size()
+                    + " fields; Convex allows "
+                    + MAX_INDEX_FIELDS);
+          }
+        });
+    if (out.size() > MAX_INDEXES) {
+      problems.add(
+          "table "
+              + raw.qualified()
+              + " would get "
+              + out.size()
+              + " indexes; Convex allows "
+              + MAX_INDEXES
+              + ": drop some Postgres indexes from the translation");
+    }
+    return out;
+  }
+
+  /** The fields of {@code columns} (a relation's columns collapse into its one field), or null. */
+  private static List<String> fields(List<String> columns, Map<String, String> fieldOfColumn) {
+    List<String> out = new ArrayList<>();
+    for (String c : columns) {
+      String f = fieldOfColumn.get(c);
+      if (f == null) {
+        return null;
+      }
+      if (!out.contains(f)) {
+        out.add(f);
+      }
+    }
+    return out.isEmpty() ? null : out;
+  }
+
+  private record Resolved(FieldType type, FieldType element, String validator) {}
+
+  /** The column's rule with the file's options and override applied, or null (a problem). */
+  private Resolved resolve(Raw raw, RawColumn c, ColumnConfig cc, MappingFile file) {
+    boolean array = c.elemTypname != null;
+    String typname = array ? c.elemTypname : c.typname;
+    String typtype = array ? c.elemTyptype : c.typtype;
+    String formatted = array ? c.formatted.replace("[]", "") : c.formatted;
+    FieldType base = scalar(typname, typtype, formatted);
+    String override = cc == null ? null : cc.type();
+    String validator = cc == null ? null : cc.validator();
+    String name = raw.qualified() + "." + c.name;
+    FieldType type;
+    if (override == null) {
+      type = base;
+      if (type == null && validator != null) {
+        type = FieldType.JSON;
+      }
+      if (type == FieldType.INT64 && file.bigint() == MappingFile.BigintMode.NUMBER) {
+        type = FieldType.NUMBER;
+      }
+      if ((type == FieldType.TIMESTAMP_MS || type == FieldType.TIMESTAMPTZ_MS)
+          && file.timestamps() == MappingFile.TimestampMode.ISO_STRING) {
+        type = FieldType.TIMESTAMP_ISO_STRING;
+      }
+      if (type == null) {
         problems.add(
             "column "
-                + raw.qualified()
-                + "."
-                + c.name
+                + name
                 + " has type "
                 + c.formatted
-                + ", which has no Convex mapping: exclude the column or give it a type override (string or json)"
-                + " in the mapping file");
-        continue;
+                + ", which has no Convex mapping: exclude the column or give it a type override"
+                + " (string or json) in the mapping file, e.g. tables: {"
+                + raw.table
+                + ": {columns: {"
+                + c.name
+                + ": {type: json}}}}");
+        return null;
       }
-      String field =
-          Naming.legal(Naming.camel(c.name), "column " + raw.qualified() + "." + c.name, warnings);
-      columns.add(
-          new ColumnMapping(c.name, field, c.formatted, type, element, c.nullable, c.enumValues));
+    } else {
+      type = override(override, typname, typtype, base);
+      if (type == null) {
+        problems.add(
+            cc.typePos()
+                + ": column "
+                + name
+                + ": type "
+                + override
+                + " does not apply to Postgres type "
+                + c.formatted
+                + (array ? " (it applies to the array's elements)" : ""));
+        return null;
+      }
     }
-    return new TableMapping(raw.schema, raw.table, target, raw.primaryKey, columns, relations);
+    if (validator != null && type != FieldType.JSON) {
+      problems.add(
+          cc.validatorPos()
+              + ": column "
+              + name
+              + ": a validator applies to json columns only (type: json)");
+      return null;
+    }
+    return array
+        ? new Resolved(FieldType.ARRAY, type, validator)
+        : new Resolved(type, null, validator);
+  }
+
+  /** A type override's rule for a (non-array) Postgres type, or null when it does not apply. */
+  static FieldType override(String override, String typname, String typtype, FieldType base) {
+    boolean integer = Set.of("int2", "int4", "int8").contains(typname);
+    boolean timestamp = typname.equals("timestamp") || typname.equals("timestamptz");
+    return switch (override) {
+      case "string" -> {
+        if (typname.equals("numeric") || typname.equals("money")) {
+          yield FieldType.DECIMAL_STRING;
+        }
+        if (base == null || typname.equals("json") || typname.equals("jsonb")) {
+          yield FieldType.STRING;
+        }
+        yield base == FieldType.STRING
+                || base == FieldType.DATE_STRING
+                || base == FieldType.TIME_STRING
+                || base == FieldType.INTERVAL_STRING
+            ? base
+            : null;
+      }
+      case "number" ->
+          integer || Set.of("float4", "float8", "oid", "numeric", "money").contains(typname)
+              ? FieldType.NUMBER
+              : null;
+      case "int64" -> integer ? FieldType.INT64 : null;
+      case "json" -> base == null || base == FieldType.JSON ? FieldType.JSON : null;
+      case "isoString" -> timestamp ? FieldType.TIMESTAMP_ISO_STRING : null;
+      case "epochMs" ->
+          typname.equals("timestamp")
+              ? FieldType.TIMESTAMP_MS
+              : typname.equals("timestamptz") ? FieldType.TIMESTAMPTZ_MS : null;
+      default -> null;
+    };
   }
 
   /** The rule for a non-array type, or null when there is none. */
@@ -427,12 +975,20 @@ public final class CatalogReader {
     return false;
   }
 
-  private static final class Raw {
+  /** A table in the catalog; {@code partitionOf} is the root of a partition, else null. */
+  record TableRef(long oid, String schema, String table, TableRef partitionOf) {
+    String qualified() {
+      return schema + "." + table;
+    }
+  }
+
+  static final class Raw {
     final String schema;
     final String table;
     final Map<String, RawColumn> columns = new LinkedHashMap<>();
     final List<String> primaryKey = new ArrayList<>();
     final List<RawFk> fks = new ArrayList<>();
+    final List<RawIndex> indexes = new ArrayList<>();
 
     Raw(String schema, String table) {
       this.schema = schema;
@@ -442,11 +998,24 @@ public final class CatalogReader {
     String qualified() {
       return schema + "." + table;
     }
+
+    /** Adds a configured relation; it replaces a declared one on the same columns. */
+    void addFk(RawFk fk) {
+      fks.removeIf(f -> f.columns.equals(fk.columns));
+      fks.add(fk);
+    }
   }
 
-  private record RawFk(List<String> columns, String parent) {}
+  /**
+   * A foreign key; {@code field} and {@code pos} are set for mapping-file relations.
+   *
+   * @param parent {@code schema.table}
+   */
+  record RawFk(List<String> columns, String parent, String field, Pos pos) {}
 
-  private static final class RawColumn {
+  record RawIndex(String name, List<String> columns, boolean partialOrExpression) {}
+
+  static final class RawColumn {
     final String name;
     final String formatted;
     final boolean nullable;

@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * Writes a deployable Convex functions folder for a {@link Mapping}: the generated {@code
- * schema.ts}, the pipeline's ingest module ({@code cdc/}) and the codegen-equivalent {@code
- * _generated/} files, plus the resolved mapping as {@code pgconvex.mapping.json} beside it.
+ * schema.ts} and {@code validators.ts} (the enums, shared with the app's functions), the pipeline's
+ * ingest module ({@code cdc/}) and the codegen-equivalent {@code _generated/} files, plus the
+ * resolved mapping as {@code pgconvex.mapping.json} beside it.
  */
 public final class FunctionsFolder {
   /** Files of the pipeline's Convex module, as packaged from {@code convex/} at build time. */
@@ -44,7 +45,8 @@ public final class FunctionsFolder {
           Files.write(target, in.readAllBytes());
         }
       }
-      Files.writeString(dir.resolve("schema.ts"), SchemaTsWriter.write(mapping));
+      Files.writeString(dir.resolve("schema.ts"), SchemaTsWriter.write(mapping, true));
+      Files.writeString(dir.resolve("validators.ts"), SchemaTsWriter.validatorsTs(mapping));
       mapping.write(dir.resolve("pgconvex.mapping.json"));
       return dir;
     } catch (IOException e) {

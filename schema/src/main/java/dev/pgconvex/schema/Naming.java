@@ -15,7 +15,41 @@ public final class Naming {
 
   private static final Set<String> RESERVED = Set.of("_id", "_creationTime");
 
+  /** Index names Convex keeps for itself. */
+  public static final Set<String> RESERVED_INDEX_NAMES = Set.of("by_id", "by_creation_time");
+
+  private static final java.util.regex.Pattern LEGAL =
+      java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
+
   private Naming() {}
+
+  /** Whether {@code name} is a legal Convex table or field name as it is. */
+  public static boolean isLegal(String name) {
+    return name != null
+        && name.length() <= MAX_LENGTH
+        && LEGAL.matcher(name).matches()
+        && !RESERVED.contains(name.toLowerCase(Locale.ROOT));
+  }
+
+  /** Whether {@code name} is a legal Convex index name as it is. */
+  public static boolean isLegalIndex(String name) {
+    return name != null
+        && name.length() <= MAX_LENGTH
+        && LEGAL.matcher(name).matches()
+        && !RESERVED_INDEX_NAMES.contains(name);
+  }
+
+  /**
+   * The default index name on {@code fields}: {@code by_a_b}, made legal (Convex reserves {@code
+   * by_id} and {@code by_creation_time}; names are at most 64 chars).
+   */
+  public static String indexName(java.util.List<String> fields) {
+    String name = "by_" + String.join("_", fields);
+    if (RESERVED_INDEX_NAMES.contains(name)) {
+      name = name + "_field";
+    }
+    return name.length() > MAX_LENGTH ? name.substring(0, MAX_LENGTH) : name;
+  }
 
   /** {@code created_at} to {@code createdAt}; a name already in camelCase stays as it is. */
   public static String camel(String snake) {

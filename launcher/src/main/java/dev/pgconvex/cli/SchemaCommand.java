@@ -1,0 +1,199 @@
+package dev.pgconvex.cli;
+
+import dev.pgconvex.common.mapping.Mapping;
+import dev.pgconvex.schema.CatalogException;
+import dev.pgconvex.schema.CatalogReader;
+import dev.pgconvex.schema.FunctionsFolder;
+import dev.pgconvex.schema.MappingFile;
+import dev.pgconvex.schema.RelationSpec;
+import dev.pgconvex.schema.SchemaDiff;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./cdc schema generate|diff}: translates the Postgres catalog into a Convex functions
+ * folder (schema.ts, validators.ts, the pipeline's module, the resolved mapping), and compares the
+ * live catalog with a resolved mapping. Exit codes: 0 success (diff: no differences), 3 diff found
+ * differences, 1 the catalog or mapping cannot be used, 2 usage errors.
+ */
+@Command(
+    name = "schema",
+    mixinStandardHelpOptions = true,
+    description =
+        "Translate the Postgres schema into a Convex schema, or compare it with a mapping.",
+    subcommands = {SchemaCommand.Generate.class, SchemaCommand.Diff.class})
+public final class SchemaCommand implements Runnable {
+  /** Exit code of {@code diff} when the catalog and the mapping differ. */
+  public static final int DIFFERENCES = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** How to reach Postgres; the password comes from a file or {@code PG_PASSWORD}, never argv. */
+  static final class PgOptions {
+    @Option(
+        names = "--pg-url",
+        required = true,
+        paramLabel = "URL",
+        description = "JDBC URL of the source database, e.g. jdbc:postgresql://host:5432/app")
+    String url;
+
+    @Option(
+        names = "--pg-user",
+        paramLabel = "USER",
+        defaultValue = "${env:PG_USER:-postgres}",
+        description = "Postgres user (default: env PG_USER, else postgres)")
+    String user;
+
+    @Option(
+        names = "--pg-password-file",
+        paramLabel = "FILE",
+        description = "File holding the password (default: env PG_PASSWORD)")
+    Path passwordFile;
+
+    Connection connect() throws SQLException, IOException {
+      Properties p = new Properties();
+      p.setProperty("user", user);
+      String password =
+          passwordFile != null
+              ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip()
+              : System.getenv("PG_PASSWORD");
+      if (password != null) {
+        p.setProperty("password", password);
+      }
+      return DriverManager.getConnection(url, p);
+    }
+  }
+
+  @Command(
+      name = "generate",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write a Convex functions folder (schema.ts, validators.ts, cdc/, _generated/) and the"
+              + " resolved mapping (pgconvex.mapping.json) for the captured tables. Warnings go to"
+              + " stderr.")
+  static final class Generate implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Mixin PgOptions pg;
+
+    @Option(
+        names = "--tables",
+        split = ",",
+        paramLabel = "LIST",
+        description = "[schema.]table,... (default: the tables of the mapping file)")
+    List<String> tables = new ArrayList<>();
+
+    @Option(
+        names = "--relation",
+        paramLabel = "SPEC",
+        description =
+            "A relation not declared as a foreign key: child.col[+col]->parent (repeatable)")
+    List<String> relations = new ArrayList<>();
+
+    @Option(names = "--mapping", paramLabel = "FILE.yaml", description = "The mapping file")
+    Path mappingFile;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter err = spec.commandLine().getErr();
+      List<RelationSpec> specs = new ArrayList<>();
+      try {
+        relations.forEach(r -> specs.add(RelationSpec.parse(r)));
+      } catch (IllegalArgumentException e) {
+        err.println("error: " + e.getMessage());
+        return 2;
+      }
+      try {
+        MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
+        if (tables.isEmpty() && file.tables().isEmpty()) {
+          err.println("error: no tables: give --tables or a mapping file that lists tables");
+          return 2;
+        }
+        Mapping mapping;
+        try (Connection c = pg.connect()) {
+          CatalogReader reader = new CatalogReader(c);
+          mapping = reader.read(tables, specs, file);
+          reader.warnings().forEach(w -> err.println("warning: " + w));
+        }
+        FunctionsFolder.write(mapping, out);
+        spec.commandLine()
+            .getOut()
+            .println(
+                "Wrote "
+                    + mapping.tables().size()
+                    + " table(s) to "
+                    + out.toAbsolutePath()
+                    + " (schema.ts, validators.ts, cdc/, _generated/, pgconvex.mapping.json)");
+        return 0;
+      } catch (CatalogException e) {
+        err.println("error: " + e.getMessage());
+        return 1;
+      }
+    }
+  }
+
+  @Command(
+      name = "diff",
+      mixinStandardHelpOptions = true,
+      description =
+          "Compare the live Postgres catalog with a resolved mapping (pgconvex.mapping.json)."
+              + " Exit 0 when they agree, 3 when they differ.")
+  static final class Diff implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Mixin PgOptions pg;
+
+    @Option(
+        names = "--mapping-json",
+        required = true,
+        paramLabel = "FILE",
+        description = "The resolved mapping written by schema generate")
+    Path mappingJson;
+
+    @Option(
+        names = "--tables",
+        split = ",",
+        paramLabel = "LIST",
+        description = "Tables expected to be captured; those missing from the mapping are reported")
+    List<String> tables = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      Mapping mapping;
+      try {
+        mapping = Mapping.read(mappingJson);
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("error: " + mappingJson + ": " + e.getMessage());
+        return 1;
+      }
+      SchemaDiff diff;
+      try (Connection c = pg.connect()) {
+        diff = SchemaDiff.compare(c, mapping, tables);
+      }
+      spec.commandLine().getOut().println(diff.text());
+      return diff.isEmpty() ? 0 : DIFFERENCES;
+    }
+  }
+}
