@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// Benchmark: upserts/s through cdc/ingest:applyBatch over HTTP, batches of 1,000 ops, against N
+// pre-existing documents. Starts the emulator as a child process (the CLI), preloads through
+// applyBatch itself, then times several runs and prints medians as JSON.
+//
+//   npm run bench -- [--functions DIR] [--sizes 10000,1000000] [--runs 5] [--ops-per-run 50000]
+//                    [--concurrency 4] [--table T] [--http-preload]
+//
+// Pre-existing documents are written as a snapshot file into a fresh --data directory (documents
+// plus their cdc_keys rows, as applyBatch would have made them), so the emulator runs with
+// durability on (every commit fsynced before the answer). With --http-preload the emulator runs
+// in memory only and the documents are preloaded through applyBatch over HTTP instead.
+// Besides upserts/s (wall clock, which depends on what else the machine runs) it reports the
+// emulator's CPU time per upsert, read from /proc.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { newId } from "../src/ids.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+
+function arg(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = process.argv[i + 1];
+  return v === undefined || v.startsWith("--") ? true : v;
+}
+
+const defaultFunctions = fs.existsSync(path.resolve(root, "../convex/cdc/ingest.ts"))
+  ? path.resolve(root, "../convex")
+  : path.join(root, "test/fixtures/basic");
+const functionsDir = path.resolve(arg("functions", defaultFunctions));
+const sizes = String(arg("sizes", "10000,1000000")).split(",").map(Number);
+const runs = Number(arg("runs", 5));
+const opsPerRun = Number(arg("ops-per-run", 50000));
+const concurrency = Number(arg("concurrency", 4));
+const table = String(arg("table", "users"));
+const httpPreload = arg("http-preload", false) === true;
+const BATCH = 1000;
+const ADMIN = "bench-admin-key";
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      url + "/api/mutation",
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": data.length, authorization: `Convex ${ADMIN}` },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 500)}`));
+          const j = JSON.parse(text);
+          if (j.status !== "success") return reject(new Error(j.errorMessage));
+          resolve(j.value);
+        });
+      },
+    );
+    req.setNoDelay(true);
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+let seq = 0;
+function position() {
+  seq++;
+  return seq.toString(16).toUpperCase().padStart(16, "0") + ":00000000";
+}
+
+function docFor(k) {
+  // A row of the demo schema's `users` table (convex/schema.ts).
+  return {
+    clerkUserId: `user_${k}`,
+    email: `user${k}@example.com`,
+    image: `https://img.example.com/avatars/${k}.png`,
+    credits: `${k % 1000}.50`,
+    createdAt: 1732233600000 + k,
+  };
+}
+
+function batch(keys) {
+  return {
+    path: "cdc/ingest:applyBatch",
+    format: "json",
+    args: {
+      ops: keys.map((k) => ({ table, key: `[${k}]`, op: "upsert", position: position(), doc: docFor(k) })),
+    },
+  };
+}
+
+async function runBatches(url, batches) {
+  let next = 0;
+  const workers = [];
+  for (let w = 0; w < concurrency; w++) {
+    workers.push(
+      (async () => {
+        while (next < batches.length) {
+          const b = batches[next++];
+          await post(url, b);
+        }
+      })(),
+    );
+  }
+  await Promise.all(workers);
+}
+
+/** Writes a snapshot with `size` documents of `table` and their cdc_keys rows. */
+function writeSnapshot(dir, size) {
+  const USERS = 10001;
+  const KEYS = 10002;
+  const fd = fs.openSync(path.join(dir, "snapshot.jsonl"), "w");
+  let ct = Date.now() - 3600_000;
+  const ts = String(BigInt(Date.now()) * 1000000n);
+  let buf = JSON.stringify({ ts, ct: ct + size * 0.002 + 1, nextTableNumber: 10003, tables: { [table]: USERS, cdc_keys: KEYS } }) + "\n";
+  for (let k = 0; k < size; k++) {
+    const id = newId(USERS);
+    const doc = { _creationTime: (ct += 0.001), _id: id, ...docFor(k) };
+    const keyRow = { _creationTime: (ct += 0.001), _id: newId(KEYS), docId: id, key: `[${k}]`, position: position(), table };
+    buf += `[${USERS},${JSON.stringify(doc)}]\n[${KEYS},${JSON.stringify(keyRow)}]\n`;
+    if (buf.length > 1 << 22) {
+      fs.writeSync(fd, buf);
+      buf = "";
+    }
+  }
+  fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+}
+
+function startEmulator(size) {
+  const dataDir = httpPreload ? null : fs.mkdtempSync(path.join(os.tmpdir(), "convex-bench-data-"));
+  if (dataDir) writeSnapshot(dataDir, size);
+  const args = [
+    ...(process.env.BENCH_EMULATOR_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    "--max-old-space-size=8192",
+    path.join(root, "bin/convex-emulator.js"),
+    "--port", "0", "--admin-key", ADMIN, "--functions", functionsDir, "--retain-changes", "200000",
+    "--max-concurrent-mutations", "64",
+  ];
+  if (dataDir) args.push("--data", dataDir);
+  args.push(...(process.env.BENCH_EMULATOR_ARGS ?? "").split(" ").filter(Boolean));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout.on("data", (c) => {
+      buf += c;
+      const m = buf.match(/CONVEX_EMULATOR_READY (\S+)/);
+      if (m) resolve({ child, url: m[1], dataDir, startS: (performance.now() - t0) / 1000 });
+    });
+    child.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+}
+
+/** CPU seconds (user + system) used so far by a process. */
+function cpuSeconds(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const results = [];
+for (const size of sizes) {
+  const { child, url, dataDir, startS } = await startEmulator(size);
+  try {
+    let preloadRate = null;
+    if (httpPreload) {
+      const t0 = performance.now();
+      const pre = [];
+      for (let k = 0; k < size; k += BATCH) pre.push(batch(Array.from({ length: Math.min(BATCH, size - k) }, (_, i) => k + i)));
+      await runBatches(url, pre);
+      const preloadS = (performance.now() - t0) / 1000;
+      preloadRate = Math.round(size / preloadS);
+      process.stderr.write(`preloaded ${size} documents over HTTP in ${preloadS.toFixed(1)} s (${preloadRate}/s)\n`);
+    } else {
+      process.stderr.write(`loaded ${size} documents (+ key rows) from a snapshot in ${startS.toFixed(1)} s\n`);
+    }
+    const rates = [];
+    const cpus = [];
+    for (let r = 0; r < runs; r++) {
+      const batches = [];
+      for (let n = 0; n < opsPerRun; n += BATCH) {
+        // ~90% updates of existing keys, ~10% new keys
+        batches.push(batch(Array.from({ length: BATCH }, () => Math.floor(Math.random() * size * 1.1))));
+      }
+      const c0 = cpuSeconds(child.pid);
+      const t = performance.now();
+      await runBatches(url, batches);
+      const s = (performance.now() - t) / 1000;
+      const cpu = cpuSeconds(child.pid) - c0;
+      rates.push(opsPerRun / s);
+      cpus.push((cpu * 1e6) / opsPerRun);
+      process.stderr.write(
+        `  size ${size} run ${r + 1}: ${Math.round(opsPerRun / s)} upserts/s, emulator CPU ${((cpu * 1e6) / opsPerRun).toFixed(1)} us/upsert, load ${os.loadavg()[0].toFixed(1)}\n`,
+      );
+    }
+    results.push({
+      existingDocuments: size,
+      batchSize: BATCH,
+      concurrency,
+      opsPerRun,
+      runs,
+      durable: !httpPreload,
+      medianUpsertsPerSecond: Math.round(median(rates)),
+      runsUpsertsPerSecond: rates.map(Math.round),
+      medianEmulatorCpuMicrosPerUpsert: Number(median(cpus).toFixed(1)),
+      startSeconds: Number(startS.toFixed(1)),
+      ...(preloadRate ? { preloadUpsertsPerSecond: preloadRate } : {}),
+      loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
+    });
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+agent.destroy();
+process.stdout.write(JSON.stringify({ functions: functionsDir, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n");

@@ -1,0 +1,135 @@
+// Bundles a Convex functions folder with esbuild (code splitting, so the `convex` package and
+// shared modules are loaded once), imports every module and collects its registered functions.
+import * as esbuild from "esbuild";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const EMULATOR_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const OWN_NODE_MODULES = path.join(EMULATOR_ROOT, "node_modules");
+
+const SOURCE = /\.(ts|tsx|js|jsx|mjs|cjs|mts|cts)$/;
+const SKIP_FILE = /(\.test\.|\.spec\.|\.d\.ts$|^vitest\.config|^vite\.config|^tsconfig|^\.|^#|\.config\.(ts|js|mjs)$)/;
+const SKIP_DIR = new Set(["node_modules", "_generated", "_deps", "tests", "test", "__tests__", "dist", "target"]);
+
+/** Module paths (relative, with extension) of a functions folder. */
+export function listModules(dir) {
+  const out = [];
+  const walk = (rel) => {
+    for (const ent of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${ent.name}` : ent.name;
+      if (ent.isDirectory()) {
+        if (!SKIP_DIR.has(ent.name) && !ent.name.startsWith(".")) walk(r);
+      } else if (SOURCE.test(ent.name) && !SKIP_FILE.test(ent.name)) {
+        out.push(r);
+      }
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+/** Resolves `convex` and `convex/*` from the emulator's own dependencies. */
+const ownConvex = {
+  name: "own-convex",
+  setup(build) {
+    build.onResolve({ filter: /^convex(\/.*)?$/ }, async (args) => {
+      if (args.pluginData?.own) return undefined;
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: EMULATOR_ROOT,
+        pluginData: { own: true },
+      });
+      return r.errors.length ? undefined : { path: r.path };
+    });
+  },
+};
+
+async function bundle(dir, entries, outdir) {
+  return esbuild.build({
+    absWorkingDir: dir,
+    entryPoints: entries.map((e) => path.join(dir, e)),
+    outbase: dir,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+    logLevel: "silent",
+    nodePaths: [OWN_NODE_MODULES, path.join(dir, "node_modules")],
+    entryNames: "[dir]/[name]",
+    chunkNames: "_chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
+    plugins: [ownConvex],
+    write: true,
+  });
+}
+
+/**
+ * Loads a functions folder.
+ * @returns {Promise<{functions: Map<string, any>, schema: any|null, tmpdir: null, skipped: string[]}>}
+ */
+export async function loadFunctions(dir) {
+  dir = path.resolve(dir);
+  let entries = listModules(dir);
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-"));
+  const skipped = [];
+  try {
+    await bundle(dir, entries, tmpdir);
+  } catch {
+    // Find the modules that do not bundle (e.g. test helpers importing dev tools) and leave them out.
+    const ok = [];
+    for (const e of entries) {
+      const probe = fs.mkdtempSync(path.join(tmpdir, "probe-"));
+      try {
+        await bundle(dir, [e], probe);
+        ok.push(e);
+      } catch (err) {
+        if (e === "schema.ts" || e === "schema.js") throw err;
+        skipped.push(e);
+        process.stderr.write(`convex-emulator: skipping module ${e}: ${err.message.split("\n").slice(0, 3).join(" ")}\n`);
+      } finally {
+        fs.rmSync(probe, { recursive: true, force: true });
+      }
+    }
+    entries = ok;
+    await bundle(dir, entries, tmpdir);
+  }
+  const functions = new Map();
+  let schema = null;
+  for (const e of entries) {
+    const modPath = e.replace(SOURCE, "");
+    const file = path.join(tmpdir, modPath + ".mjs");
+    let mod;
+    try {
+      mod = await import(pathToFileURL(file).href);
+    } catch (err) {
+      if (modPath === "schema") throw err;
+      skipped.push(e);
+      process.stderr.write(`convex-emulator: skipping module ${e}: ${err.message}\n`);
+      continue;
+    }
+    if (modPath === "schema") {
+      schema = mod.default ?? null;
+      continue;
+    }
+    for (const [name, value] of Object.entries(mod)) {
+      if (typeof value === "function" && (value.isQuery || value.isMutation || value.isAction)) {
+        functions.set(`${modPath}:${name}`, value);
+      }
+    }
+  }
+  // Every chunk is imported statically by the entry modules, so the files are no longer needed (and
+  // a killed process leaves nothing behind).
+  fs.rmSync(tmpdir, { recursive: true, force: true });
+  return { functions, schema, tmpdir: null, skipped };
+}
+
+/** The schema as plain JSON ({tables:[{tableName, indexes, documentType}], schemaValidation}). */
+export function schemaJson(schema) {
+  if (!schema || typeof schema.export !== "function") return null;
+  return JSON.parse(schema.export());
+}
