@@ -1,0 +1,133 @@
+package dev.pgconvex.sink.internals;
+
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.model.DeadLetter;
+import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.sink.batch.BatchApplier;
+import dev.pgconvex.sink.batch.OpOutcome;
+import dev.pgconvex.sink.batch.PendingOp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/**
+ * One batch of one partition, run on a worker thread: apply it, publish ids, tombstones and dead
+ * letters, and wait for the producer's acks, so that the consumer thread may commit its offsets
+ * once the returned {@link Done} is in hand.
+ */
+final class BatchWork implements Callable<BatchWork.Done> {
+  /**
+   * The result of a batch whose every op is handled (applied, skipped or dead-lettered).
+   *
+   * @param lastOffset offset of the batch's last record
+   * @param maxPosition highest position among its ops, or null
+   * @param commitTsAtMax source commit time of that op
+   */
+  record Done(long lastOffset, String maxPosition, long commitTsAtMax) {}
+
+  private final List<PendingOp> ops;
+  private final BatchApplier applier;
+  private final Producer<String, String> producer;
+  private final String idsTopic;
+  private final String dlqTopic;
+  private final SinkMetrics metrics;
+  private final Runnable release;
+  private final java.util.function.LongConsumer appliedCommitTs;
+  private final java.util.function.LongConsumer perOpApplied;
+
+  BatchWork(
+      List<PendingOp> ops,
+      BatchApplier applier,
+      Producer<String, String> producer,
+      String idsTopic,
+      String dlqTopic,
+      SinkMetrics metrics,
+      Runnable release,
+      java.util.function.LongConsumer appliedCommitTs,
+      java.util.function.LongConsumer perOpApplied) {
+    this.ops = ops;
+    this.applier = applier;
+    this.producer = producer;
+    this.idsTopic = idsTopic;
+    this.dlqTopic = dlqTopic;
+    this.metrics = metrics;
+    this.release = release;
+    this.appliedCommitTs = appliedCommitTs;
+    this.perOpApplied = perOpApplied;
+  }
+
+  @Override
+  public Done call() throws InterruptedException, ExecutionException {
+    try {
+      List<OpOutcome> outcomes = applier.apply(ops);
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      Map<String, long[]> applied = new LinkedHashMap<>();
+      Map<String, long[]> skipped = new LinkedHashMap<>();
+      String maxPosition = null;
+      long commitTsAtMax = 0;
+      long maxCommitTs = 0;
+      for (OpOutcome o : outcomes) {
+        PendingOp p = o.op();
+        Operation op = p.op();
+        if (op != null && (maxPosition == null || op.position().compareTo(maxPosition) >= 0)) {
+          maxPosition = op.position();
+          commitTsAtMax = op.commitTs();
+        }
+        switch (o.status()) {
+          case APPLIED -> {
+            applied.computeIfAbsent(op.table(), t -> new long[1])[0]++;
+            maxCommitTs = Math.max(maxCommitTs, op.commitTs());
+            String ref = op.table() + "/" + op.key();
+            if (o.id() != null) {
+              Map<String, String> value = new LinkedHashMap<>();
+              value.put("id", o.id());
+              value.put("position", op.position());
+              acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, Json.write(value))));
+            } else if (op.op() == Operation.Kind.DELETE) {
+              acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, null)));
+            }
+          }
+          case SKIPPED -> skipped.computeIfAbsent(op.table(), t -> new long[1])[0]++;
+          case MISSING, DEAD_LETTER -> {
+            DeadLetter dl =
+                new DeadLetter(
+                    "sink",
+                    o.reason(),
+                    p.topic(),
+                    p.partition(),
+                    p.offset(),
+                    p.key(),
+                    p.value(),
+                    System.currentTimeMillis());
+            acks.add(producer.send(new ProducerRecord<>(dlqTopic, p.key(), Json.write(dl))));
+            metrics.deadLettered();
+          }
+        }
+      }
+      // Offsets may be committed only once ids and dead letters are durable.
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get();
+      }
+      applied.forEach((t, n) -> metrics.applied(t, n[0]));
+      skipped.forEach((t, n) -> metrics.skipped(t, n[0]));
+      if (maxCommitTs > 0) {
+        appliedCommitTs.accept(maxCommitTs);
+      }
+      for (OpOutcome o : outcomes) {
+        if (o.status() == OpOutcome.Status.APPLIED) {
+          perOpApplied.accept(o.op().op().commitTs());
+        }
+      }
+      return new Done(ops.get(ops.size() - 1).offset(), maxPosition, commitTsAtMax);
+    } finally {
+      release.run();
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** The sink's consumer loop, per-batch work, checkpointing and meters. Not API. */
+package dev.pgconvex.sink.internals;

@@ -1,0 +1,309 @@
+package dev.pgconvex.sink.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgconvex.common.config.Secret;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.model.DeadLetter;
+import dev.pgconvex.sink.batch.AimdLimiter;
+import dev.pgconvex.sink.batch.Backoff;
+import dev.pgconvex.sink.batch.BatchApplier;
+import dev.pgconvex.sink.batch.BatchApplierTest;
+import dev.pgconvex.sink.http.ConvexClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The consumer loop against MockConsumer, MockProducer and a fake applyBatch. */
+@Timeout(30)
+class SinkLoopTest {
+  static final String OPS = "p.ops";
+  static final TopicPartition P0 = new TopicPartition(OPS, 0);
+  static final TopicPartition P1 = new TopicPartition(OPS, 1);
+
+  MockWebServer server;
+  ConvexClient client;
+  RecordingConsumer consumer;
+
+  /** Remembers the last offset committed per partition, whoever owns it now. */
+  static final class RecordingConsumer extends MockConsumer<String, String> {
+    final Map<TopicPartition, Long> lastCommitted = new java.util.concurrent.ConcurrentHashMap<>();
+
+    RecordingConsumer() {
+      super("earliest");
+    }
+
+    @Override
+    public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
+      offsets.forEach((tp, o) -> lastCommitted.put(tp, o.offset()));
+      super.commitSync(offsets, timeout);
+    }
+
+    @Override
+    public synchronized void commitAsync(
+        Map<TopicPartition, OffsetAndMetadata> offsets,
+        org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
+      offsets.forEach((tp, o) -> lastCommitted.put(tp, o.offset()));
+      super.commitAsync(offsets, callback);
+    }
+  }
+
+  MockProducer<String, String> producer;
+  ExecutorService workers;
+  SinkLoop loop;
+  Thread thread;
+  Checkpointer checkpointer;
+  final AtomicInteger batches = new AtomicInteger();
+  final AtomicInteger appliedCount = new AtomicInteger();
+  volatile String lastCheckpointBody;
+  volatile boolean unauthorized;
+  final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+  volatile boolean gated;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server = new MockWebServer();
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            String body = request.getBody().clone().readUtf8();
+            if (unauthorized) {
+              return new MockResponse()
+                  .setResponseCode(401)
+                  .setBody("{\"code\":\"x\",\"message\":\"y\"}");
+            }
+            if (body.contains("setCheckpoint")) {
+              lastCheckpointBody = body;
+              return new MockResponse().setBody("{\"status\":\"success\",\"value\":null}");
+            }
+            batches.incrementAndGet();
+            if (gated) {
+              try {
+                gate.await(10, java.util.concurrent.TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return BatchApplierTest.fakeApplyBatch(request);
+          }
+        });
+    server.start();
+    client =
+        new ConvexClient(
+            server.url("/").toString(),
+            new Secret("k"),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(2),
+            4);
+    consumer = new RecordingConsumer();
+    producer = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
+    workers = Executors.newFixedThreadPool(4);
+    AimdLimiter limiter = new AimdLimiter(4);
+    SinkMetrics metrics = new SinkMetrics(new SimpleMeterRegistry(), () -> 0, limiter::limit);
+    checkpointer = new Checkpointer(client, "src", 100);
+    loop =
+        new SinkLoop(
+            new SinkLoop.Settings(
+                OPS,
+                "p.ids",
+                "p.dlq",
+                3,
+                1 << 20,
+                Duration.ofMillis(5),
+                Duration.ofSeconds(5),
+                Duration.ofMillis(100)),
+            consumer,
+            producer,
+            new BatchApplier(client, limiter, new Backoff(1, 10), metrics),
+            limiter,
+            workers,
+            metrics,
+            checkpointer,
+            ts -> appliedCount.incrementAndGet());
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(P0, P1));
+          consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        });
+    thread = new Thread(loop, "test-sink-loop");
+    thread.start();
+    await().atMost(Duration.ofSeconds(5)).until(() -> loop.assignedPartitions() == 2);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    loop.stop();
+    thread.join(10_000);
+    workers.shutdownNow();
+    checkpointer.close();
+    client.close();
+    server.shutdown();
+  }
+
+  static String op(int n, String kind, String key) {
+    String doc = kind.equals("delete") ? "" : ",\"doc\":{\"n\":" + n + "}";
+    return "{\"table\":\"items\",\"key\":\""
+        + key
+        + "\",\"op\":\""
+        + kind
+        + "\",\"position\":\""
+        + String.format("%016X", n)
+        + ":00000000\",\"commitTs\":"
+        + (1000 + n)
+        + doc
+        + "}";
+  }
+
+  void add(TopicPartition tp, long offset, String value) {
+    consumer.schedulePollTask(
+        () ->
+            consumer.addRecord(
+                new ConsumerRecord<>(tp.topic(), tp.partition(), offset, "items/k", value)));
+  }
+
+  long committed(TopicPartition tp) {
+    OffsetAndMetadata o = consumer.committed(Set.of(tp)).get(tp);
+    return o == null ? -1 : o.offset();
+  }
+
+  @Test
+  void appliesPublishesIdsAndCommitsOnlyWhatSucceeded() {
+    for (int i = 0; i < 7; i++) {
+      add(P0, i, op(i + 1, "upsert", "[" + (i + 1) + "]"));
+    }
+    add(P1, 0, op(20, "upsert", "[20]"));
+    add(P1, 1, op(21, "delete", "[20]"));
+    add(P1, 2, "{not json");
+    add(P1, 3, op(22, "patch", "[0]"));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 7 && committed(P1) == 4);
+
+    List<ProducerRecord<String, String>> sent = producer.history();
+    List<ProducerRecord<String, String>> ids =
+        sent.stream().filter(r -> r.topic().equals("p.ids")).toList();
+    assertThat(ids).hasSize(9);
+    ProducerRecord<String, String> first =
+        ids.stream().filter(r -> r.key().equals("items/[1]")).findFirst().orElseThrow();
+    assertThat(Json.parse(first.value()))
+        .isEqualTo(Json.parse("{\"id\":\"id-[1]\",\"position\":\"0000000000000001:00000000\"}"));
+    // Per partition, ids follow offsets.
+    assertThat(
+            ids.stream().filter(r -> r.key().matches("items/\\[[1-7]\\]")).map(ProducerRecord::key))
+        .containsExactly(
+            "items/[1]",
+            "items/[2]",
+            "items/[3]",
+            "items/[4]",
+            "items/[5]",
+            "items/[6]",
+            "items/[7]");
+    assertThat(ids.stream().filter(r -> r.key().equals("items/[20]")).map(ProducerRecord::value))
+        .containsExactly("{\"id\":\"id-[20]\",\"position\":\"0000000000000014:00000000\"}", null);
+    List<DeadLetter> dlq =
+        sent.stream()
+            .filter(r -> r.topic().equals("p.dlq"))
+            .map(r -> Json.MAPPER.convertValue(Json.parse(r.value()), DeadLetter.class))
+            .toList();
+    assertThat(dlq).extracting(DeadLetter::offset).containsExactly(2L, 3L);
+    assertThat(dlq)
+        .allSatisfy(
+            d -> {
+              assertThat(d.stage()).isEqualTo("sink");
+              assertThat(d.topic()).isEqualTo(OPS);
+              assertThat(d.partition()).isEqualTo(1);
+            });
+    assertThat(batches.get()).isGreaterThanOrEqualTo(3); // at most 3 ops a batch
+    assertThat(loop.lastAppliedCommitTs()).isEqualTo(1021);
+    assertThat(appliedCount).hasValue(9); // 7 + upsert + delete; not the 2 dead letters
+    // Checkpoint: the lower of the partitions' last positions.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                lastCheckpointBody != null
+                    && lastCheckpointBody.contains("0000000000000007:00000000"));
+    assertThat(Json.parse(lastCheckpointBody).path("args").path("source").asText())
+        .isEqualTo("src");
+  }
+
+  @Test
+  void unauthorizedStopsTheLoopWithoutCommitting() throws Exception {
+    unauthorized = true;
+    add(P0, 0, op(1, "upsert", "[1]"));
+    thread.join(10_000);
+    assertThat(thread.isAlive()).isFalse();
+    assertThat(loop.failure()).hasMessageContaining("(401)");
+    assertThat(committed(P0)).isEqualTo(-1);
+  }
+
+  @Test
+  void aPartitionWithAFullBatchWaitingIsPausedUntilItDrains() {
+    gated = true;
+    for (int i = 0; i < 10; i++) {
+      add(P0, i, op(i + 1, "upsert", "[" + (i + 1) + "]"));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> consumer.paused().contains(P0));
+    assertThat(consumer.paused()).doesNotContain(P1);
+    assertThat(committed(P0)).isEqualTo(-1);
+    gate.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 10);
+    await().atMost(Duration.ofSeconds(5)).until(() -> consumer.paused().isEmpty());
+  }
+
+  @Test
+  void revokedPartitionsFinishTheirInFlightBatchAndCommitIt() {
+    gated = true;
+    consumer.schedulePollTask(
+        () -> {
+          consumer.addRecord(new ConsumerRecord<>(OPS, 0, 0, "items/[1]", op(1, "upsert", "[1]")));
+          consumer.addRecord(new ConsumerRecord<>(OPS, 0, 1, "items/[2]", op(2, "upsert", "[2]")));
+        });
+    await().atMost(Duration.ofSeconds(5)).until(() -> batches.get() >= 1);
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of(P1)));
+    // The revocation waits, on the consumer thread, for P0's batch (MockConsumer is locked
+    // meanwhile, so look at the thread instead).
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                java.util.Arrays.stream(thread.getStackTrace())
+                    .anyMatch(e -> e.getMethodName().equals("onPartitionsRevoked")));
+    assertThat(loop.assignedPartitions()).isEqualTo(2);
+    gate.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> loop.assignedPartitions() == 1);
+    // MockConsumer reports 0 for a committed partition it no longer owns: look at the commit.
+    assertThat(consumer.lastCommitted.get(P0)).isEqualTo(2);
+  }
+
+  @Test
+  void stopCommitsWhatSucceeded() throws Exception {
+    add(P0, 0, op(1, "upsert", "[1]"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 1);
+    loop.stop();
+    thread.join(10_000);
+    assertThat(thread.isAlive()).isFalse();
+    assertThat(loop.failure()).isNull();
+  }
+}

@@ -1,0 +1,38 @@
+package dev.pgconvex.sink.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class SinkMetricsTest {
+  @Test
+  void prometheusNamesAreTheDocumentedOnes() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    SinkMetrics m = new SinkMetrics(registry, () -> 42, () -> 7.5);
+    m.applied("threads", 3);
+    m.skipped("threads", 1);
+    m.deadLettered();
+    m.onRetry("rate_limited");
+    m.onSplit();
+    m.onBatchApplied(3, 5_000_000);
+
+    String text = registry.scrape();
+
+    assertThat(text)
+        .contains("pgconvex_sink_ops_applied_total{table=\"threads\"} 3.0")
+        .contains("pgconvex_sink_ops_skipped_total{table=\"threads\"} 1.0")
+        .contains("pgconvex_sink_retries_total{reason=\"rate_limited\"} 1.0")
+        .contains("pgconvex_sink_dead_letters_total 1.0")
+        .contains("pgconvex_sink_batch_splits_total 1.0")
+        .contains("pgconvex_sink_batch_ops_count 1")
+        .contains("pgconvex_sink_batch_latency_seconds_count 1")
+        .contains("pgconvex_sink_lag_ms 42.0")
+        .contains("pgconvex_sink_send_rate 7.5");
+    assertThat(m.appliedTotal()).isEqualTo(3);
+    assertThat(m.skippedTotal()).isEqualTo(1);
+    assertThat(m.deadLetterTotal()).isEqualTo(1);
+    registry.close();
+  }
+}
