@@ -57,6 +57,6 @@ public final class CommonConfig {
             "0",
             Validator.between(0, 65535),
             Importance.LOW,
-            "Port of the /metrics and /health endpoint; 0 picks a free one, -1 is not allowed.");
+            "Port of the /metrics and /health endpoint; 0 picks a free one.");
   }
 }

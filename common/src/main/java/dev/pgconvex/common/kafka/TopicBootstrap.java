@@ -5,6 +5,7 @@ import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -15,6 +16,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -41,6 +44,36 @@ public final class TopicBootstrap {
                 Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     out.add(new NewTopic(topics.deadLetters(), partitions, rf));
     return out;
+  }
+
+  // A producer writing right after creation can hit partitions whose leader is not yet known and
+  // wedge in
+  // retries; wait until every new partition answers an offset request.
+  private static void awaitLeaders(Admin admin, List<NewTopic> created)
+      throws InterruptedException, TimeoutException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
+    for (NewTopic t : created) {
+      for (int p = 0; p < t.numPartitions(); p++) {
+        specs.put(new TopicPartition(t.name(), p), OffsetSpec.latest());
+      }
+    }
+    while (true) {
+      try {
+        admin.listOffsets(specs).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException(
+              "Partitions of "
+                  + created.stream().map(NewTopic::name).toList()
+                  + " have no leader after "
+                  + TIMEOUT.toSeconds()
+                  + " s");
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   /** Creates the pipeline topics of {@code config} that do not exist yet. */
@@ -78,6 +111,7 @@ public final class TopicBootstrap {
           }
         }
       }
+      awaitLeaders(admin, missing);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while creating Kafka topics", e);
