@@ -1,0 +1,299 @@
+package dev.pgconvex.transformer;
+
+import dev.pgconvex.common.config.CommonConfig;
+import dev.pgconvex.common.config.Config;
+import dev.pgconvex.common.config.ConfigException;
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.kafka.TopicBootstrap;
+import dev.pgconvex.common.mapping.Mapping;
+import dev.pgconvex.common.mapping.RelationMapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.service.Service;
+import dev.pgconvex.transformer.internals.PendingCounts;
+import dev.pgconvex.transformer.internals.RowState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transformer service: runs {@link TransformerTopology} in Kafka Streams, turning Debezium
+ * change events into Convex operations with foreign keys resolved to Convex ids.
+ *
+ * <p>Lifecycle: construct, {@link #start()} once, {@link #close()} (idempotent, any thread). {@link
+ * #health()}, {@link #pendingRows()}, {@link #pendingRefs()} and {@link #pendingRowList(int)} may
+ * be called from any thread.
+ *
+ * <p>Meters (in the registry given): {@code pgconvex.transformer.pending.rows{table}} (rows held
+ * for a required parent), {@code pgconvex.transformer.pending.refs} (requests waiting for a
+ * parent's id), {@code pgconvex.transformer.dead.letters}, and Kafka Streams' own metrics.
+ */
+public final class Transformer implements Service {
+  private static final Logger LOG = LoggerFactory.getLogger(Transformer.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Config config;
+  private final MeterRegistry registry;
+  private final PendingCounts counts = new PendingCounts();
+  private volatile Mapping mapping;
+  private volatile KafkaStreams streams;
+  private volatile KafkaStreamsMetrics streamsMetrics;
+  private volatile boolean closed;
+
+  /**
+   * @param config parsed with {@link TransformerConfig#definition()}
+   * @param registry where meters go; not owned (not closed here)
+   * @param mapping the mapping, or null to read it from {@code transformer.mapping.file} at start
+   */
+  public Transformer(Config config, MeterRegistry registry, Mapping mapping) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.mapping = mapping;
+  }
+
+  @Override
+  public String name() {
+    return "transformer";
+  }
+
+  /**
+   * Loads and checks the mapping, creates the pipeline topics and the mapped tables' Debezium
+   * topics ({@code cdc.topic.partitions} partitions) when missing, and starts Kafka Streams;
+   * returns once it runs (or after 60 s of rebalancing/restoring, logging a warning).
+   *
+   * @throws ConfigException when the mapping is missing or inconsistent (every problem listed)
+   * @throws IllegalStateException when started twice or when Kafka cannot be reached
+   */
+  @Override
+  public synchronized void start() {
+    if (streams != null || closed) {
+      throw new IllegalStateException("Transformer already started or closed");
+    }
+    Mapping m = loadMapping();
+    this.mapping = m;
+    Topics topics = Topics.from(config);
+    TopicBootstrap.ensure(config);
+    int partitions = config.getInt(CommonConfig.TOPIC_PARTITIONS);
+    ensureSourceTopics(m, topics, partitions);
+    KafkaStreams ks =
+        new KafkaStreams(
+            TransformerTopology.build(m, topics, partitions, counts),
+            TransformerConfig.streamsProperties(config));
+    ks.setUncaughtExceptionHandler(
+        e -> {
+          LOG.error("Transformer stream thread failed; stopping the transformer", e);
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+    registerMeters(m);
+    streamsMetrics = new KafkaStreamsMetrics(ks);
+    streamsMetrics.bindTo(registry);
+    streams = ks;
+    ks.start();
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (ks.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
+      if (!ks.state().isRunningOrRebalancing()) {
+        throw new IllegalStateException("Kafka Streams stopped while starting: " + ks.state());
+      }
+      try {
+        Thread.sleep(20); // polling a state machine that has no blocking wait
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while starting the transformer", e);
+      }
+    }
+    if (ks.state() != KafkaStreams.State.RUNNING) {
+      LOG.warn("Transformer not running after {}; state {}", START_TIMEOUT, ks.state());
+    }
+    LOG.info(
+        "Transformer started: {} tables, {} partitions, application.id {}",
+        m.tables().size(),
+        partitions,
+        topics.transformerAppId());
+  }
+
+  /**
+   * Creates missing Debezium topics of mapped tables: Kafka Streams stops with a fatal error when a
+   * source topic is missing, and Debezium creates a table's topic only with its first event.
+   */
+  private void ensureSourceTopics(Mapping m, Topics topics, int partitions) {
+    short rf = (short) config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR);
+    Properties props = new Properties();
+    props.put(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
+    try (Admin admin = Admin.create(props)) {
+      TopicBootstrap.ensure(
+          admin,
+          TransformerTopology.sourceTopics(m, topics).stream()
+              .map(t -> new NewTopic(t, partitions, rf))
+              .toList());
+    }
+  }
+
+  private Mapping loadMapping() {
+    Mapping m = mapping;
+    List<String> problems = new ArrayList<>();
+    if (m == null) {
+      String file = config.getString(TransformerConfig.MAPPING_FILE);
+      if (file.isBlank()) {
+        throw new ConfigException(
+            TransformerConfig.MAPPING_FILE + ": required, no value given (the mapping JSON file)");
+      }
+      Path path = Path.of(file);
+      if (!Files.isReadable(path)) {
+        throw new ConfigException(
+            TransformerConfig.MAPPING_FILE + ": cannot read " + file + "; give a readable file");
+      }
+      try {
+        m = Mapping.read(path);
+      } catch (RuntimeException e) {
+        throw new ConfigException(
+            TransformerConfig.MAPPING_FILE
+                + ": "
+                + file
+                + " is not a valid mapping: "
+                + e.getMessage());
+      }
+    }
+    if (m.tables().isEmpty()) {
+      problems.add("mapping: no tables to mirror");
+    }
+    for (TableMapping t : m.tables()) {
+      if (t.primaryKey().isEmpty()) {
+        problems.add("mapping: table " + t.qualifiedName() + " has no primary key columns");
+      }
+      for (RelationMapping r : t.relations()) {
+        if (m.byTarget(r.parentTable()).isEmpty()) {
+          problems.add(
+              "mapping: relation "
+                  + t.target()
+                  + "."
+                  + r.field()
+                  + " points to table "
+                  + r.parentTable()
+                  + ", which is not mapped; map it or drop the relation");
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return m;
+  }
+
+  private void registerMeters(Mapping m) {
+    for (TableMapping t : m.tables()) {
+      Gauge.builder("pgconvex.transformer.pending.rows", counts, c -> c.pendingRows(t.target()))
+          .tag("table", t.target())
+          .description("Rows held until a required parent's Convex id is known")
+          .register(registry);
+    }
+    Gauge.builder("pgconvex.transformer.pending.refs", counts, PendingCounts::pendingRefs)
+        .description("Foreign-key requests waiting for the parent's Convex id")
+        .register(registry);
+    FunctionCounter.builder("pgconvex.transformer.dead.letters", counts, PendingCounts::deadLetters)
+        .description("Rows sent to the dead-letter topic")
+        .register(registry);
+  }
+
+  @Override
+  public Health health() {
+    KafkaStreams ks = streams;
+    if (ks == null) {
+      return Health.down(closed ? "closed" : "not started");
+    }
+    KafkaStreams.State s = ks.state();
+    boolean up = s.isRunningOrRebalancing();
+    return new Health(up, "kafka streams " + s + ", pending rows " + counts.pendingRows());
+  }
+
+  /** Rows held on this instance until a required parent's id is known. */
+  public long pendingRows() {
+    return counts.pendingRows();
+  }
+
+  /** Foreign-key requests waiting on this instance for a parent's id. */
+  public long pendingRefs() {
+    return counts.pendingRefs();
+  }
+
+  /**
+   * The rows held on this instance with the parents they wait for, read from the local {@code rows}
+   * store (interactive query), in key order per task.
+   *
+   * @param limit at most this many rows
+   * @throws IllegalStateException when the store cannot be queried now (not started, rebalancing)
+   */
+  public List<PendingRow> pendingRowList(int limit) {
+    KafkaStreams ks = streams;
+    if (ks == null) {
+      throw new IllegalStateException("Transformer not started");
+    }
+    ReadOnlyKeyValueStore<String, RowState> store =
+        ks.store(
+            StoreQueryParameters.fromNameAndType(
+                TransformerTopology.ROWS_STORE,
+                QueryableStoreTypes.<String, RowState>keyValueStore()));
+    return pendingRows(store, limit);
+  }
+
+  /** The held rows of {@code store}, at most {@code limit}. */
+  static List<PendingRow> pendingRows(ReadOnlyKeyValueStore<String, RowState> store, int limit) {
+    List<PendingRow> out = new ArrayList<>();
+    try (KeyValueIterator<String, RowState> it = store.all()) {
+      while (it.hasNext() && out.size() < limit) {
+        KeyValue<String, RowState> kv = it.next();
+        if (!kv.value.emitted()) {
+          out.add(new PendingRow(kv.key, kv.value.position(), kv.value.missingParents()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The mapping in use (after {@link #start()}), or the one given. */
+  public Mapping mapping() {
+    return mapping;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    KafkaStreams ks = streams;
+    streams = null;
+    if (ks != null) {
+      // Leave the group so a restarted or remaining instance takes the tasks over at once instead
+      // of after the session timeout.
+      ks.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(CLOSE_TIMEOUT));
+    }
+    if (streamsMetrics != null) {
+      streamsMetrics.close();
+    }
+  }
+}

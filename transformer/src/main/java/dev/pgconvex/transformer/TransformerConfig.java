@@ -1,0 +1,93 @@
+package dev.pgconvex.transformer;
+
+import dev.pgconvex.common.config.CommonConfig;
+import dev.pgconvex.common.config.Config;
+import dev.pgconvex.common.config.ConfigDef;
+import dev.pgconvex.common.config.ConfigKey.Importance;
+import dev.pgconvex.common.config.ConfigType;
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.config.Validator;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The transformer's configuration: {@link CommonConfig} plus the keys below; {@code kafka.*} keys
+ * not declared are passed to Kafka Streams with the prefix removed ({@code
+ * kafka.producer.linger.ms=10}).
+ */
+public final class TransformerConfig {
+  public static final String MAPPING_FILE = "transformer.mapping.file";
+  public static final String STATE_DIR = "transformer.state.dir";
+  public static final String NUM_STREAM_THREADS = "transformer.num.stream.threads";
+  public static final String PROCESSING_GUARANTEE = "transformer.processing.guarantee";
+  public static final String COMMIT_INTERVAL_MS = "transformer.commit.interval.ms";
+
+  private TransformerConfig() {}
+
+  /** A fresh definition with every key the transformer reads. */
+  public static ConfigDef definition() {
+    return new ConfigDef()
+        .include(CommonConfig.definition())
+        .define(
+            MAPPING_FILE,
+            ConfigType.STRING,
+            "",
+            Importance.HIGH,
+            "The resolved mapping (JSON) the pipeline runs on. Required unless the launcher passes the"
+                + " mapping in code.")
+        .define(
+            STATE_DIR,
+            ConfigType.STRING,
+            "state/transformer",
+            Validator.nonEmpty(),
+            Importance.HIGH,
+            "Directory of the transformer's local state (RocksDB stores; rebuilt from Kafka when"
+                + " lost). One per instance.")
+        .define(
+            NUM_STREAM_THREADS,
+            ConfigType.INT,
+            "1",
+            Validator.between(1, 64),
+            Importance.MEDIUM,
+            "Kafka Streams threads of this instance.")
+        .define(
+            PROCESSING_GUARANTEE,
+            ConfigType.STRING,
+            StreamsConfig.AT_LEAST_ONCE,
+            Validator.oneOf(StreamsConfig.AT_LEAST_ONCE, StreamsConfig.EXACTLY_ONCE_V2),
+            Importance.MEDIUM,
+            "Kafka Streams processing guarantee. at_least_once is enough: the sink's writes are"
+                + " idempotent by position.")
+        .define(
+            COMMIT_INTERVAL_MS,
+            ConfigType.LONG,
+            "100",
+            Validator.atLeast(1),
+            Importance.LOW,
+            "How often Kafka Streams commits, in ms; with exactly_once_v2 this bounds latency.");
+  }
+
+  /** Kafka Streams properties for {@code config}. */
+  public static Properties streamsProperties(Config config) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, Topics.from(config).transformerAppId());
+    p.put(
+        StreamsConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(STATE_DIR));
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(NUM_STREAM_THREADS));
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(PROCESSING_GUARANTEE));
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.getLong(COMMIT_INTERVAL_MS));
+    p.put(
+        StreamsConfig.REPLICATION_FACTOR_CONFIG,
+        config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR));
+    // Latency over batching: a change should reach the sink within milliseconds.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    // The assembler and the resolver each read two topics whose relative order does not matter
+    // (answers are matched by ref): never idle waiting for the quieter one.
+    p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    p.putAll(config.passthrough("kafka."));
+    return p;
+  }
+}

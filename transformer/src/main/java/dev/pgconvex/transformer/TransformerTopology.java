@@ -1,0 +1,190 @@
+package dev.pgconvex.transformer;
+
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.mapping.Mapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.transformer.convert.ConverterProcessor;
+import dev.pgconvex.transformer.internals.IdUpdate;
+import dev.pgconvex.transformer.internals.JsonSerde;
+import dev.pgconvex.transformer.internals.Msg;
+import dev.pgconvex.transformer.internals.PendingCounts;
+import dev.pgconvex.transformer.internals.RowState;
+import dev.pgconvex.transformer.resolve.Assembler;
+import dev.pgconvex.transformer.resolve.Resolver;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the transformer's Kafka Streams topology. Every node, store and internal topic is named,
+ * so names stay stable across versions (changelogs and repartition topics keep their data):
+ *
+ * <pre>
+ * debezium-source (all mapped tables) -> converter -> dead letters -> dlq-sink
+ *                                                  -> rows (repartition by child ref)
+ *   -> assembler [rows] -> ops -> ops-sink
+ *                       -> ref-requests (repartition by parent ref)
+ *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
+ *   -> assembler-responses [rows] -> ops -> ops-sink
+ * </pre>
+ *
+ * Repartition topics get {@code partitions} partitions, like the ids topic, so the resolver's two
+ * inputs are co-partitioned. Stateless; call from any thread.
+ */
+public final class TransformerTopology {
+  /** Child ref to {@link RowState}. */
+  public static final String ROWS_STORE = "rows";
+
+  /** Parent ref to Convex id. */
+  public static final String PARENT_IDS_STORE = "parent-ids";
+
+  /** {@code parentRef NUL childRef NUL field} to position of the pending request. */
+  public static final String SUBSCRIPTIONS_STORE = "subscriptions";
+
+  private static final Logger LOG = LoggerFactory.getLogger(TransformerTopology.class);
+
+  private TransformerTopology() {}
+
+  /**
+   * Builds the topology.
+   *
+   * @param mapping the tables to mirror; not empty
+   * @param topics topic names
+   * @param partitions partitions of the internal repartition topics ({@code cdc.topic.partitions})
+   */
+  public static Topology build(Mapping mapping, Topics topics, int partitions) {
+    return build(mapping, topics, partitions, new PendingCounts());
+  }
+
+  /** As {@link #build(Mapping, Topics, int)}, counting held rows and refs into {@code counts}. */
+  public static Topology build(
+      Mapping mapping, Topics topics, int partitions, PendingCounts counts) {
+    return build(mapping, topics, partitions, counts, false);
+  }
+
+  /**
+   * As {@link #build(Mapping, Topics, int, PendingCounts)}; {@code inMemory} swaps RocksDB for
+   * in-memory stores (still changelogged), for tests and measurements of the processing alone.
+   */
+  static Topology build(
+      Mapping mapping, Topics topics, int partitions, PendingCounts counts, boolean inMemory) {
+    if (mapping.tables().isEmpty()) {
+      throw new IllegalArgumentException("The mapping has no tables: nothing to transform");
+    }
+    Serde<String> str = Serdes.String();
+    Serde<Msg> msgSerde = new JsonSerde<>(Msg.class);
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(ROWS_STORE), str, new JsonSerde<>(RowState.class)));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PARENT_IDS_STORE), str, str));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SUBSCRIPTIONS_STORE), str, str));
+
+    List<String> sources = sourceTopics(mapping, topics);
+    KStream<String, Msg> converted =
+        builder.stream(sources, Consumed.with(str, str).withName("debezium-source"))
+            .process(() -> new ConverterProcessor(mapping, topics, counts), Named.as("converter"));
+    Map<String, KStream<String, Msg>> split =
+        converted
+            .split(Named.as("converted-"))
+            .branch((k, v) -> v.dead() != null, Branched.as("dead"))
+            .defaultBranch(Branched.as("rows"));
+    split
+        .get("converted-dead")
+        .mapValues(v -> Json.write(v.dead()), Named.as("dead-to-json"))
+        .to(topics.deadLetters(), Produced.with(str, str).withName("dlq-sink"));
+
+    KStream<String, Msg> assembled =
+        split
+            .get("converted-rows")
+            .repartition(
+                Repartitioned.<String, Msg>as("rows")
+                    .withKeySerde(str)
+                    .withValueSerde(msgSerde)
+                    .withNumberOfPartitions(partitions))
+            .process(
+                () -> new Assembler(ROWS_STORE, counts, true), Named.as("assembler"), ROWS_STORE);
+    Map<String, KStream<String, Msg>> assembledSplit =
+        assembled
+            .split(Named.as("assembled-"))
+            .branch((k, v) -> v.request() != null, Branched.as("requests"))
+            .defaultBranch(Branched.as("ops"));
+
+    KStream<String, Msg> ids =
+        builder.stream(topics.ids(), Consumed.with(str, str).withName("ids-source"))
+            .mapValues(TransformerTopology::parseIds, Named.as("ids-parse"));
+    KStream<String, Msg> responses =
+        assembledSplit
+            .get("assembled-requests")
+            .repartition(
+                Repartitioned.<String, Msg>as("ref-requests")
+                    .withKeySerde(str)
+                    .withValueSerde(msgSerde)
+                    .withNumberOfPartitions(partitions))
+            .merge(ids, Named.as("resolver-input"))
+            .process(
+                () -> new Resolver(PARENT_IDS_STORE, SUBSCRIPTIONS_STORE, counts),
+                Named.as("resolver"),
+                PARENT_IDS_STORE,
+                SUBSCRIPTIONS_STORE);
+    KStream<String, Msg> answered =
+        responses
+            .repartition(
+                Repartitioned.<String, Msg>as("ref-responses")
+                    .withKeySerde(str)
+                    .withValueSerde(msgSerde)
+                    .withNumberOfPartitions(partitions))
+            .process(
+                () -> new Assembler(ROWS_STORE, counts, false),
+                Named.as("assembler-responses"),
+                ROWS_STORE);
+
+    assembledSplit
+        .get("assembled-ops")
+        .merge(answered, Named.as("ops-merge"))
+        .mapValues(v -> Json.write(v.op()), Named.as("ops-to-json"))
+        .to(topics.ops(), Produced.with(str, str).withName("ops-sink"));
+    return builder.build();
+  }
+
+  private static KeyValueBytesStoreSupplier store(String name, boolean inMemory) {
+    return inMemory ? Stores.inMemoryKeyValueStore(name) : Stores.persistentKeyValueStore(name);
+  }
+
+  /** The source topics of {@code mapping}. */
+  public static List<String> sourceTopics(Mapping mapping, Topics topics) {
+    return mapping.tables().stream()
+        .map((TableMapping t) -> topics.source(t.schema(), t.table()))
+        .toList();
+  }
+
+  private static Msg parseIds(String value) {
+    if (value == null) {
+      return Msg.of(new IdUpdate(null));
+    }
+    try {
+      var node = Json.parse(value);
+      var id = node.get("id");
+      return Msg.of(new IdUpdate(id == null || id.isNull() ? null : id.asText()));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("Ignoring a malformed ids record: {}", e.getMessage());
+      return null;
+    }
+  }
+}

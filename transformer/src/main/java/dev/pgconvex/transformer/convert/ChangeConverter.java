@@ -1,0 +1,162 @@
+package dev.pgconvex.transformer.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.mapping.ColumnMapping;
+import dev.pgconvex.common.mapping.RelationMapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.model.DocRef;
+import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.common.model.Position;
+import dev.pgconvex.common.model.SourceKey;
+import dev.pgconvex.transformer.internals.RowChange;
+import dev.pgconvex.transformer.internals.RowChange.RefChange;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns one Debezium change event (JSON, schemas disabled) of one mapped table into a {@link
+ * RowChange}: converted fields, the parent refs of its relations, position and commit metadata.
+ * Immutable and thread-safe.
+ */
+public final class ChangeConverter {
+  private final TableMapping table;
+
+  public ChangeConverter(TableMapping table) {
+    this.table = table;
+  }
+
+  public TableMapping table() {
+    return table;
+  }
+
+  /**
+   * Converts one record.
+   *
+   * @param key the record key text ({@code {"id":1}}), may be null
+   * @param value the envelope text; null for a tombstone
+   * @return the change, or null when the record carries nothing to mirror (a tombstone)
+   * @throws ConversionException when the row cannot be mirrored (bad value, truncate, malformed
+   *     event): the record goes to the dead-letter topic
+   */
+  public RowChange convert(String key, String value) throws ConversionException {
+    if (value == null) {
+      return null; // tombstone after a delete: the delete already did the work
+    }
+    JsonNode env;
+    try {
+      env = Json.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new ConversionException(
+          table.qualifiedName() + ": the change event is not JSON; check the source's converter");
+    }
+    String op = env.path("op").asText("");
+    JsonNode source = env.path("source");
+    if (op.equals("t")) {
+      throw new ConversionException(
+          "truncate of "
+              + table.qualifiedName()
+              + " is not mirrored; run a resync of the table to bring Convex in line");
+    }
+    boolean snapshot = op.equals("r");
+    String position =
+        snapshot
+            ? Position.SNAPSHOT
+            : Position.of(
+                source.path("lsn").asLong(0L),
+                env.path("transaction").path("data_collection_order").asLong(0L));
+    long commitTs = source.path("ts_ms").asLong(env.path("ts_ms").asLong(0L));
+    Long txId =
+        snapshot || !source.path("txId").isNumber() ? null : source.path("txId").longValue();
+    switch (op) {
+      case "d" -> {
+        String k = rowKey(env.path("before"), key);
+        return new RowChange(
+            ref(k), Operation.Kind.DELETE, position, commitTs, txId, null, List.of());
+      }
+      case "c", "r", "u" -> {
+        JsonNode after = env.path("after");
+        if (!after.isObject()) {
+          throw new ConversionException(
+              table.qualifiedName()
+                  + ": '"
+                  + op
+                  + "' event without an after image; check the source");
+        }
+        String k = rowKey(after, key);
+        return row(k, after, position, commitTs, txId);
+      }
+      default ->
+          throw new ConversionException(
+              table.qualifiedName()
+                  + ": unsupported change event op '"
+                  + op
+                  + "'; only c, r, u, d are mirrored");
+    }
+  }
+
+  private RowChange row(String k, JsonNode after, String position, long commitTs, Long txId)
+      throws ConversionException {
+    ObjectNode doc = Json.NODES.objectNode();
+    boolean toasted = false;
+    for (ColumnMapping c : table.columns()) {
+      JsonNode v = after.get(c.column());
+      if (v == null || v.isNull()) {
+        continue; // SQL NULL: the field is absent
+      }
+      JsonNode converted = ValueConverter.convert(table.table(), c, v);
+      if (converted == ValueConverter.UNAVAILABLE) {
+        toasted = true; // unchanged TOAST value: leave the field alone in Convex
+        continue;
+      }
+      doc.set(c.field(), converted);
+    }
+    List<RefChange> refs = new ArrayList<>(table.relations().size());
+    for (RelationMapping r : table.relations()) {
+      if (r.columns().stream().anyMatch(c -> isPlaceholder(after.get(c)))) {
+        toasted = true;
+        continue;
+      }
+      String parentKey = SourceKey.of(after, r.columns());
+      String parentRef =
+          parentKey == null ? null : new DocRef(r.parentTable(), parentKey).toString();
+      refs.add(new RefChange(r.field(), parentRef, r.optional()));
+    }
+    return new RowChange(
+        ref(k),
+        toasted ? Operation.Kind.PATCH : Operation.Kind.UPSERT,
+        position,
+        commitTs,
+        txId,
+        doc,
+        refs);
+  }
+
+  private static boolean isPlaceholder(JsonNode v) {
+    return v != null && v.isTextual() && v.textValue().equals(ValueConverter.TOAST_PLACEHOLDER);
+  }
+
+  private String rowKey(JsonNode image, String recordKey) throws ConversionException {
+    String k = image.isObject() ? SourceKey.of(image, table.primaryKey()) : null;
+    if (k == null && recordKey != null) {
+      try {
+        k = SourceKey.of(Json.parse(recordKey), table.primaryKey());
+      } catch (IllegalArgumentException e) {
+        k = null;
+      }
+    }
+    if (k == null) {
+      throw new ConversionException(
+          table.qualifiedName()
+              + ": change event without the primary key "
+              + table.primaryKey()
+              + "; give the table a primary key or REPLICA IDENTITY FULL");
+    }
+    return k;
+  }
+
+  private String ref(String key) {
+    return new DocRef(table.target(), key).toString();
+  }
+}

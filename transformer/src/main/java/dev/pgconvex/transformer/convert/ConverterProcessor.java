@@ -1,0 +1,82 @@
+package dev.pgconvex.transformer.convert;
+
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.mapping.Mapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.model.DeadLetter;
+import dev.pgconvex.transformer.internals.Msg;
+import dev.pgconvex.transformer.internals.PendingCounts;
+import dev.pgconvex.transformer.internals.RowChange;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First stage: converts each Debezium record of every mapped table into a {@link RowChange} keyed
+ * by the row's doc ref, or a {@link DeadLetter} keyed by the original key. Stateless; one instance
+ * per task, used by its stream thread only.
+ */
+public final class ConverterProcessor implements Processor<String, String, String, Msg> {
+  private static final Logger LOG = LoggerFactory.getLogger(ConverterProcessor.class);
+
+  private final Map<String, ChangeConverter> byTopic = new HashMap<>();
+  private final PendingCounts counts;
+  private ProcessorContext<String, Msg> context;
+
+  public ConverterProcessor(Mapping mapping, Topics topics, PendingCounts counts) {
+    for (TableMapping t : mapping.tables()) {
+      byTopic.put(topics.source(t.schema(), t.table()), new ChangeConverter(t));
+    }
+    this.counts = counts;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Msg> context) {
+    this.context = context;
+  }
+
+  @Override
+  public void process(Record<String, String> record) {
+    RecordMetadata meta = context.recordMetadata().orElse(null);
+    String topic = meta == null ? null : meta.topic();
+    ChangeConverter converter = topic == null ? null : byTopic.get(topic);
+    try {
+      if (converter == null) {
+        throw new ConversionException("topic " + topic + " is not in the mapping");
+      }
+      RowChange change = converter.convert(record.key(), record.value());
+      if (change != null) {
+        context.forward(record.withKey(change.ref()).withValue(Msg.of(change)));
+      }
+    } catch (ConversionException | RuntimeException e) {
+      // One bad row must not stop the pipeline: report it and go on with the next record.
+      String reason =
+          e instanceof ConversionException
+              ? e.getMessage()
+              : "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
+      LOG.warn(
+          "Dead letter from {} partition {} offset {}: {}",
+          topic,
+          meta == null ? -1 : meta.partition(),
+          meta == null ? -1 : meta.offset(),
+          reason);
+      counts.deadLetter();
+      DeadLetter dead =
+          new DeadLetter(
+              "transformer",
+              reason,
+              topic,
+              meta == null ? -1 : meta.partition(),
+              meta == null ? -1 : meta.offset(),
+              record.key(),
+              record.value(),
+              System.currentTimeMillis());
+      context.forward(record.withValue(Msg.of(dead)));
+    }
+  }
+}

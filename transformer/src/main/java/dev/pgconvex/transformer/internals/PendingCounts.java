@@ -1,0 +1,75 @@
+package dev.pgconvex.transformer.internals;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Live counts of held rows (per target table) and pending subscriptions, kept per stream task so a
+ * task that moves to another instance takes its counts with it. Written by the stream threads, read
+ * by metric gauges from any thread.
+ */
+public final class PendingCounts {
+  private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
+  private final AtomicLong deadLetters = new AtomicLong();
+
+  /** Rows of {@code table} held for a required parent, summed over this instance's tasks. */
+  public long pendingRows(String table) {
+    return rowsByTask.values().stream()
+        .mapToLong(m -> m.getOrDefault(table, new AtomicLong()).get())
+        .sum();
+  }
+
+  /** Rows held for a required parent, all tables. */
+  public long pendingRows() {
+    return rowsByTask.values().stream()
+        .flatMap(m -> m.values().stream())
+        .mapToLong(AtomicLong::get)
+        .sum();
+  }
+
+  /** Subscriptions waiting for a parent's id. */
+  public long pendingRefs() {
+    return refsByTask.values().stream().mapToLong(AtomicLong::get).sum();
+  }
+
+  /** Dead letters written since start. */
+  public long deadLetters() {
+    return deadLetters.get();
+  }
+
+  public void deadLetter() {
+    deadLetters.incrementAndGet();
+  }
+
+  /** Resets a task's row counts (after its store was restored). */
+  public void resetRows(String task, Map<String, Long> counts) {
+    Map<String, AtomicLong> m = new ConcurrentHashMap<>();
+    counts.forEach((t, n) -> m.put(t, new AtomicLong(n)));
+    rowsByTask.put(task, m);
+  }
+
+  public void addRows(String task, String table, long delta) {
+    rowsByTask
+        .computeIfAbsent(task, k -> new ConcurrentHashMap<>())
+        .computeIfAbsent(table, k -> new AtomicLong())
+        .addAndGet(delta);
+  }
+
+  public void removeRows(String task) {
+    rowsByTask.remove(task);
+  }
+
+  public void resetRefs(String task, long count) {
+    refsByTask.put(task, new AtomicLong(count));
+  }
+
+  public void addRefs(String task, long delta) {
+    refsByTask.computeIfAbsent(task, k -> new AtomicLong()).addAndGet(delta);
+  }
+
+  public void removeRefs(String task) {
+    refsByTask.remove(task);
+  }
+}

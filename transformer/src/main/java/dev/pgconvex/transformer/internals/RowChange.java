@@ -1,0 +1,41 @@
+package dev.pgconvex.transformer.internals;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.common.model.Operation;
+import java.util.List;
+
+/**
+ * One converted source change of a row, before foreign-key resolution.
+ *
+ * @param ref the child's doc ref text ({@code table/key})
+ * @param kind UPSERT (whole row), PATCH (TOAST columns left out) or DELETE
+ * @param position the change's position
+ * @param commitTs source commit time, epoch ms
+ * @param txId Postgres transaction id, null for snapshot reads
+ * @param doc converted plain fields (no relation fields); null for DELETE
+ * @param refs one entry per relation whose columns are present in the change (all for UPSERT)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RowChange(
+    String ref,
+    Operation.Kind kind,
+    String position,
+    long commitTs,
+    Long txId,
+    ObjectNode doc,
+    List<RefChange> refs) {
+  public RowChange {
+    refs = refs == null ? List.of() : List.copyOf(refs);
+  }
+
+  /**
+   * A relation's value in a change.
+   *
+   * @param field the Convex field
+   * @param parentRef the parent's doc ref text, null when the foreign-key columns are NULL
+   * @param optional whether the row may be written before the parent's id is known
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record RefChange(String field, String parentRef, boolean optional) {}
+}

@@ -1,0 +1,279 @@
+package dev.pgconvex.transformer.resolve;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.model.DocRef;
+import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.transformer.internals.Msg;
+import dev.pgconvex.transformer.internals.PendingCounts;
+import dev.pgconvex.transformer.internals.RefRequest;
+import dev.pgconvex.transformer.internals.RefResponse;
+import dev.pgconvex.transformer.internals.RowChange;
+import dev.pgconvex.transformer.internals.RowChange.RefChange;
+import dev.pgconvex.transformer.internals.RowState;
+import dev.pgconvex.transformer.internals.RowState.Rel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Assembles child documents: keeps each row's state in the {@code rows} store, asks the resolver
+ * for the ids of parents it does not know ({@link RefRequest}, keyed by parent ref), applies the
+ * answers ({@link RefResponse}) and emits {@link Operation}s keyed by the child ref.
+ *
+ * <p>Two topology nodes run this class on one task and one store: one fed by converted rows, one by
+ * responses (Kafka Streams cannot merge a stream with one derived from it, so the two inputs share
+ * the store instead, like its own foreign-key join). Used by one stream thread.
+ *
+ * <p>TODO(issue "Transformer"): report rows held longer than a timeout for a missing required
+ * parent to the dead-letter topic (orphans); today they are only counted and listed.
+ */
+public final class Assembler implements Processor<String, Msg, String, Msg> {
+  private final String storeName;
+  private final PendingCounts counts;
+  private final boolean countsOwner;
+  private ProcessorContext<String, Msg> context;
+  private KeyValueStore<String, RowState> rows;
+  private String task;
+
+  /**
+   * @param storeName the {@code rows} store
+   * @param counts where held rows are counted
+   * @param countsOwner true for exactly one of the two nodes of a task: it recounts the store at
+   *     init (after a restore) and drops the task's counts at close
+   */
+  public Assembler(String storeName, PendingCounts counts, boolean countsOwner) {
+    this.storeName = storeName;
+    this.counts = counts;
+    this.countsOwner = countsOwner;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Msg> context) {
+    this.context = context;
+    this.rows = context.getStateStore(storeName);
+    this.task = context.taskId().toString();
+    if (countsOwner) {
+      // Processors are initialised after restoration, so the store is complete here.
+      Map<String, Long> held = new HashMap<>();
+      try (KeyValueIterator<String, RowState> it = rows.all()) {
+        it.forEachRemaining(
+            kv -> {
+              if (!kv.value.emitted()) {
+                held.merge(DocRef.parse(kv.key).table(), 1L, Long::sum);
+              }
+            });
+      }
+      counts.resetRows(task, held);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (countsOwner && task != null) {
+      counts.removeRows(task);
+    }
+  }
+
+  @Override
+  public void process(Record<String, Msg> record) {
+    Msg msg = record.value();
+    if (msg == null) {
+      return;
+    }
+    if (msg.row() != null) {
+      onRow(record, msg.row());
+    } else if (msg.response() != null) {
+      onResponse(record, msg.response());
+    }
+  }
+
+  private void onRow(Record<String, Msg> record, RowChange c) {
+    String ref = c.ref();
+    RowState prev = rows.get(ref);
+    List<RefRequest> requests = new ArrayList<>();
+    if (prev != null && c.position().compareTo(prev.position()) < 0) {
+      return; // a replay of an older change: Convex would skip it anyway
+    }
+    if (c.kind() == Operation.Kind.DELETE) {
+      if (prev != null) {
+        for (Rel r : prev.relations()) {
+          if (r.parentRef() != null) {
+            requests.add(new RefRequest(r.parentRef(), ref, r.field(), prev.position(), true));
+          }
+        }
+        rows.delete(ref);
+        track(ref, prev, null);
+      }
+      emit(record, op(ref, Operation.Kind.DELETE, c.position(), c.commitTs(), c.txId(), null));
+      send(record, requests);
+      return;
+    }
+    boolean patch = c.kind() == Operation.Kind.PATCH;
+    Map<String, Rel> rels = new LinkedHashMap<>();
+    if (patch && prev != null) {
+      prev.relations().forEach(r -> rels.put(r.field(), r)); // TOASTed relations keep their state
+    }
+    for (RefChange rc : c.refs()) {
+      Rel old = prev == null ? null : prev.relation(rc.field());
+      Rel next;
+      if (rc.parentRef() == null) {
+        next = new Rel(rc.field(), null, rc.optional(), null, false);
+      } else if (old != null && old.samePointer(rc.parentRef()) && old.resolved()) {
+        next =
+            new Rel(
+                rc.field(), rc.parentRef(), rc.optional(), old.resolvedId(), false); // no flicker
+      } else {
+        next = new Rel(rc.field(), rc.parentRef(), rc.optional(), null, false);
+        requests.add(new RefRequest(rc.parentRef(), ref, rc.field(), c.position(), false));
+      }
+      if (old != null && old.parentRef() != null && !old.samePointer(rc.parentRef())) {
+        requests.add(new RefRequest(old.parentRef(), ref, old.field(), prev.position(), true));
+      }
+      rels.put(rc.field(), next);
+    }
+    ObjectNode doc;
+    if (patch && prev != null) {
+      doc = prev.doc().deepCopy();
+      doc.setAll(c.doc());
+    } else {
+      doc = c.doc();
+    }
+    boolean partial = patch && (prev == null || prev.partial());
+    RowState state =
+        new RowState(
+            c.position(),
+            c.commitTs(),
+            c.txId(),
+            doc,
+            new ArrayList<>(rels.values()),
+            false,
+            partial);
+    if (state.ready()) {
+      if (patch && (prev == null || prev.emitted())) {
+        emit(record, changePatch(ref, c, state));
+      } else {
+        emit(record, full(ref, state));
+      }
+      state = state.withEmitted(true);
+    }
+    rows.put(ref, state);
+    track(ref, prev, state);
+    send(record, requests);
+  }
+
+  private void onResponse(Record<String, Msg> record, RefResponse r) {
+    RowState state = rows.get(r.childRef());
+    if (state == null) {
+      return; // stale: the row was deleted since the request
+    }
+    Rel rel = state.relation(r.field());
+    // Answers for one (parent, child, field) come from one resolver task, in order, so a matching
+    // parent ref is enough; the request's position is not compared because a subscription
+    // outlives the change that made it (the parent's id may change later).
+    if (rel == null || !Objects.equals(rel.parentRef(), r.parentRef())) {
+      return; // stale: re-parented since the request
+    }
+    if (r.id() == null ? rel.resolved() || rel.waiting() : r.id().equals(rel.resolvedId())) {
+      return; // nothing new
+    }
+    List<Rel> rels = new ArrayList<>(state.relations().size());
+    for (Rel x : state.relations()) {
+      rels.add(
+          x.field().equals(r.field())
+              ? new Rel(x.field(), x.parentRef(), x.optional(), r.id(), r.id() == null)
+              : x);
+    }
+    RowState next = state.withRelations(rels);
+    if (!state.emitted()) {
+      if (next.ready()) {
+        emit(record, full(r.childRef(), next));
+        next = next.withEmitted(true);
+      }
+    } else if (r.id() != null) {
+      // Written already without this field (optional, pending) or with an id the parent no
+      // longer has: set it at the same position.
+      ObjectNode doc = Json.NODES.objectNode();
+      doc.put(r.field(), r.id());
+      emit(
+          record,
+          op(
+              r.childRef(),
+              Operation.Kind.PATCH,
+              state.position(),
+              state.commitTs(),
+              state.txId(),
+              doc));
+    }
+    rows.put(r.childRef(), next);
+    track(r.childRef(), state, next);
+  }
+
+  /** The whole known document: an upsert, or a patch when no whole image was ever seen. */
+  private static Operation full(String ref, RowState s) {
+    ObjectNode doc = s.doc().deepCopy();
+    for (Rel r : s.relations()) {
+      if (r.resolved()) {
+        doc.put(r.field(), r.resolvedId());
+      } else if (s.partial() && r.parentRef() == null) {
+        doc.putNull(r.field());
+      }
+    }
+    return op(
+        ref,
+        s.partial() ? Operation.Kind.PATCH : Operation.Kind.UPSERT,
+        s.position(),
+        s.commitTs(),
+        s.txId(),
+        doc);
+  }
+
+  /** A TOAST patch of an already written row: the changed fields and the relations it carries. */
+  private static Operation changePatch(String ref, RowChange c, RowState s) {
+    ObjectNode doc = c.doc().deepCopy();
+    for (RefChange rc : c.refs()) {
+      Rel r = s.relation(rc.field());
+      if (r.resolved()) {
+        doc.put(r.field(), r.resolvedId());
+      } else if (r.parentRef() == null) {
+        doc.putNull(r.field()); // set to NULL: remove the field
+      }
+    }
+    return op(ref, Operation.Kind.PATCH, c.position(), c.commitTs(), c.txId(), doc);
+  }
+
+  private static Operation op(
+      String ref, Operation.Kind kind, String position, long commitTs, Long txId, ObjectNode doc) {
+    DocRef d = DocRef.parse(ref);
+    return new Operation(d.table(), d.key(), kind, position, commitTs, txId, doc);
+  }
+
+  private void emit(Record<String, Msg> record, Operation op) {
+    context.forward(record.withKey(op.ref().toString()).withValue(Msg.of(op)));
+  }
+
+  private void send(Record<String, Msg> record, List<RefRequest> requests) {
+    for (RefRequest q : requests) {
+      context.forward(record.withKey(q.parentRef()).withValue(Msg.of(q)));
+    }
+  }
+
+  private void track(String ref, RowState before, RowState after) {
+    long delta = (held(after) ? 1 : 0) - (held(before) ? 1 : 0);
+    if (delta != 0) {
+      counts.addRows(task, DocRef.parse(ref).table(), delta);
+    }
+  }
+
+  private static boolean held(RowState s) {
+    return s != null && !s.emitted();
+  }
+}

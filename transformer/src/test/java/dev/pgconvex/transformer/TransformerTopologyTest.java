@@ -1,0 +1,443 @@
+package dev.pgconvex.transformer;
+
+import static dev.pgconvex.transformer.Fixture.envelope;
+import static dev.pgconvex.transformer.Fixture.row;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.common.model.DeadLetter;
+import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.common.model.Operation.Kind;
+import dev.pgconvex.common.model.Position;
+import dev.pgconvex.transformer.Fixture.Driver;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class TransformerTopologyTest {
+  private Driver d;
+
+  @BeforeEach
+  void setUp() {
+    d = new Driver();
+  }
+
+  @AfterEach
+  void tearDown() {
+    d.close();
+  }
+
+  private static ObjectNode post(int id, Integer userId, Integer editorId) {
+    return row("id", id, "title", "t" + id, "user_id", userId, "editor_id", editorId);
+  }
+
+  @Test
+  void parentWithoutRelationsIsUpsertedWithPositionAndCommitMetadata() {
+    d.send("users", "{\"id\":1}", envelope("c", null, row("id", 1, "name", "ann"), 0x16B3A28L, 3));
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    Operation op = ops.get(0);
+    assertThat(op.table()).isEqualTo("users");
+    assertThat(op.key()).isEqualTo("[1]");
+    assertThat(op.op()).isEqualTo(Kind.UPSERT);
+    assertThat(op.position())
+        .isEqualTo(Position.of(0x16B3A28L, 3))
+        .isEqualTo("00000000016B3A28:00000003");
+    assertThat(op.commitTs()).isEqualTo(1_700_000_000_000L + 0x16B3A28L);
+    assertThat(op.txId()).isEqualTo(0x16B3A28L / 10);
+    assertThat(op.doc()).isEqualTo(row("id", 1, "name", "ann"));
+  }
+
+  @Test
+  void snapshotReadHasSnapshotPositionAndNoTxId() {
+    d.snapshot("users", row("id", 1, "name", "ann"));
+
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.UPSERT);
+    assertThat(op.position()).isEqualTo(Position.SNAPSHOT);
+    assertThat(op.txId()).isNull();
+  }
+
+  @Test
+  void childAfterParentIdIsKnownIsUpsertedAtOnce() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).doc()).isEqualTo(row("id", 10, "title", "t10", "authorId", "u1"));
+    assertThat(d.counts.pendingRows()).isZero();
+    assertThat(d.counts.pendingRefs()).isZero();
+  }
+
+  @Test
+  void childBeforeParentIsHeldAndReleasedWhenTheParentsIdArrives() {
+    d.create("posts", post(10, 1, null), 100);
+
+    assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.pendingRows("posts")).isEqualTo(1);
+    assertThat(d.counts.pendingRefs()).isEqualTo(1);
+    assertThat(Transformer.pendingRows(d.rows(), 10))
+        .containsExactly(new PendingRow("posts/[10]", Position.of(100, 1), List.of("users/[1]")));
+
+    d.create("users", row("id", 1, "name", "ann"), 90);
+    assertThat(d.ops()).extracting(Operation::table).containsExactly("users");
+    d.id("users/[1]", "u1");
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).op()).isEqualTo(Kind.UPSERT);
+    assertThat(ops.get(0).position()).isEqualTo(Position.of(100, 1));
+    assertThat(ops.get(0).doc().get("authorId").asText()).isEqualTo("u1");
+    assertThat(d.counts.pendingRows()).isZero();
+    assertThat(d.counts.pendingRefs()).isZero();
+    assertThat(Transformer.pendingRows(d.rows(), 10)).isEmpty();
+  }
+
+  @Test
+  void compositeForeignKeyResolves() {
+    d.send(
+        "shipments",
+        "{\"id\":5}",
+        envelope("c", null, row("id", 5, "order_region", "eu", "order_num", 7), 100, 1));
+    assertThat(d.ops()).isEmpty();
+
+    d.id("orders/[\"eu\",7]", "o7");
+
+    Operation op = d.ops().get(0);
+    assertThat(op.ref().toString()).isEqualTo("shipments/[5]");
+    assertThat(op.doc()).isEqualTo(row("id", 5, "orderId", "o7"));
+  }
+
+  @Test
+  void selfReferenceIsOptionalAndPatchedLater() {
+    d.create("categories", row("id", 1, "name", "root"), 100);
+    d.create("categories", row("id", 2, "name", "leaf", "parent_id", 1), 110);
+
+    List<Operation> first = d.ops();
+    assertThat(first).extracting(Operation::op).containsExactly(Kind.UPSERT, Kind.UPSERT);
+    assertThat(first.get(1).doc().has("parentId")).isFalse();
+
+    d.id("categories/[1]", "c1");
+    List<Operation> patch = d.ops();
+    assertThat(patch).hasSize(1);
+    assertThat(patch.get(0).op()).isEqualTo(Kind.PATCH);
+    assertThat(patch.get(0).position()).isEqualTo(first.get(1).position());
+    assertThat(patch.get(0).doc()).isEqualTo(row("parentId", "c1"));
+  }
+
+  @Test
+  void severalForeignKeysRequiredFirstThenOptionalPatch() {
+    d.create("posts", post(10, 1, 2), 100);
+    assertThat(d.ops()).isEmpty();
+
+    d.id("users/[2]", "u2"); // the optional one first: still held for the required one
+    assertThat(d.ops()).isEmpty();
+
+    d.id("users/[1]", "u1");
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).doc())
+        .isEqualTo(row("id", 10, "title", "t10", "authorId", "u1", "editorId", "u2"));
+  }
+
+  @Test
+  void optionalParentUnknownIsLeftOutThenPatched() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, 2), 100);
+    Operation upsert = d.ops().get(0);
+    assertThat(upsert.doc()).isEqualTo(row("id", 10, "title", "t10", "authorId", "u1"));
+    assertThat(d.counts.pendingRows()).isZero();
+    assertThat(d.counts.pendingRefs()).isEqualTo(1);
+
+    d.id("users/[2]", "u2");
+    Operation patch = d.ops().get(0);
+    assertThat(patch.op()).isEqualTo(Kind.PATCH);
+    assertThat(patch.position()).isEqualTo(upsert.position());
+    assertThat(patch.doc()).isEqualTo(row("editorId", "u2"));
+  }
+
+  @Test
+  void unchangedResolvedParentIsReusedWithoutRoundTrip() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    d.ops();
+    d.idDeleted("users/[1]"); // the resolver forgets it; the assembler must not need it again
+
+    d.update("posts", post(10, 1, null), post(10, 1, null).put("title", "new"), 110);
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).doc().get("authorId").asText()).isEqualTo("u1");
+    assertThat(ops.get(0).doc().get("title").asText()).isEqualTo("new");
+  }
+
+  @Test
+  void reparentingToAKnownParentAndStaleAnswersIgnored() {
+    d.create("posts", post(10, 1, null), 100); // waits for users/[1]
+    d.id("users/[2]", "u2");
+    d.update("posts", post(10, 1, null), post(10, 2, null), 110); // moved to users/[2]
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).position()).isEqualTo(Position.of(110, 1));
+    assertThat(ops.get(0).doc().get("authorId").asText()).isEqualTo("u2");
+    assertThat(d.counts.pendingRefs()).isZero(); // the old subscription was withdrawn
+
+    d.id("users/[1]", "u1"); // the old parent arrives: nothing changes
+    assertThat(d.ops()).isEmpty();
+  }
+
+  @Test
+  void reparentingToAnUnknownRequiredParentHoldsTheUpdate() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    d.ops();
+
+    d.update("posts", post(10, 1, null), post(10, 3, null), 110);
+    assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.pendingRows("posts")).isEqualTo(1);
+
+    d.id("users/[3]", "u3");
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.UPSERT);
+    assertThat(op.position()).isEqualTo(Position.of(110, 1));
+    assertThat(op.doc().get("authorId").asText()).isEqualTo("u3");
+  }
+
+  @Test
+  void staleResponseForAnOlderPositionIsIgnored() {
+    d.create("posts", post(10, 1, 5), 100); // waits for users/[1]; editor users/[5]
+    d.update("posts", post(10, 1, 5), post(10, 1, 6), 110); // same author, new editor
+    d.id("users/[5]", "u5"); // answer for the old editor: subscription withdrawn
+    d.id("users/[1]", "u1");
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).position()).isEqualTo(Position.of(110, 1));
+    assertThat(ops.get(0).doc().has("editorId")).isFalse();
+
+    d.id("users/[6]", "u6");
+    assertThat(d.ops().get(0).doc()).isEqualTo(row("editorId", "u6"));
+  }
+
+  @Test
+  void referenceSetToNullDropsTheField() {
+    d.id("users/[1]", "u1");
+    d.id("users/[2]", "u2");
+    d.create("posts", post(10, 1, 2), 100);
+    assertThat(d.ops().get(0).doc().get("editorId").asText()).isEqualTo("u2");
+
+    d.update("posts", post(10, 1, 2), post(10, 1, null), 110);
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.UPSERT);
+    assertThat(op.doc().has("editorId")).isFalse();
+    assertThat(op.doc().get("authorId").asText()).isEqualTo("u1");
+  }
+
+  @Test
+  void parentKeyChangeArrivesAsDeleteCreateAndChildrenFollow() {
+    d.create("users", row("id", 1, "name", "ann"), 100);
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 110);
+    d.ops();
+
+    // UPDATE users SET id = 2 ... ON UPDATE CASCADE: delete + create of the parent, update of the
+    // child
+    d.delete("users", row("id", 1, "name", "ann"), 120);
+    d.create("users", row("id", 2, "name", "ann"), 120);
+    d.update("posts", post(10, 1, null), post(10, 2, null), 121);
+
+    List<Operation> ops = d.ops();
+    assertThat(ops)
+        .extracting(o -> o.op() + " " + o.ref())
+        .containsExactly("DELETE users/[1]", "UPSERT users/[2]");
+    d.idDeleted("users/[1]");
+    d.id("users/[2]", "u2b");
+    Operation child = d.ops().get(0);
+    assertThat(child.ref().toString()).isEqualTo("posts/[10]");
+    assertThat(child.doc().get("authorId").asText()).isEqualTo("u2b");
+  }
+
+  @Test
+  void toastedColumnMakesAPatchWithoutTheField() {
+    d.id("users/[1]", "u1");
+    ObjectNode before = post(10, 1, null).put("body", "long text");
+    d.create("posts", before, 100);
+    d.ops();
+
+    ObjectNode after =
+        post(10, 1, null).put("title", "renamed").put("body", "__debezium_unavailable_value");
+    d.update("posts", null, after, 110);
+
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.PATCH);
+    // editor_id is NULL in the change: the patch removes the field (a no-op here)
+    assertThat(op.doc())
+        .isEqualTo(row("id", 10, "title", "renamed", "authorId", "u1", "editorId", null));
+    assertThat(op.doc().toString()).doesNotContain("__debezium_unavailable_value");
+  }
+
+  @Test
+  void toastPatchOfAHeldRowBecomesAWholeUpsertOnceReleased() {
+    d.create("posts", post(10, 1, null).put("body", "long text"), 100);
+    d.update(
+        "posts",
+        null,
+        post(10, 1, null).put("title", "x").put("body", "__debezium_unavailable_value"),
+        110);
+    assertThat(d.ops()).isEmpty();
+
+    d.id("users/[1]", "u1");
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.UPSERT);
+    assertThat(op.position()).isEqualTo(Position.of(110, 1));
+    assertThat(op.doc())
+        .isEqualTo(row("id", 10, "title", "x", "body", "long text", "authorId", "u1"));
+  }
+
+  @Test
+  void deleteIsEmittedAtOnceAndTombstoneIsConsumed() {
+    d.create("posts", post(10, 1, null), 100); // held
+    d.delete("posts", post(10, 1, null), 110);
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).op()).isEqualTo(Kind.DELETE);
+    assertThat(ops.get(0).doc()).isNull();
+    assertThat(ops.get(0).ref().toString()).isEqualTo("posts/[10]");
+    assertThat(d.counts.pendingRows()).isZero();
+    assertThat(d.counts.pendingRefs()).isZero();
+    assertThat(d.deadLetters()).isEmpty();
+
+    d.id("users/[1]", "u1"); // nothing is waiting any more
+    assertThat(d.ops()).isEmpty();
+  }
+
+  @Test
+  void deleteWithoutBeforeImageTakesTheKeyFromTheRecordKey() {
+    d.send("users", "{\"id\":4}", envelope("d", null, null, 100, 1));
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.DELETE);
+    assertThat(op.ref().toString()).isEqualTo("users/[4]");
+  }
+
+  @Test
+  void badValueGoesToTheDeadLetterTopicAndTheNextRecordFlows() {
+    d.send(
+        "posts",
+        "{\"id\":10}",
+        envelope("c", null, row("id", 10, "title", 42, "user_id", 1), 100, 1));
+    d.id("users/[1]", "u1");
+    d.create("posts", post(11, 1, null), 110);
+
+    List<DeadLetter> dead = d.deadLetters();
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).stage()).isEqualTo("transformer");
+    assertThat(dead.get(0).reason()).startsWith("posts.title: number value '42' is not a string");
+    assertThat(dead.get(0).topic()).isEqualTo("t.public.posts");
+    assertThat(dead.get(0).key()).isEqualTo("{\"id\":10}");
+    assertThat(dead.get(0).value()).contains("\"title\":42");
+    assertThat(d.counts.deadLetters()).isEqualTo(1);
+    assertThat(d.ops()).extracting(o -> o.ref().toString()).containsExactly("posts/[11]");
+  }
+
+  @Test
+  void malformedEventGoesToTheDeadLetterTopic() {
+    d.send("users", "{\"id\":1}", "{not json");
+    assertThat(d.deadLetters().get(0).reason()).contains("not JSON");
+    assertThat(d.ops()).isEmpty();
+  }
+
+  @Test
+  void truncateIsReportedNotMirrored() {
+    d.send("posts", null, envelope("t", null, null, 100, 0));
+    List<DeadLetter> dead = d.deadLetters();
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).reason())
+        .startsWith("truncate of public.posts is not mirrored; run a resync");
+    assertThat(d.ops()).isEmpty();
+  }
+
+  @Test
+  void timestampWithMillisecondPrecisionPassesThrough() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null).put("created_at", 1_704_103_200_123L), 100);
+    assertThat(d.ops().get(0).doc().get("createdAt").asLong()).isEqualTo(1_704_103_200_123L);
+  }
+
+  @Test
+  void primaryKeyChangeOfAChildIsDeletePlusCreate() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    d.delete("posts", post(10, 1, null), 110);
+    d.create("posts", post(11, 1, null), 110);
+    assertThat(d.ops())
+        .extracting(o -> o.op() + " " + o.ref())
+        .containsExactly("UPSERT posts/[10]", "DELETE posts/[10]", "UPSERT posts/[11]");
+  }
+
+  @Test
+  void olderReplayedChangeIsDropped() {
+    d.id("users/[1]", "u1");
+    d.update("posts", null, post(10, 1, null).put("title", "new"), 200);
+    d.update("posts", null, post(10, 1, null).put("title", "old"), 100);
+    assertThat(d.ops()).extracting(o -> o.doc().get("title").asText()).containsExactly("new");
+  }
+
+  @Test
+  void parentRecreatedWithTheSameKeyRepointsChildrenAnsweredWithTheOldId() {
+    d.id("users/[1]", "old"); // the sink has not reported the delete and re-insert yet
+    d.create("posts", post(10, 1, null), 100);
+    assertThat(d.ops().get(0).doc().get("authorId").asText()).isEqualTo("old");
+
+    d.idDeleted("users/[1]");
+    assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.pendingRefs()).isEqualTo(1); // waits for the parent again
+
+    d.id("users/[1]", "new");
+    Operation op = d.ops().get(0);
+    assertThat(op.op()).isEqualTo(Kind.PATCH);
+    assertThat(op.position()).isEqualTo(Position.of(100, 1));
+    assertThat(op.doc()).isEqualTo(row("authorId", "new"));
+    assertThat(d.counts.pendingRefs()).isZero();
+  }
+
+  @Test
+  void parentRewrittenWithTheSameIdCausesNoFanOut() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    d.create("posts", post(11, 1, null), 101);
+    d.ops();
+
+    d.id("users/[1]", "u1");
+    assertThat(d.ops()).isEmpty();
+  }
+
+  @Test
+  void malformedIdsRecordIsIgnored() {
+    d.ids.pipeInput("users/[1]", "{oops");
+    d.create("posts", post(10, 1, null), 100);
+    assertThat(d.ops()).isEmpty();
+    d.id("users/[1]", "u1");
+    assertThat(d.ops()).hasSize(1);
+  }
+
+  @Test
+  void everyNodeStoreAndInternalTopicIsNamed() {
+    String description =
+        TransformerTopology.build(Fixture.mapping(), Fixture.TOPICS, 4).describe().toString();
+    assertThat(description)
+        .doesNotContain("KSTREAM-")
+        .doesNotContain("KTABLE-")
+        .contains("rows-repartition", "ref-requests-repartition", "ref-responses-repartition")
+        .contains("Processor: assembler (stores: [rows])")
+        .contains("Processor: assembler-responses (stores: [rows])")
+        .containsPattern(
+            "Processor: resolver \\(stores: \\[(subscriptions, parent-ids|parent-ids, subscriptions)]\\)");
+  }
+}

@@ -1,0 +1,108 @@
+package dev.pgconvex.transformer.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.mapping.ColumnMapping;
+import dev.pgconvex.common.mapping.FieldType;
+import dev.pgconvex.common.mapping.RelationMapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.common.model.Position;
+import dev.pgconvex.transformer.internals.RowChange;
+import dev.pgconvex.transformer.internals.RowChange.RefChange;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ChangeConverterTest {
+  private final ChangeConverter converter =
+      new ChangeConverter(
+          new TableMapping(
+              "public",
+              "line_items",
+              "lineItems",
+              List.of("order_id", "line_no"),
+              List.of(
+                  ColumnMapping.of("order_id", "orderNo", "integer", FieldType.NUMBER, false),
+                  ColumnMapping.of("line_no", "lineNo", "integer", FieldType.NUMBER, false),
+                  ColumnMapping.of("note", "note", "text", FieldType.STRING, true),
+                  ColumnMapping.of("data", "data", "bytea", FieldType.BYTES, true)),
+              List.of(
+                  new RelationMapping("orderId", List.of("order_id"), "orders", false),
+                  new RelationMapping("skuId", List.of("sku_a", "sku_b"), "skus", true))));
+
+  private static String env(String op, String before, String after) {
+    return "{\"before\":"
+        + before
+        + ",\"after\":"
+        + after
+        + ",\"source\":{\"lsn\":4096,\"txId\":77,\"ts_ms\":1000,\"snapshot\":\"false\"},\"op\":\""
+        + op
+        + "\",\"ts_ms\":2000,\"transaction\":{\"id\":\"77:4096\",\"total_order\":9,"
+        + "\"data_collection_order\":2}}";
+  }
+
+  @Test
+  void createConvertsFieldsRefsAndMetadata() throws Exception {
+    RowChange c =
+        converter.convert(
+            "{\"order_id\":1,\"line_no\":2}",
+            env(
+                "c",
+                "null",
+                "{\"order_id\":1,\"line_no\":2,\"note\":null,\"sku_a\":\"x\",\"sku_b\":3}"));
+    assertThat(c.ref()).isEqualTo("lineItems/[1,2]");
+    assertThat(c.kind()).isEqualTo(Operation.Kind.UPSERT);
+    assertThat(c.position()).isEqualTo(Position.of(4096, 2));
+    assertThat(c.commitTs()).isEqualTo(1000);
+    assertThat(c.txId()).isEqualTo(77);
+    assertThat(c.doc()).isEqualTo(Json.parse("{\"orderNo\":1,\"lineNo\":2}"));
+    assertThat(c.refs())
+        .containsExactly(
+            new RefChange("orderId", "orders/[1]", false),
+            new RefChange("skuId", "skus/[\"x\",3]", true));
+  }
+
+  @Test
+  void nullForeignKeyColumnGivesNoParent() throws Exception {
+    RowChange c =
+        converter.convert(
+            null,
+            env("u", "null", "{\"order_id\":1,\"line_no\":2,\"sku_a\":\"x\",\"sku_b\":null}"));
+    assertThat(c.refs()).contains(new RefChange("skuId", null, true));
+  }
+
+  @Test
+  void toastedBytesMakeAPatch() throws Exception {
+    RowChange c =
+        converter.convert(
+            null,
+            env(
+                "u",
+                "null",
+                "{\"order_id\":1,\"line_no\":2,\"note\":\"n\",\"data\":\""
+                    + ValueConverter.TOAST_PLACEHOLDER_BASE64
+                    + "\"}"));
+    assertThat(c.kind()).isEqualTo(Operation.Kind.PATCH);
+    assertThat(c.doc().has("data")).isFalse();
+    assertThat(c.doc().get("note").asText()).isEqualTo("n");
+  }
+
+  @Test
+  void deleteTakesTheKeyFromBeforeAndTombstoneIsNothing() throws Exception {
+    RowChange c = converter.convert(null, env("d", "{\"order_id\":3,\"line_no\":4}", "null"));
+    assertThat(c.kind()).isEqualTo(Operation.Kind.DELETE);
+    assertThat(c.ref()).isEqualTo("lineItems/[3,4]");
+    assertThat(converter.convert("{\"order_id\":3,\"line_no\":4}", null)).isNull();
+  }
+
+  @Test
+  void unknownOpAndTruncateAreRowErrors() {
+    assertThatThrownBy(() -> converter.convert(null, env("m", "null", "null")))
+        .isInstanceOf(ConversionException.class)
+        .hasMessageContaining("unsupported change event op 'm'");
+    assertThatThrownBy(() -> converter.convert(null, env("t", "null", "null")))
+        .hasMessageStartingWith("truncate of public.line_items is not mirrored; run a resync");
+  }
+}
