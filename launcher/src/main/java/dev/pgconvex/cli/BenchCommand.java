@@ -1,0 +1,175 @@
+package dev.pgconvex.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.demo.DemoDatabase;
+import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.common.json.Json;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. Three phases on one
+ * pipeline: snapshot throughput (rows present before start), streaming throughput (rows inserted as fast as
+ * Postgres takes them), and commit-to-applied latency at a steady rate, measured per row from the Postgres
+ * commit timestamp to the moment the sink saw its mutation succeed.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "End-to-end benchmark: snapshot and streaming throughput, commit-to-applied latency.")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--rows", defaultValue = "100000", description = "Rows for each throughput phase (default: ${DEFAULT-VALUE}).")
+  int rows;
+
+  @Option(names = "--rate", defaultValue = "1000", description = "Rows per second in the latency phase (default: ${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(names = "--latency-seconds", defaultValue = "15", description = "Length of the latency phase (default: ${DEFAULT-VALUE}).")
+  int latencySeconds;
+
+  @Option(names = "--json", description = "Print the figures as one JSON object on standard output.")
+  boolean json;
+
+  @Option(names = "--timeout-s", defaultValue = "1800", description = "Give up after this long per phase (default: ${DEFAULT-VALUE} s).")
+  long timeoutSeconds;
+
+  @Option(names = "--work-dir", defaultValue = ".cdc/bench", description = "Data of the embedded servers; wiped at start (default: ${DEFAULT-VALUE}).")
+  Path workDir;
+
+  @Mixin PipelineOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    options.tables.addAll(DemoDatabase.TABLES);
+    options.relations.addAll(DemoDatabase.RELATIONS);
+    ObjectNode out = Json.NODES.objectNode().put("rows", rows);
+    LatencyRecorder latencies = new LatencyRecorder();
+    try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_bench"));
+        Connection db = pipelineConnection(pipeline)) {
+      DemoDatabase demo = new DemoDatabase(db, 7);
+      demo.createSchema();
+      demo.load(rows);
+      log("snapshot phase: " + rows + " rows loaded; starting the pipeline");
+      long t0 = System.nanoTime();
+      pipeline.startServices();
+      pipeline.sink().addAppliedListener(latencies);
+      LongSupplier applied = () -> pipeline.progress().applied();
+      waitFor(applied, rows, pipeline);
+      out.set("snapshot", phase(rows, System.nanoTime() - t0));
+      log("streaming phase: inserting " + rows + " rows");
+      long t1 = System.nanoTime();
+      demo.load(rows);
+      long inserted = System.nanoTime() - t1;
+      waitFor(applied, 2L * rows, pipeline);
+      ObjectNode streaming = phase(rows, System.nanoTime() - t1);
+      streaming.put("insertRowsPerSec", Math.round(rows / (inserted / 1e9)));
+      out.set("streaming", streaming);
+      log("latency phase: " + rate + " rows/s for " + latencySeconds + " s");
+      long before = 2L * rows;
+      latencies.reset(System.currentTimeMillis());
+      int total = steadyLoad(demo, rate, latencySeconds);
+      waitFor(applied, before + total, pipeline);
+      out.set("latency", latencies.summary(rate, total));
+    }
+    if (json) {
+      System.out.println(Json.write(out));
+    } else {
+      System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    }
+    return 0;
+  }
+
+  private static Connection pipelineConnection(Pipeline pipeline) throws Exception {
+    pipeline.startInfrastructure();
+    return pipeline.connect();
+  }
+
+  /** Inserts messages at {@code rate} rows/s in 20 small transactions a second; returns how many. */
+  private static int steadyLoad(DemoDatabase demo, int rate, int seconds) throws Exception {
+    int perTx = Math.max(1, rate / 50);
+    long intervalNanos = TimeUnit.SECONDS.toNanos(1) * perTx / rate;
+    long next = System.nanoTime();
+    long end = next + TimeUnit.SECONDS.toNanos(seconds);
+    int total = 0;
+    while (System.nanoTime() < end) {
+      total += demo.insertMessagesNow(perTx);
+      next += intervalNanos;
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+    }
+    return total;
+  }
+
+  private void waitFor(LongSupplier applied, long target, Pipeline pipeline) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (applied.getAsLong() < target) {
+      if (System.nanoTime() > deadline) {
+        throw new UserFacingException("bench timed out: " + applied.getAsLong() + " of " + target
+            + " operations applied after " + timeoutSeconds + " s");
+      }
+      for (var s : pipeline.services()) {
+        if (!s.health().up()) {
+          throw new UserFacingException("bench failed: " + s.name() + " is down: " + s.health().detail());
+        }
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static ObjectNode phase(long rows, long nanos) {
+    return Json.NODES.objectNode().put("rows", rows).put("elapsedMs", nanos / 1_000_000)
+        .put("rowsPerSec", Math.round(rows / (nanos / 1e9)));
+  }
+
+  private static void log(String s) {
+    System.err.println(s);
+  }
+
+  /** Collects commit-to-applied latencies of the operations applied after {@link #reset}. Thread-safe. */
+  static final class LatencyRecorder implements dev.pgconvex.sink.AppliedListener {
+    private long[] values = new long[1 << 16];
+    private int size;
+    private volatile long sinceMillis = Long.MAX_VALUE;
+
+    synchronized void reset(long sinceMillis) {
+      size = 0;
+      this.sinceMillis = sinceMillis;
+    }
+
+    @Override
+    public void applied(long commitTsMillis, long appliedAtMillis) {
+      if (commitTsMillis < sinceMillis) {
+        return;
+      }
+      synchronized (this) {
+        if (size == values.length) {
+          values = Arrays.copyOf(values, size * 2);
+        }
+        values[size++] = appliedAtMillis - commitTsMillis;
+      }
+    }
+
+    synchronized ObjectNode summary(int rate, int rows) {
+      long[] v = Arrays.copyOf(values, size);
+      Arrays.sort(v);
+      return Json.NODES.objectNode().put("rate", rate).put("rows", rows).put("samples", v.length)
+          .put("p50Ms", pct(v, 50)).put("p95Ms", pct(v, 95)).put("p99Ms", pct(v, 99))
+          .put("maxMs", v.length == 0 ? 0 : v[v.length - 1]);
+    }
+
+    private static long pct(long[] sorted, int p) {
+      if (sorted.length == 0) {
+        return 0;
+      }
+      return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+  }
+}

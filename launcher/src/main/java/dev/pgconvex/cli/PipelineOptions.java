@@ -1,0 +1,72 @@
+package dev.pgconvex.cli;
+
+import dev.pgconvex.cli.pipeline.PipelineSettings;
+import dev.pgconvex.common.config.Secret;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options shared by the commands that run the pipeline. Every external part left out is embedded. */
+final class PipelineOptions {
+  @Option(names = "--pg-url", description = "JDBC URL of the source database (default: an embedded Postgres).")
+  String pgUrl;
+
+  @Option(names = "--pg-user", defaultValue = "postgres", description = "Database user (default: ${DEFAULT-VALUE}).")
+  String pgUser;
+
+  @Option(names = "--pg-password-file",
+      description = "File holding the database password (else the environment variable PG_PASSWORD).")
+  Path pgPasswordFile;
+
+  @Option(names = "--tables", split = ",", description = "Tables to mirror, schema.table or table, comma-separated.")
+  List<String> tables = new ArrayList<>();
+
+  @Option(names = "--relation",
+      description = "A relation not declared as a foreign key: child.column[+column]->parent (repeatable),"
+          + " e.g. threads.user_id->users.")
+  List<String> relations = new ArrayList<>();
+
+  @Option(names = "--kafka", description = "Kafka bootstrap servers (default: an embedded broker).")
+  String kafka;
+
+  @Option(names = "--convex-url", description = "Convex deployment URL (default: the embedded Convex emulator).")
+  String convexUrl;
+
+  @Option(names = "--convex-admin-key",
+      description = "Convex admin or deploy key (else the environment variable CONVEX_ADMIN_KEY).")
+  String convexAdminKey;
+
+  @Option(names = "--mapping", description = "A mapping file (YAML: renames, type overrides, relations, exclusions)"
+      + " applied to the catalog, or a resolved mapping (.json, from 'schema generate') used as is.")
+  Path mapping;
+
+  @Option(names = "--set", description = "A configuration key for the services, key=value (repeatable);"
+      + " see docs/configuration.md.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Option(names = "--http-port", defaultValue = "0",
+      description = "Port of /metrics and /health (default: a free port).")
+  int httpPort;
+
+  PipelineSettings toSettings(Path workDir, boolean fresh, String database) throws IOException {
+    Secret password = null;
+    if (pgPasswordFile != null) {
+      password = new Secret(Files.readString(pgPasswordFile).strip());
+    } else if (System.getenv("PG_PASSWORD") != null) {
+      password = new Secret(System.getenv("PG_PASSWORD"));
+    }
+    String key = convexAdminKey != null ? convexAdminKey : System.getenv("CONVEX_ADMIN_KEY");
+    if (convexUrl != null && (key == null || key.isBlank())) {
+      throw new UserFacingException("--convex-url needs an admin key: pass --convex-admin-key or set"
+          + " CONVEX_ADMIN_KEY");
+    }
+    return new PipelineSettings(pgUrl, pgUser, password, database, List.copyOf(tables), List.copyOf(relations),
+        kafka, convexUrl, key == null ? null : new Secret(key), mapping, workDir, fresh, Map.copyOf(overrides),
+        httpPort);
+  }
+}

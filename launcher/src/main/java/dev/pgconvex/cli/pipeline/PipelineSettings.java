@@ -1,0 +1,40 @@
+package dev.pgconvex.cli.pipeline;
+
+import dev.pgconvex.common.config.Secret;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What to run the pipeline against. Each external part that is null falls back to the embedded default.
+ *
+ * @param pgUrl JDBC URL of the source database, or null for an embedded Postgres
+ * @param pgUser database user (ignored for the embedded one)
+ * @param pgPassword database password, or null
+ * @param database database name for the embedded Postgres
+ * @param tables captured tables, {@code schema.table} or {@code table}
+ * @param relations relations not declared in the catalog ({@code threads.user_id->users})
+ * @param kafka bootstrap servers, or null for an embedded broker
+ * @param convexUrl Convex deployment URL, or null for the embedded emulator
+ * @param convexAdminKey admin key for {@code convexUrl}, or null
+ * @param mappingFile a resolved mapping JSON to use instead of reading the catalog, or null
+ * @param workDir where embedded servers keep their data and the generated Convex functions live
+ * @param fresh wipe {@code workDir} first (demo, bench) instead of resuming (run)
+ * @param overrides configuration keys for the services ({@code sink.batch.max.ops=500})
+ * @param httpPort port of /metrics and /health, 0 for a free one
+ */
+public record PipelineSettings(
+    String pgUrl,
+    String pgUser,
+    Secret pgPassword,
+    String database,
+    List<String> tables,
+    List<String> relations,
+    String kafka,
+    String convexUrl,
+    Secret convexAdminKey,
+    Path mappingFile,
+    Path workDir,
+    boolean fresh,
+    Map<String, String> overrides,
+    int httpPort) {}

@@ -1,0 +1,79 @@
+package dev.pgconvex.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CdcCommandTest {
+  @Test
+  void helpListsTheCommands() {
+    Captured c = run("--help");
+    assertThat(c.code).isZero();
+    assertThat(c.out).contains("demo", "run", "bench", "convex-emulator", "source", "transformer", "sink",
+        "config-doc");
+  }
+
+  @Test
+  void badConfigurationListsEveryProblemAndExitsNonZero(@TempDir Path dir) {
+    Captured c = run("run", "--tables", "public.t", "--work-dir", dir.toString(),
+        "--set", "sink.batch.max.ops=lots", "--set", "cdc.topic.partitions=0", "--set", "sink.batchsize=1",
+        "--set", "convex.request.timeout.ms=-5");
+    assertThat(c.code).isEqualTo(2);
+    assertThat(c.err).contains("4 problems")
+        .contains("sink.batch.max.ops: value 'lots' is not a valid int")
+        .contains("cdc.topic.partitions: value '0' must be between 1")
+        .contains("sink.batchsize: unknown configuration key")
+        .contains("convex.request.timeout.ms");
+    // nothing was started: no embedded server wrote its data
+    assertThat(dir.resolve("postgres")).doesNotExist();
+  }
+
+  @Test
+  void runNeedsTables() {
+    Captured c = run("run");
+    assertThat(c.code).isEqualTo(1);
+    assertThat(c.err).contains("--tables");
+  }
+
+  @Test
+  void configReferenceIsGeneratedFromTheDefinitions(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("configuration.md");
+    assertThat(run("config-doc", "--out", out.toString()).code).isZero();
+    assertThat(Files.readString(out)).contains("`pg.jdbc.url`", "`convex.admin.key`", "`transformer.mapping.file`",
+        "`cdc.topic.prefix`", "CONVEX_ADMIN_KEY");
+  }
+
+  @Test
+  void committedConfigurationReferenceIsUpToDate() throws Exception {
+    Path committed = Path.of("..", "docs", "configuration.md");
+    assertThat(committed).exists();
+    assertThat(Files.readString(committed))
+        .as("docs/configuration.md is generated: run ./cdc config-doc --out docs/configuration.md")
+        .isEqualTo(ConfigDocCommand.render());
+  }
+
+  private static Captured run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    int code;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = Cdc.execute(args);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+    return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private record Captured(int code, String out, String err) {}
+}

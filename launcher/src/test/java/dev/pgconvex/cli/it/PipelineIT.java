@@ -1,0 +1,97 @@
+package dev.pgconvex.cli.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.demo.DemoDatabase;
+import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.cli.verify.SyncResult;
+import dev.pgconvex.cli.verify.SyncWaiter;
+import dev.pgconvex.common.json.Json;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The three services in one JVM on the shared servers: inserts, updates and deletes, and ids in references. */
+@Timeout(240)
+class PipelineIT {
+  @Test
+  void changesFlowAndForeignKeysHoldTheRightConvexIds() throws Exception {
+    try (Pipeline p = new Pipeline(ItSupport.sharedSettings("pipeline", DemoDatabase.TABLES, DemoDatabase.RELATIONS));
+        Connection db = connect(p)) {
+      DemoDatabase demo = new DemoDatabase(db, 1);
+      demo.createSchema();
+      demo.load(200);
+      p.startServices();
+      demo.load(200); // children committed before their parents, while streaming
+      SyncResult first = new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+      assertThat(first.synced()).as(first.toJson().toString()).isTrue();
+
+      // Independently of the verifier: each thread's userId is the _id of the user with its user_id.
+      Map<String, String> userIds = keyToId(p, "users");
+      Map<String, JsonNode> threads = docs(p, "threads");
+      try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("SELECT id, user_id FROM threads")) {
+        int n = 0;
+        while (rs.next()) {
+          JsonNode thread = threads.get("[" + rs.getInt(1) + "]");
+          assertThat(thread).isNotNull();
+          assertThat(thread.get("userId").asText()).isEqualTo(userIds.get("[" + rs.getInt(2) + "]"));
+          n++;
+        }
+        assertThat(n).isEqualTo(threads.size()).isPositive();
+      }
+
+      // An update and a delete in Postgres show in Convex.
+      try (Statement st = db.createStatement()) {
+        st.executeUpdate("UPDATE messages SET content = 'changed', total_tokens = 7 WHERE id = 3");
+        st.executeUpdate("DELETE FROM messages WHERE id = 4");
+      }
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        Map<String, JsonNode> messages = docs(p, "messages");
+        assertThat(messages.get("[3]").get("content").asText()).isEqualTo("changed");
+        assertThat(messages.get("[3]").get("totalTokens").asInt()).isEqualTo(7);
+        assertThat(messages).doesNotContainKey("[4]");
+      });
+      SyncResult second = new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), () -> true);
+      assertThat(second.synced()).as(second.toJson().toString()).isTrue();
+    }
+  }
+
+  static Connection connect(Pipeline p) throws Exception {
+    p.startInfrastructure();
+    return p.connect();
+  }
+
+  static Map<String, JsonNode> docs(Pipeline p, String table) throws Exception {
+    Map<String, JsonNode> out = new HashMap<>();
+    page(p, table, (key, entry) -> out.put(key, entry.get("doc")));
+    return out;
+  }
+
+  static Map<String, String> keyToId(Pipeline p, String table) throws Exception {
+    Map<String, String> out = new HashMap<>();
+    page(p, table, (key, entry) -> out.put(key, entry.get("id").asText()));
+    return out;
+  }
+
+  private static void page(Pipeline p, String table, java.util.function.BiConsumer<String, JsonNode> each)
+      throws Exception {
+    String cursor = null;
+    do {
+      ObjectNode args = Json.NODES.objectNode().put("table", table).put("limit", 1000);
+      if (cursor != null) {
+        args.put("cursor", cursor);
+      }
+      JsonNode page = p.convex().query("cdc/ingest:docPage", args);
+      page.get("page").forEach(e -> each.accept(e.get("key").asText(), e));
+      cursor = page.get("isDone").asBoolean() ? null : page.get("continueCursor").asText();
+    } while (cursor != null);
+  }
+}
