@@ -20,8 +20,9 @@ import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.source.CdcSource;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.stack.ConvexEmulatorProcess;
-import dev.pgconvex.stack.EmbeddedKafkaBroker;
 import dev.pgconvex.stack.EmbeddedPostgresServer;
+import dev.pgconvex.stack.EmbeddedStack;
+import dev.pgconvex.stack.StackSettings;
 import dev.pgconvex.transformer.Transformer;
 import dev.pgconvex.transformer.TransformerConfig;
 import java.io.IOException;
@@ -45,21 +46,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole pipeline in one JVM: the embedded servers for every part not given, the mapping from the catalog,
- * the Convex functions folder for the emulator, and the three services (source, transformer, sink) wired through
- * Kafka exactly as when they run as separate deployables.
+ * The whole pipeline in one JVM: the embedded servers for every part not given, the mapping from
+ * the catalog, the Convex functions folder for the emulator, and the three services (source,
+ * transformer, sink) wired through Kafka exactly as when they run as separate deployables.
  *
  * <p>Lifecycle: {@link #startInfrastructure()}, then optionally prepare the database, then {@link
- * #startServices()}; {@link #close()} stops everything in reverse order. Not thread-safe, except {@link
- * #progress()} which may be called from any thread.
+ * #startServices()}; {@link #close()} stops everything in reverse order. Not thread-safe, except
+ * {@link #progress()} which may be called from any thread.
  */
 public final class Pipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
   private final PipelineSettings settings;
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private EmbeddedPostgresServer postgres;
-  private EmbeddedKafkaBroker kafka;
+
+  /**
+   * System property that makes the embedded Postgres and Kafka come from Testcontainers (Docker
+   * needed).
+   */
+  public static final String USE_TESTCONTAINERS = "pgconvex.testcontainers";
+
+  private EmbeddedStack stack;
   private ConvexEmulatorProcess emulator;
   private ServiceEndpoint endpoint;
   private String jdbcUrl;
@@ -87,29 +94,36 @@ public final class Pipeline implements AutoCloseable {
       deleteRecursively(work);
     }
     Files.createDirectories(work);
-    if (settings.pgUrl() == null) {
-      postgres = EmbeddedPostgresServer.builder(work.resolve("postgres")).build();
-      closeables.add(postgres);
-      postgres.start();
-      createDatabaseIfMissing(postgres, settings.database());
-      jdbcUrl = postgres.jdbcUrl(settings.database());
-      pgUser = postgres.user();
-      pgPassword = postgres.password();
-      log.info("Embedded Postgres at {}", jdbcUrl);
-    } else {
-      jdbcUrl = settings.pgUrl();
-      pgUser = settings.pgUser();
-      pgPassword = settings.pgPassword() == null ? new Secret("") : settings.pgPassword();
+    StackSettings.Builder stackSettings =
+        StackSettings.builder()
+            .workDir(work)
+            .convexEnabled(false)
+            .useTestcontainers(
+                Boolean.getBoolean(USE_TESTCONTAINERS)
+                    || "true".equals(System.getenv("PGCONVEX_TESTCONTAINERS")));
+    if (settings.pgUrl() != null) {
+      stackSettings.externalPostgres(
+          settings.pgUrl(),
+          settings.pgUser(),
+          settings.pgPassword() == null ? new Secret("") : settings.pgPassword());
     }
-    if (settings.kafka() == null) {
-      kafka = EmbeddedKafkaBroker.builder(work.resolve("kafka")).build();
-      closeables.add(kafka);
-      kafka.start();
-      bootstrap = kafka.bootstrapServers();
-      log.info("Embedded Kafka at {}", bootstrap);
-    } else {
-      bootstrap = settings.kafka();
+    if (settings.kafka() != null) {
+      stackSettings.externalKafka(settings.kafka());
     }
+    stack = new EmbeddedStack(stackSettings.build());
+    closeables.add(stack);
+    stack.start();
+    pgUser = stack.pgUser();
+    pgPassword = stack.pgPassword();
+    bootstrap = stack.bootstrapServers();
+    if (stack.postgres() != null) {
+      // the embedded server: the pipeline gets a database of its own
+      createDatabaseIfMissing(stack.postgres(), settings.database());
+      jdbcUrl = stack.postgres().jdbcUrl(settings.database());
+    } else {
+      jdbcUrl = stack.jdbcUrl();
+    }
+    log.info("Postgres at {}, Kafka at {}", jdbcUrl, bootstrap);
     endpoint = new ServiceEndpoint("127.0.0.1", settings.httpPort());
     closeables.add(endpoint);
   }
@@ -124,25 +138,34 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * Reads the mapping (catalog or file), starts the emulator on a generated functions folder when no Convex was
-   * given, then starts the three services.
+   * Reads the mapping (catalog or file), starts the emulator on a generated functions folder when
+   * no Convex was given, then starts the three services.
    */
   public void startServices() throws Exception {
     startServices(true);
   }
 
   /**
-   * As {@link #startServices()}; with {@code withSource} false the source is left to another process (it is
-   * then started with {@link #sourceProperties()}), as when the stages run as separate deployables.
+   * As {@link #startServices()}; with {@code withSource} false the source is left to another
+   * process (it is then started with {@link #sourceProperties()}), as when the stages run as
+   * separate deployables.
    */
   public void startServices(boolean withSource) throws Exception {
-    mapping = isResolvedMapping(settings.mappingFile()) ? Mapping.read(settings.mappingFile()) : readCatalog();
+    mapping =
+        isResolvedMapping(settings.mappingFile())
+            ? Mapping.read(settings.mappingFile())
+            : readCatalog();
     if (settings.convexUrl() == null) {
-      Path functions = FunctionsFolder.write(mapping, settings.workDir().toAbsolutePath().resolve("convex"));
-      emulator = ConvexEmulatorProcess.builder()
-          .functionsDir(functions)
-          .dataDir(settings.fresh() ? null : settings.workDir().toAbsolutePath().resolve("convex-data"))
-          .build();
+      Path functions =
+          FunctionsFolder.write(mapping, settings.workDir().toAbsolutePath().resolve("convex"));
+      emulator =
+          ConvexEmulatorProcess.builder()
+              .functionsDir(functions)
+              .dataDir(
+                  settings.fresh()
+                      ? null
+                      : settings.workDir().toAbsolutePath().resolve("convex-data"))
+              .build();
       closeables.add(emulator);
       emulator.start();
       convexUrl = emulator.url();
@@ -158,7 +181,8 @@ public final class Pipeline implements AutoCloseable {
       source = new CdcSource(parse(SourceConfig.definition(), props), endpoint.registry());
       services.add(source);
     }
-    transformer = new Transformer(parse(TransformerConfig.definition(), props), endpoint.registry(), mapping);
+    transformer =
+        new Transformer(parse(TransformerConfig.definition(), props), endpoint.registry(), mapping);
     sink = new ConvexSink(parse(SinkConfig.definition(), props), endpoint.registry());
     services.add(transformer);
     services.add(sink);
@@ -169,40 +193,53 @@ public final class Pipeline implements AutoCloseable {
       s.start();
       log.info("Started {}", s.name());
     }
-    convexClient = new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
+    convexClient =
+        new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
     closeables.add(convexClient);
   }
 
-  /** The source's configuration as properties, for running it in its own process. Holds the password. */
+  /**
+   * The source's configuration as properties, for running it in its own process. Holds the
+   * password.
+   */
   public Map<String, String> sourceProperties() {
-    Set<String> declared = SourceConfig.definition().keys().stream().map(ConfigKey::name)
-        .collect(Collectors.toSet());
+    Set<String> declared =
+        SourceConfig.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
     Map<String, String> out = new LinkedHashMap<>();
-    baseProps().forEach((k, v) -> {
-      if (declared.contains(k)) {
-        out.put(k, v);
-      }
-    });
+    baseProps()
+        .forEach(
+            (k, v) -> {
+              if (declared.contains(k)) {
+                out.put(k, v);
+              }
+            });
     return out;
   }
 
   /** The services running in this process (the source is absent when it runs elsewhere). */
   public List<Service> services() {
-    return Stream.of(source, transformer, sink).filter(java.util.Objects::nonNull).map(Service.class::cast)
+    return Stream.of(source, transformer, sink)
+        .filter(java.util.Objects::nonNull)
+        .map(Service.class::cast)
         .toList();
   }
 
-  // A resolved mapping (JSON, as written by `schema generate`) is used as is; a mapping file (YAML) is applied to
+  // A resolved mapping (JSON, as written by `schema generate`) is used as is; a mapping file (YAML)
+  // is applied to
   // the live catalog.
   private static boolean isResolvedMapping(Path file) {
-    return file != null && file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".json");
+    return file != null
+        && file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".json");
   }
 
   private Mapping readCatalog() throws SQLException {
     List<RelationSpec> relations = settings.relations().stream().map(RelationSpec::parse).toList();
     try (Connection c = connect()) {
       CatalogReader reader = new CatalogReader(c);
-      MappingFile file = settings.mappingFile() == null ? MappingFile.EMPTY : MappingFile.read(settings.mappingFile());
+      MappingFile file =
+          settings.mappingFile() == null
+              ? MappingFile.EMPTY
+              : MappingFile.read(settings.mappingFile());
       Mapping m = reader.read(settings.tables(), relations, file);
       reader.warnings().forEach(w -> log.warn("{}", w));
       return m;
@@ -215,9 +252,12 @@ public final class Pipeline implements AutoCloseable {
     p.put(SourceConfig.PG_JDBC_URL, jdbcUrl);
     p.put(SourceConfig.PG_USER, pgUser);
     p.put(SourceConfig.PG_PASSWORD, pgPassword.reveal());
-    p.put(SourceConfig.TABLES, mapping.tables().stream().map(t -> t.qualifiedName())
-        .collect(Collectors.joining(",")));
-    p.put(TransformerConfig.STATE_DIR, settings.workDir().toAbsolutePath().resolve("streams").toString());
+    p.put(
+        SourceConfig.TABLES,
+        mapping.tables().stream().map(t -> t.qualifiedName()).collect(Collectors.joining(",")));
+    p.put(
+        TransformerConfig.STATE_DIR,
+        settings.workDir().toAbsolutePath().resolve("streams").toString());
     p.put(SinkConfig.CONVEX_URL, convexUrl);
     p.put(SinkConfig.CONVEX_ADMIN_KEY, convexKey.reveal());
     p.putAll(settings.overrides());
@@ -228,37 +268,52 @@ public final class Pipeline implements AutoCloseable {
   private static Config parse(ConfigDef def, Map<String, String> all) {
     Set<String> declared = def.keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
     Map<String, String> mine = new HashMap<>();
-    all.forEach((k, v) -> {
-      if (declared.contains(k) || k.startsWith("kafka.") || k.startsWith("debezium.")
-          || (k.endsWith(".file") && declared.contains(k.substring(0, k.length() - 5)))) {
-        mine.put(k, v);
-      }
-    });
+    all.forEach(
+        (k, v) -> {
+          if (declared.contains(k)
+              || k.startsWith("kafka.")
+              || k.startsWith("debezium.")
+              || (k.endsWith(".file") && declared.contains(k.substring(0, k.length() - 5)))) {
+            mine.put(k, v);
+          }
+        });
     return def.parse(mine);
   }
 
-  // Every problem with the user's keys is reported at once, before anything starts: unknown keys (typos),
+  // Every problem with the user's keys is reported at once, before anything starts: unknown keys
+  // (typos),
   // wrong types and out-of-range values, whichever service declares them.
   private void validateOverrides() {
     Map<String, ConfigKey> known = new HashMap<>();
     Stream.of(SourceConfig.definition(), TransformerConfig.definition(), SinkConfig.definition())
-        .flatMap(d -> d.keys().stream()).forEach(k -> known.putIfAbsent(k.name(), k));
+        .flatMap(d -> d.keys().stream())
+        .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
-    settings.overrides().forEach((k, v) -> {
-      ConfigKey key = known.get(k);
-      if (key == null) {
-        if (!k.startsWith("kafka.") && !k.startsWith("debezium.")) {
-          problems.add(k + ": unknown configuration key (see docs/configuration.md)");
-        }
-        return;
-      }
-      try {
-        new ConfigDef().define(key.name(), key.type(), key.defaultValue(), key.validator(), key.importance(),
-            key.doc()).parse(Map.of(k, v), name -> null);
-      } catch (ConfigException e) {
-        problems.addAll(e.problems());
-      }
-    });
+    settings
+        .overrides()
+        .forEach(
+            (k, v) -> {
+              ConfigKey key = known.get(k);
+              if (key == null) {
+                if (!k.startsWith("kafka.") && !k.startsWith("debezium.")) {
+                  problems.add(k + ": unknown configuration key (see docs/configuration.md)");
+                }
+                return;
+              }
+              try {
+                new ConfigDef()
+                    .define(
+                        key.name(),
+                        key.type(),
+                        key.defaultValue(),
+                        key.validator(),
+                        key.importance(),
+                        key.doc())
+                    .parse(Map.of(k, v), name -> null);
+              } catch (ConfigException e) {
+                problems.addAll(e.problems());
+              }
+            });
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -305,17 +360,25 @@ public final class Pipeline implements AutoCloseable {
     return endpoint;
   }
 
+  /** The embedded Postgres server, or null when external. */
   public EmbeddedPostgresServer embeddedPostgres() {
-    return postgres;
+    return stack == null ? null : stack.postgres();
   }
 
   /** Live figures for progress lines and the JSON summary; callable from any thread. */
   public Progress progress() {
     var r = endpoint.registry();
-    double captured = r.find("pgconvex.source.events").counters().stream().mapToDouble(c -> c.count()).sum();
-    double applied = r.find("pgconvex.sink.ops.applied").counters().stream().mapToDouble(c -> c.count()).sum();
-    double skipped = r.find("pgconvex.sink.ops.skipped").counters().stream().mapToDouble(c -> c.count()).sum();
-    double lag = r.find("pgconvex.sink.lag.ms").gauges().stream().mapToDouble(g -> g.value()).max().orElse(0);
+    double captured =
+        r.find("pgconvex.source.events").counters().stream().mapToDouble(c -> c.count()).sum();
+    double applied =
+        r.find("pgconvex.sink.ops.applied").counters().stream().mapToDouble(c -> c.count()).sum();
+    double skipped =
+        r.find("pgconvex.sink.ops.skipped").counters().stream().mapToDouble(c -> c.count()).sum();
+    double lag =
+        r.find("pgconvex.sink.lag.ms").gauges().stream()
+            .mapToDouble(g -> g.value())
+            .max()
+            .orElse(0);
     long pending = transformer == null ? 0 : transformer.pendingRows();
     return new Progress((long) captured, (long) applied, (long) skipped, pending, (long) lag);
   }
@@ -329,13 +392,17 @@ public final class Pipeline implements AutoCloseable {
       try {
         closeables.get(i).close();
       } catch (Exception e) {
-        log.warn("Error while stopping {}: {}", closeables.get(i).getClass().getSimpleName(), e.toString());
+        log.warn(
+            "Error while stopping {}: {}",
+            closeables.get(i).getClass().getSimpleName(),
+            e.toString());
       }
     }
     closeables.clear();
   }
 
-  private static void createDatabaseIfMissing(EmbeddedPostgresServer pg, String name) throws SQLException {
+  private static void createDatabaseIfMissing(EmbeddedPostgresServer pg, String name)
+      throws SQLException {
     try (Connection c = pg.connect("postgres");
         var ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
       ps.setString(1, name);
