@@ -16,30 +16,51 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. Three phases on one
- * pipeline: snapshot throughput (rows present before start), streaming throughput (rows inserted as fast as
- * Postgres takes them), and commit-to-applied latency at a steady rate, measured per row from the Postgres
- * commit timestamp to the moment the sink saw its mutation succeed.
+ * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. Three phases
+ * on one pipeline: snapshot throughput (rows present before start), streaming throughput (rows
+ * inserted as fast as Postgres takes them), and commit-to-applied latency at a steady rate,
+ * measured per row from the Postgres commit timestamp to the moment the sink saw its mutation
+ * succeed.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "End-to-end benchmark: snapshot and streaming throughput, commit-to-applied latency.")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "End-to-end benchmark: snapshot and streaming throughput, commit-to-applied latency.")
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--rows", defaultValue = "100000", description = "Rows for each throughput phase (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rows",
+      defaultValue = "100000",
+      description = "Rows for each throughput phase (default: ${DEFAULT-VALUE}).")
   int rows;
 
-  @Option(names = "--rate", defaultValue = "1000", description = "Rows per second in the latency phase (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "1000",
+      description = "Rows per second in the latency phase (default: ${DEFAULT-VALUE}).")
   int rate;
 
-  @Option(names = "--latency-seconds", defaultValue = "15", description = "Length of the latency phase (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--latency-seconds",
+      defaultValue = "15",
+      description = "Length of the latency phase (default: ${DEFAULT-VALUE}).")
   int latencySeconds;
 
-  @Option(names = "--json", description = "Print the figures as one JSON object on standard output.")
+  @Option(
+      names = "--json",
+      description = "Print the figures as one JSON object on standard output.")
   boolean json;
 
-  @Option(names = "--timeout-s", defaultValue = "1800", description = "Give up after this long per phase (default: ${DEFAULT-VALUE} s).")
+  @Option(
+      names = "--timeout-s",
+      defaultValue = "1800",
+      description = "Give up after this long per phase (default: ${DEFAULT-VALUE} s).")
   long timeoutSeconds;
 
-  @Option(names = "--work-dir", defaultValue = ".cdc/bench", description = "Data of the embedded servers; wiped at start (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--work-dir",
+      defaultValue = ".cdc/bench",
+      description = "Data of the embedded servers; wiped at start (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
   @Mixin PipelineOptions options;
@@ -90,7 +111,9 @@ final class BenchCommand implements Callable<Integer> {
     return pipeline.connect();
   }
 
-  /** Inserts messages at {@code rate} rows/s in 20 small transactions a second; returns how many. */
+  /**
+   * Inserts messages at {@code rate} rows/s in 20 small transactions a second; returns how many.
+   */
   private static int steadyLoad(DemoDatabase demo, int rate, int seconds) throws Exception {
     int perTx = Math.max(1, rate / 50);
     long intervalNanos = TimeUnit.SECONDS.toNanos(1) * perTx / rate;
@@ -108,16 +131,24 @@ final class BenchCommand implements Callable<Integer> {
     return total;
   }
 
-  private void waitFor(LongSupplier applied, long target, Pipeline pipeline) throws InterruptedException {
+  private void waitFor(LongSupplier applied, long target, Pipeline pipeline)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (applied.getAsLong() < target) {
       if (System.nanoTime() > deadline) {
-        throw new UserFacingException("bench timed out: " + applied.getAsLong() + " of " + target
-            + " operations applied after " + timeoutSeconds + " s");
+        throw new UserFacingException(
+            "bench timed out: "
+                + applied.getAsLong()
+                + " of "
+                + target
+                + " operations applied after "
+                + timeoutSeconds
+                + " s");
       }
       for (var s : pipeline.services()) {
         if (!s.health().up()) {
-          throw new UserFacingException("bench failed: " + s.name() + " is down: " + s.health().detail());
+          throw new UserFacingException(
+              "bench failed: " + s.name() + " is down: " + s.health().detail());
         }
       }
       Thread.sleep(20);
@@ -125,7 +156,10 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private static ObjectNode phase(long rows, long nanos) {
-    return Json.NODES.objectNode().put("rows", rows).put("elapsedMs", nanos / 1_000_000)
+    return Json.NODES
+        .objectNode()
+        .put("rows", rows)
+        .put("elapsedMs", nanos / 1_000_000)
         .put("rowsPerSec", Math.round(rows / (nanos / 1e9)));
   }
 
@@ -133,7 +167,10 @@ final class BenchCommand implements Callable<Integer> {
     System.err.println(s);
   }
 
-  /** Collects commit-to-applied latencies of the operations applied after {@link #reset}. Thread-safe. */
+  /**
+   * Collects commit-to-applied latencies of the operations applied after {@link #reset}.
+   * Thread-safe.
+   */
   static final class LatencyRecorder implements dev.pgconvex.sink.AppliedListener {
     private long[] values = new long[1 << 16];
     private int size;
@@ -160,8 +197,14 @@ final class BenchCommand implements Callable<Integer> {
     synchronized ObjectNode summary(int rate, int rows) {
       long[] v = Arrays.copyOf(values, size);
       Arrays.sort(v);
-      return Json.NODES.objectNode().put("rate", rate).put("rows", rows).put("samples", v.length)
-          .put("p50Ms", pct(v, 50)).put("p95Ms", pct(v, 95)).put("p99Ms", pct(v, 99))
+      return Json.NODES
+          .objectNode()
+          .put("rate", rate)
+          .put("rows", rows)
+          .put("samples", v.length)
+          .put("p50Ms", pct(v, 50))
+          .put("p95Ms", pct(v, 95))
+          .put("p99Ms", pct(v, 99))
           .put("maxMs", v.length == 0 ? 0 : v[v.length - 1]);
     }
 

@@ -3,12 +3,16 @@ package dev.pgconvex.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code ./cdc} command line: one entry point for the demo, the main job, the services and the tools. */
+/**
+ * The {@code ./cdc} command line: one entry point for the demo, the main job, the services and the
+ * tools.
+ */
 @Command(
     name = "cdc",
     mixinStandardHelpOptions = true,
     versionProvider = Cdc.Version.class,
-    description = "Mirror a live Postgres database into Convex through Kafka (change data capture).",
+    description =
+        "Mirror a live Postgres database into Convex through Kafka (change data capture).",
     subcommands = {
       DemoCommand.class,
       RunCommand.class,

@@ -15,8 +15,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ./cdc config-doc}: the configuration reference, generated from the key definitions. */
-@Command(name = "config-doc", mixinStandardHelpOptions = true,
-    description = "Print (or write) the configuration reference generated from the key definitions.")
+@Command(
+    name = "config-doc",
+    mixinStandardHelpOptions = true,
+    description =
+        "Print (or write) the configuration reference generated from the key definitions.")
 final class ConfigDocCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Write to this file instead of standard output.")
   Path out;
@@ -34,14 +37,21 @@ final class ConfigDocCommand implements Callable<Integer> {
 
   /** The whole reference as Markdown. */
   static String render() {
-    Set<String> common = CommonConfig.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
+    Set<String> common =
+        CommonConfig.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
     StringBuilder sb = new StringBuilder();
     sb.append("# Configuration reference\n\n")
-        .append("Generated from the key definitions by `./cdc config-doc --out docs/configuration.md`;")
-        .append(" do not edit by hand. Keys are given in the service's properties file (`--config FILE`), as")
-        .append(" `key=value` arguments, or to `./cdc run|demo` with `--set key=value`. Keys starting with")
-        .append(" `kafka.` go to the Kafka clients and `debezium.` to the Debezium engine, prefix removed.\n\n");
-    sb.append("## Shared by every service\n\n").append(CommonConfig.definition().toMarkdown()).append('\n');
+        .append(
+            "Generated from the key definitions by `./cdc config-doc --out docs/configuration.md`;")
+        .append(
+            " do not edit by hand. Keys are given in the service's properties file (`--config FILE`), as")
+        .append(
+            " `key=value` arguments, or to `./cdc run|demo` with `--set key=value`. Keys starting with")
+        .append(
+            " `kafka.` go to the Kafka clients and `debezium.` to the Debezium engine, prefix removed.\n\n");
+    sb.append("## Shared by every service\n\n")
+        .append(CommonConfig.definition().toMarkdown())
+        .append('\n');
     section(sb, "Source (cdc-source)", SourceConfig.definition(), common);
     section(sb, "Transformer", TransformerConfig.definition(), common);
     section(sb, "Sink (convex-sink)", SinkConfig.definition(), common);
@@ -50,8 +60,12 @@ final class ConfigDocCommand implements Callable<Integer> {
 
   private static void section(StringBuilder sb, String title, ConfigDef def, Set<String> skip) {
     ConfigDef own = new ConfigDef();
-    def.keys().stream().filter(k -> !skip.contains(k.name())).forEach(k -> own.define(k.name(), k.type(),
-        k.defaultValue(), k.validator(), k.importance(), k.doc()));
+    def.keys().stream()
+        .filter(k -> !skip.contains(k.name()))
+        .forEach(
+            k ->
+                own.define(
+                    k.name(), k.type(), k.defaultValue(), k.validator(), k.importance(), k.doc()));
     sb.append("## ").append(title).append("\n\n").append(own.toMarkdown()).append('\n');
   }
 }

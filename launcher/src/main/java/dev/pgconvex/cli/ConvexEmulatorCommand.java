@@ -9,21 +9,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Unmatched;
 
-/** {@code ./cdc convex-emulator}: the local Convex emulator in the foreground (Node, from convex-emulator/). */
-@Command(name = "convex-emulator", mixinStandardHelpOptions = true,
-    description = {"Start the local Convex emulator in the foreground.",
-        "Further flags (--fault-503, --write-limit-mib-per-s, ...) go to the emulator; see convex-emulator/README.md."})
+/**
+ * {@code ./cdc convex-emulator}: the local Convex emulator in the foreground (Node, from
+ * convex-emulator/).
+ */
+@Command(
+    name = "convex-emulator",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start the local Convex emulator in the foreground.",
+      "Further flags (--fault-503, --write-limit-mib-per-s, ...) go to the emulator; see convex-emulator/README.md."
+    })
 final class ConvexEmulatorCommand implements Callable<Integer> {
-  @Option(names = "--port", defaultValue = "3210", description = "Port (0 for a free one; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "3210",
+      description = "Port (0 for a free one; default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--admin-key", description = "Admin key callers must send (else the environment variable CONVEX_ADMIN_KEY).")
+  @Option(
+      names = "--admin-key",
+      description = "Admin key callers must send (else the environment variable CONVEX_ADMIN_KEY).")
   String adminKey;
 
-  @Option(names = "--functions", required = true, description = "A Convex functions folder with its schema.ts.")
+  @Option(
+      names = "--functions",
+      required = true,
+      description = "A Convex functions folder with its schema.ts.")
   Path functions;
 
-  @Option(names = "--data", description = "Keep the data in this folder across restarts (default: in memory).")
+  @Option(
+      names = "--data",
+      description = "Keep the data in this folder across restarts (default: in memory).")
   Path data;
 
   @Unmatched List<String> extra = new ArrayList<>();
@@ -32,11 +49,21 @@ final class ConvexEmulatorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String key = adminKey != null ? adminKey : System.getenv("CONVEX_ADMIN_KEY");
     if (key == null || key.isBlank()) {
-      throw new UserFacingException("give the admin key callers must use: --admin-key KEY or CONVEX_ADMIN_KEY");
+      throw new UserFacingException(
+          "give the admin key callers must use: --admin-key KEY or CONVEX_ADMIN_KEY");
     }
     Path home = ConvexEmulatorProcess.locateHome();
-    List<String> cmd = new ArrayList<>(List.of("node", home.resolve("convex-emulator/bin/convex-emulator.js").toString(),
-        "--port", Integer.toString(port), "--admin-key", key, "--functions", functions.toAbsolutePath().toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "node",
+                home.resolve("convex-emulator/bin/convex-emulator.js").toString(),
+                "--port",
+                Integer.toString(port),
+                "--admin-key",
+                key,
+                "--functions",
+                functions.toAbsolutePath().toString()));
     if (data != null) {
       cmd.add("--data");
       cmd.add(data.toAbsolutePath().toString());

@@ -15,27 +15,46 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./cdc demo}: the whole pipeline on the embedded stack with the seed's users/threads/messages tables.
- * Half the rows exist before the pipeline starts (snapshot), half arrive while it runs (streaming), with some
- * updates and deletes, and children committed before their parents.
+ * {@code ./cdc demo}: the whole pipeline on the embedded stack with the seed's
+ * users/threads/messages tables. Half the rows exist before the pipeline starts (snapshot), half
+ * arrive while it runs (streaming), with some updates and deletes, and children committed before
+ * their parents.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Run the pipeline on the embedded stack with the demo tables and a live write load.",
-        "With --exit-when-synced: load the rows, wait until Convex matches Postgres, print the summary, exit."})
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the pipeline on the embedded stack with the demo tables and a live write load.",
+      "With --exit-when-synced: load the rows, wait until Convex matches Postgres, print the summary, exit."
+    })
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--rows", defaultValue = "1000", description = "Rows to load, spread over the tables (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rows",
+      defaultValue = "1000",
+      description = "Rows to load, spread over the tables (default: ${DEFAULT-VALUE}).")
   int rows;
 
-  @Option(names = "--exit-when-synced", description = "Exit 0 once Convex matches Postgres; non-zero on timeout or mismatch.")
+  @Option(
+      names = "--exit-when-synced",
+      description = "Exit 0 once Convex matches Postgres; non-zero on timeout or mismatch.")
   boolean exitWhenSynced;
 
-  @Option(names = "--json", description = "Print the summary as one JSON object on standard output.")
+  @Option(
+      names = "--json",
+      description = "Print the summary as one JSON object on standard output.")
   boolean json;
 
-  @Option(names = "--timeout-s", defaultValue = "600", description = "With --exit-when-synced: how long to wait (default: ${DEFAULT-VALUE} s).")
+  @Option(
+      names = "--timeout-s",
+      defaultValue = "600",
+      description = "With --exit-when-synced: how long to wait (default: ${DEFAULT-VALUE} s).")
   long timeoutSeconds;
 
-  @Option(names = "--work-dir", defaultValue = ".cdc/demo", description = "Where the embedded servers keep their data; wiped at start (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--work-dir",
+      defaultValue = ".cdc/demo",
+      description =
+          "Where the embedded servers keep their data; wiped at start (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
   @Mixin PipelineOptions options;
@@ -50,8 +69,9 @@ final class DemoCommand implements Callable<Integer> {
       options.relations.addAll(DemoDatabase.RELATIONS);
     }
     if (options.pgUrl != null) {
-      throw new UserFacingException("demo creates its own tables and runs on the embedded Postgres; use"
-          + " './cdc run --pg-url ...' for your database");
+      throw new UserFacingException(
+          "demo creates its own tables and runs on the embedded Postgres; use"
+              + " './cdc run --pg-url ...' for your database");
     }
     try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_demo"))) {
       pipeline.startInfrastructure();
@@ -64,9 +84,13 @@ final class DemoCommand implements Callable<Integer> {
         pipeline.startServices();
         demo.load(rows - before);
         demo.churn(rows / 20, rows / 100);
-        status("Loaded " + (rows - before) + " rows while running (streaming), with updates and deletes.");
+        status(
+            "Loaded "
+                + (rows - before)
+                + " rows while running (streaming), with updates and deletes.");
         if (exitWhenSynced) {
-          SyncResult r = new SyncWaiter(pipeline).await(Duration.ofSeconds(timeoutSeconds), start, () -> true);
+          SyncResult r =
+              new SyncWaiter(pipeline).await(Duration.ofSeconds(timeoutSeconds), start, () -> true);
           print(r);
           return r.synced() ? 0 : 1;
         }
@@ -87,22 +111,27 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println();
     CountDownLatch stop = new CountDownLatch(1);
     Thread main = Thread.currentThread();
-    // Ctrl-C: let the main thread leave the loop and close the pipeline (try-with-resources) before the JVM halts.
-    Thread hook = new Thread(() -> {
-      stop.countDown();
-      try {
-        main.join(20_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "demo-stop");
+    // Ctrl-C: let the main thread leave the loop and close the pipeline (try-with-resources) before
+    // the JVM halts.
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.countDown();
+              try {
+                main.join(20_000);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "demo-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     long lastPrint = 0;
     while (stop.getCount() > 0) {
       demo.writeSome();
       if (System.currentTimeMillis() - lastPrint >= 1000) {
         Pipeline.Progress p = pipeline.progress();
-        System.out.printf("captured %,d  applied %,d  skipped %,d  pending references %,d  lag %,d ms%n",
+        System.out.printf(
+            "captured %,d  applied %,d  skipped %,d  pending references %,d  lag %,d ms%n",
             p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagMs());
         lastPrint = System.currentTimeMillis();
       }
@@ -114,8 +143,16 @@ final class DemoCommand implements Callable<Integer> {
     if (json) {
       System.out.println(Json.write(r.toJson()));
     } else {
-      System.out.println((r.synced() ? "In sync" : "NOT in sync: " + r.reason()) + " after " + r.elapsedMs() + " ms");
-      r.tables().forEach((t, c) -> System.out.printf("  %-12s postgres %,8d  convex %,8d%n", t, c.pgRows(), c.convexDocs()));
+      System.out.println(
+          (r.synced() ? "In sync" : "NOT in sync: " + r.reason())
+              + " after "
+              + r.elapsedMs()
+              + " ms");
+      r.tables()
+          .forEach(
+              (t, c) ->
+                  System.out.printf(
+                      "  %-12s postgres %,8d  convex %,8d%n", t, c.pgRows(), c.convexDocs()));
       r.mismatches().forEach(m -> System.out.println("  mismatch: " + m));
     }
   }

@@ -11,45 +11,70 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Options shared by the commands that run the pipeline. Every external part left out is embedded. */
+/**
+ * Options shared by the commands that run the pipeline. Every external part left out is embedded.
+ */
 final class PipelineOptions {
-  @Option(names = "--pg-url", description = "JDBC URL of the source database (default: an embedded Postgres).")
+  @Option(
+      names = "--pg-url",
+      description = "JDBC URL of the source database (default: an embedded Postgres).")
   String pgUrl;
 
-  @Option(names = "--pg-user", defaultValue = "postgres", description = "Database user (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--pg-user",
+      defaultValue = "postgres",
+      description = "Database user (default: ${DEFAULT-VALUE}).")
   String pgUser;
 
-  @Option(names = "--pg-password-file",
-      description = "File holding the database password (else the environment variable PG_PASSWORD).")
+  @Option(
+      names = "--pg-password-file",
+      description =
+          "File holding the database password (else the environment variable PG_PASSWORD).")
   Path pgPasswordFile;
 
-  @Option(names = "--tables", split = ",", description = "Tables to mirror, schema.table or table, comma-separated.")
+  @Option(
+      names = "--tables",
+      split = ",",
+      description = "Tables to mirror, schema.table or table, comma-separated.")
   List<String> tables = new ArrayList<>();
 
-  @Option(names = "--relation",
-      description = "A relation not declared as a foreign key: child.column[+column]->parent (repeatable),"
-          + " e.g. threads.user_id->users.")
+  @Option(
+      names = "--relation",
+      description =
+          "A relation not declared as a foreign key: child.column[+column]->parent (repeatable),"
+              + " e.g. threads.user_id->users.")
   List<String> relations = new ArrayList<>();
 
   @Option(names = "--kafka", description = "Kafka bootstrap servers (default: an embedded broker).")
   String kafka;
 
-  @Option(names = "--convex-url", description = "Convex deployment URL (default: the embedded Convex emulator).")
+  @Option(
+      names = "--convex-url",
+      description = "Convex deployment URL (default: the embedded Convex emulator).")
   String convexUrl;
 
-  @Option(names = "--convex-admin-key",
+  @Option(
+      names = "--convex-admin-key",
       description = "Convex admin or deploy key (else the environment variable CONVEX_ADMIN_KEY).")
   String convexAdminKey;
 
-  @Option(names = "--mapping", description = "A mapping file (YAML: renames, type overrides, relations, exclusions)"
-      + " applied to the catalog, or a resolved mapping (.json, from 'schema generate') used as is.")
+  @Option(
+      names = "--mapping",
+      description =
+          "A mapping file (YAML: renames, type overrides, relations, exclusions)"
+              + " applied to the catalog, or a resolved mapping (.json, from 'schema generate') used as is.")
   Path mapping;
 
-  @Option(names = "--set", description = "A configuration key for the services, key=value (repeatable);"
-      + " see docs/configuration.md.")
+  @Option(
+      names = "--set",
+      description =
+          "A configuration key for the services, key=value (repeatable);"
+              + " see docs/configuration.md.")
   Map<String, String> overrides = new LinkedHashMap<>();
 
-  @Option(names = "--http-port", defaultValue = "0",
+  @Option(
+      names = "--http-port",
+      defaultValue = "0",
       description = "Port of /metrics and /health (default: a free port).")
   int httpPort;
 
@@ -62,11 +87,23 @@ final class PipelineOptions {
     }
     String key = convexAdminKey != null ? convexAdminKey : System.getenv("CONVEX_ADMIN_KEY");
     if (convexUrl != null && (key == null || key.isBlank())) {
-      throw new UserFacingException("--convex-url needs an admin key: pass --convex-admin-key or set"
-          + " CONVEX_ADMIN_KEY");
+      throw new UserFacingException(
+          "--convex-url needs an admin key: pass --convex-admin-key or set" + " CONVEX_ADMIN_KEY");
     }
-    return new PipelineSettings(pgUrl, pgUser, password, database, List.copyOf(tables), List.copyOf(relations),
-        kafka, convexUrl, key == null ? null : new Secret(key), mapping, workDir, fresh, Map.copyOf(overrides),
+    return new PipelineSettings(
+        pgUrl,
+        pgUser,
+        password,
+        database,
+        List.copyOf(tables),
+        List.copyOf(relations),
+        kafka,
+        convexUrl,
+        key == null ? null : new Secret(key),
+        mapping,
+        workDir,
+        fresh,
+        Map.copyOf(overrides),
         httpPort);
   }
 }

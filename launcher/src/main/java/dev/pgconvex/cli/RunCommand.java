@@ -21,30 +21,45 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./cdc run}: the main job against a real database. Parts not given (Kafka, Convex) are embedded.
- * With {@code --exit-when-synced}, "synced" means Convex has applied every change up to the WAL position that
- * was current when the run started: the source has acknowledged that position, the transformer and the sink
- * have consumed everything, and no row waits for a parent.
+ * {@code ./cdc run}: the main job against a real database. Parts not given (Kafka, Convex) are
+ * embedded. With {@code --exit-when-synced}, "synced" means Convex has applied every change up to
+ * the WAL position that was current when the run started: the source has acknowledged that
+ * position, the transformer and the sink have consumed everything, and no row waits for a parent.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
     description = "Mirror a Postgres database into Convex until stopped (Ctrl-C or SIGTERM).")
 final class RunCommand implements Callable<Integer> {
-  @Option(names = "--exit-when-synced",
-      description = "Exit 0 once Convex has applied every change up to the WAL position current at start.")
+  @Option(
+      names = "--exit-when-synced",
+      description =
+          "Exit 0 once Convex has applied every change up to the WAL position current at start.")
   boolean exitWhenSynced;
 
-  @Option(names = "--json", description = "Print the summary as one JSON object on standard output.")
+  @Option(
+      names = "--json",
+      description = "Print the summary as one JSON object on standard output.")
   boolean json;
 
-  @Option(names = "--timeout-s", defaultValue = "1800", description = "With --exit-when-synced: how long to wait (default: ${DEFAULT-VALUE} s).")
+  @Option(
+      names = "--timeout-s",
+      defaultValue = "1800",
+      description = "With --exit-when-synced: how long to wait (default: ${DEFAULT-VALUE} s).")
   long timeoutSeconds;
 
-  @Option(names = "--work-dir", defaultValue = ".cdc/run",
-      description = "Where embedded servers and the generated Convex functions live; kept across runs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--work-dir",
+      defaultValue = ".cdc/run",
+      description =
+          "Where embedded servers and the generated Convex functions live; kept across runs (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
-  @Option(names = "--database", defaultValue = "postgres",
-      description = "Database of the embedded Postgres, when no --pg-url is given (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--database",
+      defaultValue = "postgres",
+      description =
+          "Database of the embedded Postgres, when no --pg-url is given (default: ${DEFAULT-VALUE}).")
   String database;
 
   @Mixin PipelineOptions options;
@@ -53,35 +68,48 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long start = System.nanoTime();
     if (options.tables.isEmpty() && options.mapping == null) {
-      throw new UserFacingException("say which tables to mirror: --tables schema.table[,...] (or --mapping FILE)");
+      throw new UserFacingException(
+          "say which tables to mirror: --tables schema.table[,...] (or --mapping FILE)");
     }
     try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, false, database))) {
       pipeline.startInfrastructure();
       long startLsn;
-      try (Connection c = pipeline.connect(); Statement st = c.createStatement();
+      try (Connection c = pipeline.connect();
+          Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
         rs.next();
         startLsn = Position.parseLsn(rs.getString(1));
       }
       pipeline.startServices();
-      System.err.println("Mirroring " + pipeline.mapping().tables().size() + " table(s) into " + pipeline.convexUrl()
-          + "; metrics at " + pipeline.endpoint().url() + "/metrics");
+      System.err.println(
+          "Mirroring "
+              + pipeline.mapping().tables().size()
+              + " table(s) into "
+              + pipeline.convexUrl()
+              + "; metrics at "
+              + pipeline.endpoint().url()
+              + "/metrics");
       if (exitWhenSynced) {
         return awaitSynced(pipeline, startLsn, start);
       }
       CountDownLatch stop = new CountDownLatch(1);
       Thread main = Thread.currentThread();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stop.countDown();
-        try {
-          main.join(30_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "run-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    stop.countDown();
+                    try {
+                      main.join(30_000);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  "run-stop"));
       while (!stop.await(10, TimeUnit.SECONDS)) {
         Pipeline.Progress p = pipeline.progress();
-        System.err.printf("captured %,d  applied %,d  pending references %,d  lag %,d ms%n",
+        System.err.printf(
+            "captured %,d  applied %,d  pending references %,d  lag %,d ms%n",
             p.captured(), p.applied(), p.pendingRows(), p.lagMs());
         String down = down(pipeline);
         if (down != null) {
@@ -96,8 +124,10 @@ final class RunCommand implements Callable<Integer> {
   private int awaitSynced(Pipeline pipeline, long startLsn, long start) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     Topics topics = pipeline.topics();
-    List<String> sourceTopics = pipeline.mapping().tables().stream()
-        .map(t -> topics.source(t.schema(), t.table())).toList();
+    List<String> sourceTopics =
+        pipeline.mapping().tables().stream()
+            .map(t -> topics.source(t.schema(), t.table()))
+            .toList();
     String reason = "timed out after " + timeoutSeconds + " s";
     boolean synced = false;
     try (KafkaLag lag = new KafkaLag(pipeline.bootstrapServers())) {
@@ -107,8 +137,9 @@ final class RunCommand implements Callable<Integer> {
           reason = down;
           break;
         }
-        boolean sourcePassed = pipeline.source().ackedCommitLsn() >= startLsn
-            || pipeline.source().slotConfirmedFlushLsn() >= startLsn;
+        boolean sourcePassed =
+            pipeline.source().ackedCommitLsn() >= startLsn
+                || pipeline.source().slotConfirmedFlushLsn() >= startLsn;
         if (sourcePassed
             && lag.lag(topics.transformerAppId(), sourceTopics, true) == 0
             && lag.lag(topics.sinkGroup(), List.of(topics.ops()), false) == 0
@@ -121,20 +152,32 @@ final class RunCommand implements Callable<Integer> {
     }
     Map<String, MirrorVerifier.TableReport> tables;
     try (Connection c = pipeline.connect()) {
-      MirrorVerifier v = new MirrorVerifier(c, pipeline.mapping(), (p, a) -> pipeline.convex().query(p, a));
+      MirrorVerifier v =
+          new MirrorVerifier(c, pipeline.mapping(), (p, a) -> pipeline.convex().query(p, a));
       tables = new java.util.LinkedHashMap<>();
       for (var e : v.counts().entrySet()) {
         tables.put(e.getKey(), new MirrorVerifier.TableReport(e.getValue()[0], e.getValue()[1]));
       }
     }
-    SyncResult r = new SyncResult(synced, tables, pipeline.progress().pendingRows(),
-        (System.nanoTime() - start) / 1_000_000, List.of(), synced ? null : reason);
+    SyncResult r =
+        new SyncResult(
+            synced,
+            tables,
+            pipeline.progress().pendingRows(),
+            (System.nanoTime() - start) / 1_000_000,
+            List.of(),
+            synced ? null : reason);
     if (json) {
       System.out.println(Json.write(r.toJson()));
     } else {
-      System.out.println(synced ? "Synced up to WAL " + Position.lsnText(startLsn) + " in " + r.elapsedMs() + " ms"
-          : "NOT synced: " + reason);
-      tables.forEach((t, c) -> System.out.printf("  %-20s postgres %,10d  convex %,10d%n", t, c.pgRows(), c.convexDocs()));
+      System.out.println(
+          synced
+              ? "Synced up to WAL " + Position.lsnText(startLsn) + " in " + r.elapsedMs() + " ms"
+              : "NOT synced: " + reason);
+      tables.forEach(
+          (t, c) ->
+              System.out.printf(
+                  "  %-20s postgres %,10d  convex %,10d%n", t, c.pgRows(), c.convexDocs()));
     }
     return synced ? 0 : 1;
   }

@@ -15,17 +15,38 @@ class CdcCommandTest {
   void helpListsTheCommands() {
     Captured c = run("--help");
     assertThat(c.code).isZero();
-    assertThat(c.out).contains("demo", "run", "bench", "convex-emulator", "source", "transformer", "sink",
-        "config-doc");
+    assertThat(c.out)
+        .contains(
+            "demo",
+            "run",
+            "bench",
+            "convex-emulator",
+            "source",
+            "transformer",
+            "sink",
+            "config-doc");
   }
 
   @Test
   void badConfigurationListsEveryProblemAndExitsNonZero(@TempDir Path dir) {
-    Captured c = run("run", "--tables", "public.t", "--work-dir", dir.toString(),
-        "--set", "sink.batch.max.ops=lots", "--set", "cdc.topic.partitions=0", "--set", "sink.batchsize=1",
-        "--set", "convex.request.timeout.ms=-5");
+    Captured c =
+        run(
+            "run",
+            "--tables",
+            "public.t",
+            "--work-dir",
+            dir.toString(),
+            "--set",
+            "sink.batch.max.ops=lots",
+            "--set",
+            "cdc.topic.partitions=0",
+            "--set",
+            "sink.batchsize=1",
+            "--set",
+            "convex.request.timeout.ms=-5");
     assertThat(c.code).isEqualTo(2);
-    assertThat(c.err).contains("4 problems")
+    assertThat(c.err)
+        .contains("4 problems")
         .contains("sink.batch.max.ops: value 'lots' is not a valid int")
         .contains("cdc.topic.partitions: value '0' must be between 1")
         .contains("sink.batchsize: unknown configuration key")
@@ -45,8 +66,13 @@ class CdcCommandTest {
   void configReferenceIsGeneratedFromTheDefinitions(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("configuration.md");
     assertThat(run("config-doc", "--out", out.toString()).code).isZero();
-    assertThat(Files.readString(out)).contains("`pg.jdbc.url`", "`convex.admin.key`", "`transformer.mapping.file`",
-        "`cdc.topic.prefix`", "CONVEX_ADMIN_KEY");
+    assertThat(Files.readString(out))
+        .contains(
+            "`pg.jdbc.url`",
+            "`convex.admin.key`",
+            "`transformer.mapping.file`",
+            "`cdc.topic.prefix`",
+            "CONVEX_ADMIN_KEY");
   }
 
   @Test
@@ -72,7 +98,8 @@ class CdcCommandTest {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
-    return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Captured(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private record Captured(int code, String out, String err) {}

@@ -8,15 +8,17 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The demo schema: the {@code users}/{@code threads}/{@code messages} tables of the Vercel Postgres seed
- * (relations not declared as foreign keys, as in the seed), with sample data and a light write load.
+ * The demo schema: the {@code users}/{@code threads}/{@code messages} tables of the Vercel Postgres
+ * seed (relations not declared as foreign keys, as in the seed), with sample data and a light write
+ * load.
  *
- * <p>Children are deliberately committed before their parents, so foreign-key resolution is exercised. Not
- * thread-safe; the connection is borrowed.
+ * <p>Children are deliberately committed before their parents, so foreign-key resolution is
+ * exercised. Not thread-safe; the connection is borrowed.
  */
 public final class DemoDatabase {
   /** Captured tables, in the order a reader would expect. */
-  public static final List<String> TABLES = List.of("public.users", "public.threads", "public.messages");
+  public static final List<String> TABLES =
+      List.of("public.users", "public.threads", "public.messages");
 
   /** The relations the seed's DDL leaves undeclared, declared here as configuration. */
   public static final List<String> RELATIONS =
@@ -39,28 +41,31 @@ public final class DemoDatabase {
   public void createSchema() throws SQLException {
     try (Statement st = connection.createStatement()) {
       st.execute("DROP TABLE IF EXISTS messages, threads, users");
-      st.execute("CREATE TABLE users (id serial PRIMARY KEY, clerk_user_id varchar(255) NOT NULL,"
-          + " email varchar(255) NOT NULL, image varchar(255), credits numeric(10,2) NOT NULL DEFAULT 0,"
-          + " \"createdAt\" timestamptz DEFAULT CURRENT_TIMESTAMP)");
+      st.execute(
+          "CREATE TABLE users (id serial PRIMARY KEY, clerk_user_id varchar(255) NOT NULL,"
+              + " email varchar(255) NOT NULL, image varchar(255), credits numeric(10,2) NOT NULL DEFAULT 0,"
+              + " \"createdAt\" timestamptz DEFAULT CURRENT_TIMESTAMP)");
       st.execute("CREATE UNIQUE INDEX users_clerk_user_id_key ON users (clerk_user_id)");
       st.execute("CREATE UNIQUE INDEX users_email_key ON users (email)");
-      st.execute("CREATE TABLE threads (id serial PRIMARY KEY, user_id int4 NOT NULL,"
-          + " clerk_user_id varchar(255) NOT NULL, metadata jsonb,"
-          + " \"createdAt\" timestamptz DEFAULT CURRENT_TIMESTAMP)");
+      st.execute(
+          "CREATE TABLE threads (id serial PRIMARY KEY, user_id int4 NOT NULL,"
+              + " clerk_user_id varchar(255) NOT NULL, metadata jsonb,"
+              + " \"createdAt\" timestamptz DEFAULT CURRENT_TIMESTAMP)");
       st.execute("CREATE INDEX idx_threads_user_id ON threads (user_id)");
-      st.execute("CREATE TABLE messages (id serial PRIMARY KEY, thread_id int4 NOT NULL,"
-          + " clerk_user_id varchar(255) NOT NULL, role varchar(50) NOT NULL, content text NOT NULL,"
-          + " created_at timestamptz DEFAULT CURRENT_TIMESTAMP, tool_invocations jsonb,"
-          + " finish_reason varchar(50), total_tokens int4, prompt_tokens int4, completion_tokens int4,"
-          + " model_id varchar(255), cost_in_cents numeric(10,2))");
+      st.execute(
+          "CREATE TABLE messages (id serial PRIMARY KEY, thread_id int4 NOT NULL,"
+              + " clerk_user_id varchar(255) NOT NULL, role varchar(50) NOT NULL, content text NOT NULL,"
+              + " created_at timestamptz DEFAULT CURRENT_TIMESTAMP, tool_invocations jsonb,"
+              + " finish_reason varchar(50), total_tokens int4, prompt_tokens int4, completion_tokens int4,"
+              + " model_id varchar(255), cost_in_cents numeric(10,2))");
       st.execute("CREATE INDEX idx_messages_thread_id ON messages (thread_id)");
     }
     users = threads = messages = 0;
   }
 
   /**
-   * Inserts {@code rows} rows spread over the tables (1 user : 3 threads : 6 messages), in chunks whose
-   * children are committed before their parents.
+   * Inserts {@code rows} rows spread over the tables (1 user : 3 threads : 6 messages), in chunks
+   * whose children are committed before their parents.
    */
   public void load(int rows) throws SQLException {
     int chunk = 1000;
@@ -106,14 +111,16 @@ public final class DemoDatabase {
         insertThreads(1, users, users);
       }
       insertMessages(1, 1, threads);
-      try (PreparedStatement ps = connection.prepareStatement(
-          "UPDATE messages SET content = content || ' (edited)', completion_tokens = ? WHERE id = ?")) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "UPDATE messages SET content = content || ' (edited)', completion_tokens = ? WHERE id = ?")) {
         ps.setInt(1, random.nextInt(500));
         ps.setInt(2, 1 + random.nextInt(messages));
         ps.executeUpdate();
       }
       if (random.nextInt(10) == 0) {
-        try (PreparedStatement ps = connection.prepareStatement("DELETE FROM messages WHERE id = ?")) {
+        try (PreparedStatement ps =
+            connection.prepareStatement("DELETE FROM messages WHERE id = ?")) {
           ps.setInt(1, 1 + random.nextInt(messages));
           ps.executeUpdate();
         }
@@ -124,13 +131,17 @@ public final class DemoDatabase {
     }
   }
 
-  /** Updates and deletes a share of the existing messages and threads, committed in small transactions. */
+  /**
+   * Updates and deletes a share of the existing messages and threads, committed in small
+   * transactions.
+   */
   public void churn(int updates, int deletes) throws SQLException {
     if (messages == 0) {
       return;
     }
-    try (PreparedStatement up = connection.prepareStatement(
-            "UPDATE messages SET content = content || ' (edited)', finish_reason = 'stop' WHERE id = ?");
+    try (PreparedStatement up =
+            connection.prepareStatement(
+                "UPDATE messages SET content = content || ' (edited)', finish_reason = 'stop' WHERE id = ?");
         PreparedStatement del = connection.prepareStatement("DELETE FROM messages WHERE id = ?")) {
       for (int i = 0; i < updates; i++) {
         up.setInt(1, 1 + random.nextInt(messages));
@@ -159,8 +170,9 @@ public final class DemoDatabase {
   }
 
   private void insertUsers(int n) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(
-        "INSERT INTO users (id, clerk_user_id, email, image, credits, \"createdAt\") VALUES (?, ?, ?, ?, ?, now())")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO users (id, clerk_user_id, email, image, credits, \"createdAt\") VALUES (?, ?, ?, ?, ?, now())")) {
       for (int i = 0; i < n; i++) {
         int id = ++users;
         ps.setInt(1, id);
@@ -175,15 +187,18 @@ public final class DemoDatabase {
   }
 
   private void insertThreads(int n, int firstUser, int lastUser) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(
-        "INSERT INTO threads (id, user_id, clerk_user_id, metadata) VALUES (?, ?, ?, ?::jsonb)")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO threads (id, user_id, clerk_user_id, metadata) VALUES (?, ?, ?, ?::jsonb)")) {
       for (int i = 0; i < n; i++) {
         int id = ++threads;
         int user = firstUser + random.nextInt(Math.max(1, lastUser - firstUser + 1));
         ps.setInt(1, id);
         ps.setInt(2, user);
         ps.setString(3, "user_" + user);
-        ps.setString(4, random.nextBoolean() ? "{\"title\":\"Thread " + id + "\",\"tags\":[\"demo\"]}" : null);
+        ps.setString(
+            4,
+            random.nextBoolean() ? "{\"title\":\"Thread " + id + "\",\"tags\":[\"demo\"]}" : null);
         ps.addBatch();
       }
       ps.executeBatch();
@@ -194,10 +209,11 @@ public final class DemoDatabase {
     if (n == 0 || lastThread < firstThread) {
       return;
     }
-    try (PreparedStatement ps = connection.prepareStatement(
-        "INSERT INTO messages (id, thread_id, clerk_user_id, role, content, tool_invocations, finish_reason,"
-            + " total_tokens, prompt_tokens, completion_tokens, model_id, cost_in_cents)"
-            + " VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO messages (id, thread_id, clerk_user_id, role, content, tool_invocations, finish_reason,"
+                + " total_tokens, prompt_tokens, completion_tokens, model_id, cost_in_cents)"
+                + " VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
       for (int i = 0; i < n; i++) {
         int id = ++messages;
         int thread = firstThread + random.nextInt(lastThread - firstThread + 1);
@@ -224,9 +240,12 @@ public final class DemoDatabase {
 
   private void syncSequences() throws SQLException {
     try (Statement st = connection.createStatement()) {
-      st.execute("SELECT setval('users_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM users)))");
-      st.execute("SELECT setval('threads_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM threads)))");
-      st.execute("SELECT setval('messages_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM messages)))");
+      st.execute(
+          "SELECT setval('users_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM users)))");
+      st.execute(
+          "SELECT setval('threads_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM threads)))");
+      st.execute(
+          "SELECT setval('messages_id_seq', GREATEST(1, (SELECT COALESCE(max(id), 1) FROM messages)))");
     }
   }
 

@@ -34,6 +34,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,15 +143,15 @@ public final class Pipeline implements AutoCloseable {
    * no Convex was given, then starts the three services.
    */
   public void startServices() throws Exception {
-    startServices(true);
+    startServices(EnumSet.allOf(Stage.class));
   }
 
   /**
-   * As {@link #startServices()}; with {@code withSource} false the source is left to another
-   * process (it is then started with {@link #sourceProperties()}), as when the stages run as
-   * separate deployables.
+   * As {@link #startServices()}, but only the stages in {@code inProcess} run in this JVM; the
+   * others are left to other processes (started with {@link #properties(Stage)}), as when the
+   * stages run as separate deployables.
    */
-  public void startServices(boolean withSource) throws Exception {
+  public void startServices(Set<Stage> inProcess) throws Exception {
     mapping =
         isResolvedMapping(settings.mappingFile())
             ? Mapping.read(settings.mappingFile())
@@ -177,15 +178,20 @@ public final class Pipeline implements AutoCloseable {
     Map<String, String> props = baseProps();
     topics = Topics.from(parse(CommonConfig.definition(), props));
     List<Service> services = new ArrayList<>();
-    if (withSource) {
-      source = new CdcSource(parse(SourceConfig.definition(), props), endpoint.registry());
+    if (inProcess.contains(Stage.SOURCE)) {
+      source = new CdcSource(parse(Stage.SOURCE.definition(), props), endpoint.registry());
       services.add(source);
     }
-    transformer =
-        new Transformer(parse(TransformerConfig.definition(), props), endpoint.registry(), mapping);
-    sink = new ConvexSink(parse(SinkConfig.definition(), props), endpoint.registry());
-    services.add(transformer);
-    services.add(sink);
+    if (inProcess.contains(Stage.TRANSFORMER)) {
+      transformer =
+          new Transformer(
+              parse(Stage.TRANSFORMER.definition(), props), endpoint.registry(), mapping);
+      services.add(transformer);
+    }
+    if (inProcess.contains(Stage.SINK)) {
+      sink = new ConvexSink(parse(Stage.SINK.definition(), props), endpoint.registry());
+      services.add(sink);
+    }
     // The source creates its topics, which the transformer subscribes to; the sink comes last.
     for (Service s : services) {
       closeables.add(s);
@@ -199,24 +205,45 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * The source's configuration as properties, for running it in its own process. Holds the
-   * password.
+   * A stage's configuration as properties, for running it in its own process ({@code --config
+   * FILE}). Holds secrets: write it only where the password may live.
    */
-  public Map<String, String> sourceProperties() {
+  public Map<String, String> properties(Stage stage) {
     Set<String> declared =
-        SourceConfig.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
+        stage.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
     Map<String, String> out = new LinkedHashMap<>();
-    baseProps()
-        .forEach(
-            (k, v) -> {
-              if (declared.contains(k)) {
-                out.put(k, v);
-              }
-            });
+    Map<String, String> all = baseProps();
+    if (stage == Stage.TRANSFORMER) {
+      Path file =
+          settings.workDir().toAbsolutePath().resolve("convex").resolve("pgconvex.mapping.json");
+      mapping.write(file);
+      all.put(TransformerConfig.MAPPING_FILE, file.toString());
+    }
+    all.forEach(
+        (k, v) -> {
+          if (declared.contains(k)) {
+            out.put(k, v);
+          }
+        });
     return out;
   }
 
-  /** The services running in this process (the source is absent when it runs elsewhere). */
+  /** The pipeline's stages. */
+  public enum Stage {
+    SOURCE,
+    TRANSFORMER,
+    SINK;
+
+    ConfigDef definition() {
+      return switch (this) {
+        case SOURCE -> SourceConfig.definition();
+        case TRANSFORMER -> TransformerConfig.definition();
+        case SINK -> SinkConfig.definition();
+      };
+    }
+  }
+
+  /** The services running in this process (stages run elsewhere are absent). */
   public List<Service> services() {
     return Stream.of(source, transformer, sink)
         .filter(java.util.Objects::nonNull)

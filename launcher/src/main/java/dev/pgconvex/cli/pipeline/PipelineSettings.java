@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What to run the pipeline against. Each external part that is null falls back to the embedded default.
+ * What to run the pipeline against. Each external part that is null falls back to the embedded
+ * default.
  *
  * @param pgUrl JDBC URL of the source database, or null for an embedded Postgres
  * @param pgUser database user (ignored for the embedded one)

@@ -14,7 +14,9 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
-/** How far a consumer group is behind the end of its topics. Owns an admin client; not thread-safe. */
+/**
+ * How far a consumer group is behind the end of its topics. Owns an admin client; not thread-safe.
+ */
 public final class KafkaLag implements AutoCloseable {
   private final Admin admin;
 
@@ -25,10 +27,11 @@ public final class KafkaLag implements AutoCloseable {
   }
 
   /**
-   * Records the group has not yet consumed (committed) on {@code topics}; a partition with data and no
-   * committed offset counts in full.
+   * Records the group has not yet consumed (committed) on {@code topics}; a partition with data and
+   * no committed offset counts in full.
    *
-   * @param withRepartition also count the group's Kafka Streams repartition topics ({@code <group>-*-repartition})
+   * @param withRepartition also count the group's Kafka Streams repartition topics ({@code
+   *     <group>-*-repartition})
    */
   public long lag(String group, List<String> topics, boolean withRepartition)
       throws InterruptedException, ExecutionException, TimeoutException {
@@ -42,11 +45,17 @@ public final class KafkaLag implements AutoCloseable {
     }
     Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
     var descriptions = admin.describeTopics(all).allTopicNames().get(10, TimeUnit.SECONDS);
-    descriptions.forEach((name, d) -> d.partitions().forEach(
-        p -> ends.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    descriptions.forEach(
+        (name, d) ->
+            d.partitions()
+                .forEach(
+                    p -> ends.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
     var endOffsets = admin.listOffsets(ends).all().get(10, TimeUnit.SECONDS);
     Map<TopicPartition, OffsetAndMetadata> committed =
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(10, TimeUnit.SECONDS);
     long lag = 0;
     for (var e : endOffsets.entrySet()) {
       OffsetAndMetadata c = committed.get(e.getKey());

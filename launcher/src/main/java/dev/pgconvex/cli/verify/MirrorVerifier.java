@@ -31,11 +31,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Compares the Convex mirror with Postgres by content: the same source keys, and for each key a document equal
- * to the row translated by the mapping, with every foreign key holding the Convex id of the right parent.
+ * Compares the Convex mirror with Postgres by content: the same source keys, and for each key a
+ * document equal to the row translated by the mapping, with every foreign key holding the Convex id
+ * of the right parent.
  *
- * <p>An independent oracle: it reads rows over JDBC and translates them itself, so a conversion bug in the
- * pipeline shows up as a mismatch rather than being compared with itself. Not thread-safe.
+ * <p>An independent oracle: it reads rows over JDBC and translates them itself, so a conversion bug
+ * in the pipeline shows up as a mismatch rather than being compared with itself. Not thread-safe.
  */
 public final class MirrorVerifier {
   private static final int MAX_REPORTED = 20;
@@ -51,7 +52,9 @@ public final class MirrorVerifier {
     this.convex = convex;
   }
 
-  /** Counts rows in Postgres and live documents in Convex, per target table. Cheap enough to poll. */
+  /**
+   * Counts rows in Postgres and live documents in Convex, per target table. Cheap enough to poll.
+   */
   public Map<String, long[]> counts() throws SQLException, IOException {
     Map<String, long[]> out = new LinkedHashMap<>();
     for (TableMapping t : mapping.tables()) {
@@ -78,7 +81,8 @@ public final class MirrorVerifier {
       long rows = 0;
       try (Statement st = pg.createStatement()) {
         st.setFetchSize(PAGE);
-        try (ResultSet rs = st.executeQuery("SELECT * FROM " + quote(t.schema()) + "." + quote(t.table()))) {
+        try (ResultSet rs =
+            st.executeQuery("SELECT * FROM " + quote(t.schema()) + "." + quote(t.table()))) {
           while (rs.next()) {
             rows++;
             ObjectNode keyRow = Json.NODES.objectNode();
@@ -107,7 +111,8 @@ public final class MirrorVerifier {
     return new Report(tables, mismatches);
   }
 
-  private void readAll(String table, Map<String, JsonNode> docs, Map<String, String> keyToId) throws IOException {
+  private void readAll(String table, Map<String, JsonNode> docs, Map<String, String> keyToId)
+      throws IOException {
     String cursor = null;
     while (true) {
       ObjectNode args = Json.NODES.objectNode().put("table", table).put("limit", PAGE);
@@ -145,7 +150,8 @@ public final class MirrorVerifier {
 
   private long pgCount(TableMapping t) throws SQLException {
     try (Statement st = pg.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quote(t.schema()) + "." + quote(t.table()))) {
+        ResultSet rs =
+            st.executeQuery("SELECT count(*) FROM " + quote(t.schema()) + "." + quote(t.table()))) {
       rs.next();
       return rs.getLong(1);
     }
@@ -171,13 +177,16 @@ public final class MirrorVerifier {
         continue;
       }
       String id = ids.getOrDefault(r.parentTable(), Map.of()).get(parentKey);
-      // A missing parent leaves the field unresolved: expected absent for an optional one, flagged otherwise.
-      doc.put(r.field(), id == null ? "<unresolved " + r.parentTable() + " " + parentKey + ">" : id);
+      // A missing parent leaves the field unresolved: expected absent for an optional one, flagged
+      // otherwise.
+      doc.put(
+          r.field(), id == null ? "<unresolved " + r.parentTable() + " " + parentKey + ">" : id);
     }
     return doc;
   }
 
-  private static JsonNode expectedValue(ColumnMapping c, ResultSet rs, Object v) throws SQLException {
+  private static JsonNode expectedValue(ColumnMapping c, ResultSet rs, Object v)
+      throws SQLException {
     FieldType type = c.type();
     if (type == FieldType.ARRAY) {
       ArrayNode arr = Json.NODES.arrayNode();
@@ -187,10 +196,14 @@ public final class MirrorVerifier {
       return arr;
     }
     return switch (type) {
-      case TIMESTAMP_MS -> Json.NODES.numberNode(
-          rs.getObject(c.column(), LocalDateTime.class).toInstant(ZoneOffset.UTC).toEpochMilli());
-      case TIMESTAMPTZ_MS -> Json.NODES.numberNode(
-          rs.getObject(c.column(), OffsetDateTime.class).toInstant().toEpochMilli());
+      case TIMESTAMP_MS ->
+          Json.NODES.numberNode(
+              rs.getObject(c.column(), LocalDateTime.class)
+                  .toInstant(ZoneOffset.UTC)
+                  .toEpochMilli());
+      case TIMESTAMPTZ_MS ->
+          Json.NODES.numberNode(
+              rs.getObject(c.column(), OffsetDateTime.class).toInstant().toEpochMilli());
       case DATE_STRING -> Json.NODES.textNode(rs.getObject(c.column(), LocalDate.class).toString());
       case TIME_STRING -> Json.NODES.textNode(rs.getString(c.column()));
       default -> scalar(type, v);
@@ -199,8 +212,11 @@ public final class MirrorVerifier {
 
   private static JsonNode scalar(FieldType type, Object v) {
     return switch (type) {
-      case NUMBER -> Json.NODES.numberNode(((Number) (v instanceof BigDecimal b ? b.doubleValue() : v)).doubleValue());
-      case INT64 -> Json.NODES.textNode(v.toString()); // Convex's "json" output writes int64 as decimal text
+      case NUMBER ->
+          Json.NODES.numberNode(
+              ((Number) (v instanceof BigDecimal b ? b.doubleValue() : v)).doubleValue());
+      case INT64 ->
+          Json.NODES.textNode(v.toString()); // Convex's "json" output writes int64 as decimal text
       case DECIMAL_STRING -> Json.NODES.textNode(((BigDecimal) v).toPlainString());
       case BOOLEAN -> Json.NODES.booleanNode((Boolean) v);
       case BYTES -> Json.NODES.textNode(Base64.getEncoder().encodeToString((byte[]) v));
@@ -209,7 +225,9 @@ public final class MirrorVerifier {
     };
   }
 
-  /** JSON form of a key column value, as Debezium writes it (numbers as numbers, the rest as text). */
+  /**
+   * JSON form of a key column value, as Debezium writes it (numbers as numbers, the rest as text).
+   */
   private static JsonNode jsonOf(Object v) {
     if (v == null) {
       return Json.NODES.nullNode();
@@ -223,20 +241,31 @@ public final class MirrorVerifier {
     return Json.NODES.textNode(v.toString());
   }
 
-  /** Null when equal; else the first difference. Numbers compare by value, decimals by BigDecimal value. */
+  /**
+   * Null when equal; else the first difference. Numbers compare by value, decimals by BigDecimal
+   * value.
+   */
   static String diff(JsonNode expected, JsonNode actual) {
     if (expected.isNumber() && actual.isNumber()) {
       return expected.decimalValue().compareTo(actual.decimalValue()) == 0
-          ? null : "expected " + expected + " but was " + actual;
+          ? null
+          : "expected " + expected + " but was " + actual;
     }
-    if (expected.isTextual() && actual.isTextual() && looksDecimal(expected.asText())
+    if (expected.isTextual()
+        && actual.isTextual()
+        && looksDecimal(expected.asText())
         && looksDecimal(actual.asText())) {
       return new BigDecimal(expected.asText()).compareTo(new BigDecimal(actual.asText())) == 0
-          ? null : "expected " + expected + " but was " + actual;
+          ? null
+          : "expected " + expected + " but was " + actual;
     }
-    if (expected.isTextual() && actual.isTextual() && isTime(expected.asText()) && isTime(actual.asText())) {
+    if (expected.isTextual()
+        && actual.isTextual()
+        && isTime(expected.asText())
+        && isTime(actual.asText())) {
       return LocalTime.parse(expected.asText()).equals(LocalTime.parse(actual.asText()))
-          ? null : "expected " + expected + " but was " + actual;
+          ? null
+          : "expected " + expected + " but was " + actual;
     }
     if (expected.getNodeType() != actual.getNodeType()) {
       return "expected " + expected + " but was " + actual;

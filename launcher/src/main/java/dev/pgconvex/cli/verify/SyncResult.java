@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON summary printed by {@code --exit-when-synced --json}: {@code synced}, {@code tables} (per table
- * {@code pgRows}, {@code convexDocs}), {@code unresolvedRefs}, {@code elapsedMs}, {@code mismatches} and,
- * when not synced, {@code reason}.
+ * The JSON summary printed by {@code --exit-when-synced --json}: {@code synced}, {@code tables}
+ * (per table {@code pgRows}, {@code convexDocs}), {@code unresolvedRefs}, {@code elapsedMs}, {@code
+ * mismatches} and, when not synced, {@code reason}.
  */
 public record SyncResult(
     boolean synced,
@@ -22,7 +22,8 @@ public record SyncResult(
     ObjectNode root = Json.NODES.objectNode();
     root.put("synced", synced);
     ObjectNode t = root.putObject("tables");
-    tables.forEach((name, r) -> t.putObject(name).put("pgRows", r.pgRows()).put("convexDocs", r.convexDocs()));
+    tables.forEach(
+        (name, r) -> t.putObject(name).put("pgRows", r.pgRows()).put("convexDocs", r.convexDocs()));
     root.put("unresolvedRefs", unresolvedRefs);
     root.put("elapsedMs", elapsedMs);
     mismatches.forEach(root.putArray("mismatches")::add);

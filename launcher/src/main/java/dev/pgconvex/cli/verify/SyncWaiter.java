@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Waits until the mirror is in sync. Cheap checks are polled (row and document counts, pending references, an
- * optional extra condition such as "the source passed the start LSN"); when they agree, a full content
- * comparison decides. Not thread-safe.
+ * Waits until the mirror is in sync. Cheap checks are polled (row and document counts, pending
+ * references, an optional extra condition such as "the source passed the start LSN"); when they
+ * agree, a full content comparison decides. Not thread-safe.
  */
 public final class SyncWaiter {
   private static final Logger log = LoggerFactory.getLogger(SyncWaiter.class);
@@ -37,8 +37,9 @@ public final class SyncWaiter {
     MirrorVerifier.Report last = null;
     String reason = "timed out after " + timeout.toSeconds() + " s";
     try (Connection c = pipeline.connect()) {
-      MirrorVerifier verifier = new MirrorVerifier(c, pipeline.mapping(),
-          (path, args) -> pipeline.convex().query(path, args));
+      MirrorVerifier verifier =
+          new MirrorVerifier(
+              c, pipeline.mapping(), (path, args) -> pipeline.convex().query(path, args));
       while (System.nanoTime() < deadline) {
         String unhealthy = unhealthyService();
         if (unhealthy != null) {
@@ -76,8 +77,14 @@ public final class SyncWaiter {
     return null;
   }
 
-  private SyncResult result(boolean synced, MirrorVerifier.Report report, long startNanos, String reason) {
-    return new SyncResult(synced, report.tables(), pipeline.progress().pendingRows(),
-        (System.nanoTime() - startNanos) / 1_000_000, report.mismatches(), reason);
+  private SyncResult result(
+      boolean synced, MirrorVerifier.Report report, long startNanos, String reason) {
+    return new SyncResult(
+        synced,
+        report.tables(),
+        pipeline.progress().pendingRows(),
+        (System.nanoTime() - startNanos) / 1_000_000,
+        report.mismatches(),
+        reason);
   }
 }

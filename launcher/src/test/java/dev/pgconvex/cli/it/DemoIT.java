@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@code ./cdc demo --rows N --exit-when-synced --json}, exactly as a user runs it, on its own embedded stack. */
+/**
+ * {@code ./cdc demo --rows N --exit-when-synced --json}, exactly as a user runs it, on its own
+ * embedded stack.
+ */
 @Timeout(300)
 class DemoIT {
   @Test
@@ -21,8 +24,17 @@ class DemoIT {
     int code;
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      code = Cdc.execute("demo", "--rows", "600", "--exit-when-synced", "--json", "--timeout-s", "180",
-          "--work-dir", "target/it/demo");
+      code =
+          Cdc.execute(
+              "demo",
+              "--rows",
+              "600",
+              "--exit-when-synced",
+              "--json",
+              "--timeout-s",
+              "180",
+              "--work-dir",
+              "target/it/demo");
     } finally {
       System.setOut(old);
     }
@@ -37,9 +49,10 @@ class DemoIT {
       assertThat(t.get("pgRows").asLong()).as(table).isPositive();
       assertThat(t.get("convexDocs").asLong()).as(table).isEqualTo(t.get("pgRows").asLong());
     }
-    assertThat(json.get("tables").get("users").get("pgRows").asLong()
-            + json.get("tables").get("threads").get("pgRows").asLong()
-            + json.get("tables").get("messages").get("pgRows").asLong())
+    assertThat(
+            json.get("tables").get("users").get("pgRows").asLong()
+                + json.get("tables").get("threads").get("pgRows").asLong()
+                + json.get("tables").get("messages").get("pgRows").asLong())
         .as("600 rows loaded, a few messages deleted")
         .isBetween(590L, 600L);
   }

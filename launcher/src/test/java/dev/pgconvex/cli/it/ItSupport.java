@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** Settings for a pipeline on the shared test servers, isolated by database, slot and topic names. */
+/**
+ * Settings for a pipeline on the shared test servers, isolated by database, slot and topic names.
+ */
 final class ItSupport {
   private ItSupport() {}
 
@@ -16,10 +18,26 @@ final class ItSupport {
     EmbeddedPostgresServer pg = SharedStack.postgres();
     String url = SharedStack.freshDatabase(name);
     String unique = TestNames.unique(name);
-    return new PipelineSettings(url, pg.user(), pg.password(), null, tables, relations,
-        SharedStack.kafka().bootstrapServers(), null, null, null,
-        Path.of("target", "it", unique), true,
-        Map.of("cdc.topic.prefix", unique, "source.slot.name", unique, "source.publication.name", unique + "_pub"),
+    return new PipelineSettings(
+        url,
+        pg.user(),
+        pg.password(),
+        null,
+        tables,
+        relations,
+        SharedStack.kafka().bootstrapServers(),
+        null,
+        null,
+        null,
+        Path.of("target", "it", unique),
+        true,
+        Map.of(
+            "cdc.topic.prefix",
+            unique,
+            "source.slot.name",
+            unique,
+            "source.publication.name",
+            unique + "_pub"),
         0);
   }
 }

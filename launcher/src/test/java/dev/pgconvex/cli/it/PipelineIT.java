@@ -19,30 +19,39 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The three services in one JVM on the shared servers: inserts, updates and deletes, and ids in references. */
+/**
+ * The three services in one JVM on the shared servers: inserts, updates and deletes, and ids in
+ * references.
+ */
 @Timeout(240)
 class PipelineIT {
   @Test
   void changesFlowAndForeignKeysHoldTheRightConvexIds() throws Exception {
-    try (Pipeline p = new Pipeline(ItSupport.sharedSettings("pipeline", DemoDatabase.TABLES, DemoDatabase.RELATIONS));
+    try (Pipeline p =
+            new Pipeline(
+                ItSupport.sharedSettings("pipeline", DemoDatabase.TABLES, DemoDatabase.RELATIONS));
         Connection db = connect(p)) {
       DemoDatabase demo = new DemoDatabase(db, 1);
       demo.createSchema();
       demo.load(200);
       p.startServices();
       demo.load(200); // children committed before their parents, while streaming
-      SyncResult first = new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+      SyncResult first =
+          new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
       assertThat(first.synced()).as(first.toJson().toString()).isTrue();
 
-      // Independently of the verifier: each thread's userId is the _id of the user with its user_id.
+      // Independently of the verifier: each thread's userId is the _id of the user with its
+      // user_id.
       Map<String, String> userIds = keyToId(p, "users");
       Map<String, JsonNode> threads = docs(p, "threads");
-      try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("SELECT id, user_id FROM threads")) {
+      try (Statement st = db.createStatement();
+          ResultSet rs = st.executeQuery("SELECT id, user_id FROM threads")) {
         int n = 0;
         while (rs.next()) {
           JsonNode thread = threads.get("[" + rs.getInt(1) + "]");
           assertThat(thread).isNotNull();
-          assertThat(thread.get("userId").asText()).isEqualTo(userIds.get("[" + rs.getInt(2) + "]"));
+          assertThat(thread.get("userId").asText())
+              .isEqualTo(userIds.get("[" + rs.getInt(2) + "]"));
           n++;
         }
         assertThat(n).isEqualTo(threads.size()).isPositive();
@@ -53,13 +62,17 @@ class PipelineIT {
         st.executeUpdate("UPDATE messages SET content = 'changed', total_tokens = 7 WHERE id = 3");
         st.executeUpdate("DELETE FROM messages WHERE id = 4");
       }
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        Map<String, JsonNode> messages = docs(p, "messages");
-        assertThat(messages.get("[3]").get("content").asText()).isEqualTo("changed");
-        assertThat(messages.get("[3]").get("totalTokens").asInt()).isEqualTo(7);
-        assertThat(messages).doesNotContainKey("[4]");
-      });
-      SyncResult second = new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), () -> true);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                Map<String, JsonNode> messages = docs(p, "messages");
+                assertThat(messages.get("[3]").get("content").asText()).isEqualTo("changed");
+                assertThat(messages.get("[3]").get("totalTokens").asInt()).isEqualTo(7);
+                assertThat(messages).doesNotContainKey("[4]");
+              });
+      SyncResult second =
+          new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), () -> true);
       assertThat(second.synced()).as(second.toJson().toString()).isTrue();
     }
   }
@@ -81,7 +94,8 @@ class PipelineIT {
     return out;
   }
 
-  private static void page(Pipeline p, String table, java.util.function.BiConsumer<String, JsonNode> each)
+  private static void page(
+      Pipeline p, String table, java.util.function.BiConsumer<String, JsonNode> each)
       throws Exception {
     String cursor = null;
     do {

@@ -20,23 +20,42 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Bad input at start-up: one clear message naming the problem and the fix, before anything is written. */
+/**
+ * Bad input at start-up: one clear message naming the problem and the fix, before anything is
+ * written.
+ */
 @Timeout(300)
 class StartupFailuresIT {
   @Test
   void missingTableAndTableWithoutKeyAreNamedWithTheFix() throws Exception {
     String url = SharedStack.freshDatabase("badinput");
-    try (Connection c = connect(url); Statement st = c.createStatement()) {
+    try (Connection c = connect(url);
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE nokey (a int, b text)");
     }
-    Captured r = run("run", "--pg-url", url, "--pg-password-file", passwordFile().toString(),
-        "--tables", "public.nokey,public.nothere", "--kafka", SharedStack.kafka().bootstrapServers(),
-        "--work-dir", "target/it/" + TestNames.unique("bad"), "--exit-when-synced");
+    Captured r =
+        run(
+            "run",
+            "--pg-url",
+            url,
+            "--pg-password-file",
+            passwordFile().toString(),
+            "--tables",
+            "public.nokey,public.nothere",
+            "--kafka",
+            SharedStack.kafka().bootstrapServers(),
+            "--work-dir",
+            "target/it/" + TestNames.unique("bad"),
+            "--exit-when-synced");
     assertThat(r.code).isNotZero();
-    assertThat(r.err).contains("table public.nokey has no primary key")
+    assertThat(r.err)
+        .contains("table public.nokey has no primary key")
         .contains("table public.nothere does not exist");
-    try (Connection c = connect(url); Statement st = c.createStatement();
-        var rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")) {
+    try (Connection c = connect(url);
+        Statement st = c.createStatement();
+        var rs =
+            st.executeQuery(
+                "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")) {
       rs.next();
       assertThat(rs.getInt(1)).as("no slot was created").isZero();
     }
@@ -45,42 +64,86 @@ class StartupFailuresIT {
   @Test
   void aUserWithoutReplicationIsRefusedWithTheFix() throws Exception {
     String url = SharedStack.freshDatabase("norepl");
-    try (Connection c = connect(url); Statement st = c.createStatement()) {
+    try (Connection c = connect(url);
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE t (id int PRIMARY KEY)");
-      st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plain') THEN"
-          + " CREATE ROLE plain LOGIN PASSWORD 'plainpw' NOREPLICATION; END IF; END $$");
+      st.execute(
+          "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plain') THEN"
+              + " CREATE ROLE plain LOGIN PASSWORD 'plainpw' NOREPLICATION; END IF; END $$");
       st.execute("GRANT SELECT ON t TO plain");
       st.execute("GRANT CREATE ON SCHEMA public TO plain");
     }
     Path pw = Files.createTempFile("pw", ".txt");
     Files.writeString(pw, "plainpw");
-    Captured r = run("run", "--pg-url", url, "--pg-user", "plain", "--pg-password-file", pw.toString(),
-        "--tables", "public.t", "--kafka", SharedStack.kafka().bootstrapServers(),
-        "--work-dir", "target/it/" + TestNames.unique("norepl"), "--exit-when-synced", "--timeout-s", "30");
+    Captured r =
+        run(
+            "run",
+            "--pg-url",
+            url,
+            "--pg-user",
+            "plain",
+            "--pg-password-file",
+            pw.toString(),
+            "--tables",
+            "public.t",
+            "--kafka",
+            SharedStack.kafka().bootstrapServers(),
+            "--work-dir",
+            "target/it/" + TestNames.unique("norepl"),
+            "--exit-when-synced",
+            "--timeout-s",
+            "30");
     assertThat(r.code).isNotZero();
     assertThat(r.err).containsIgnoringCase("REPLICATION").doesNotContain("plainpw");
   }
 
-  /** A wrong Convex admin key stops the run with a clear error, and the key appears nowhere in the output. */
+  /**
+   * A wrong Convex admin key stops the run with a clear error, and the key appears nowhere in the
+   * output.
+   */
   @Test
   void wrongConvexAdminKeyIsAClearErrorAndNeverPrinted() throws Exception {
     String url = SharedStack.freshDatabase("badkey");
-    try (Connection c = connect(url); Statement st = c.createStatement()) {
+    try (Connection c = connect(url);
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE items (id int PRIMARY KEY, name text)");
       st.execute("INSERT INTO items VALUES (1, 'one')");
     }
     String convexUrl = SharedStack.convex().url();
     String wrongKey = "wrong-admin-key-" + TestNames.unique("k");
     String unique = TestNames.unique("badkey");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), Cdc.class.getName(), "run",
-        "--pg-url", url, "--pg-password-file", passwordFile().toString(), "--tables", "public.items",
-        "--kafka", SharedStack.kafka().bootstrapServers(), "--convex-url", convexUrl,
-        "--work-dir", "target/it/" + unique, "--exit-when-synced", "--timeout-s", "90",
-        "--set", "cdc.topic.prefix=" + unique, "--set", "source.slot.name=" + unique,
-        "--set", "source.publication.name=" + unique + "_pub"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Cdc.class.getName(),
+                "run",
+                "--pg-url",
+                url,
+                "--pg-password-file",
+                passwordFile().toString(),
+                "--tables",
+                "public.items",
+                "--kafka",
+                SharedStack.kafka().bootstrapServers(),
+                "--convex-url",
+                convexUrl,
+                "--work-dir",
+                "target/it/" + unique,
+                "--exit-when-synced",
+                "--timeout-s",
+                "90",
+                "--set",
+                "cdc.topic.prefix=" + unique,
+                "--set",
+                "source.slot.name=" + unique,
+                "--set",
+                "source.publication.name=" + unique + "_pub"));
     Path log = Files.createTempFile("badkey", ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File(log.toString()));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File(log.toString()));
     pb.environment().put("CONVEX_ADMIN_KEY", wrongKey);
     Process proc = pb.start();
     assertThat(proc.waitFor(180, TimeUnit.SECONDS)).isTrue();
@@ -114,7 +177,8 @@ class StartupFailuresIT {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
-    return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Captured(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private record Captured(int code, String out, String err) {}
