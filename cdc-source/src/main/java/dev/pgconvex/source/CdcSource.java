@@ -6,6 +6,7 @@ import dev.pgconvex.common.model.Position;
 import dev.pgconvex.common.service.Service;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.SourceSettings;
+import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.engine.EngineProperties;
 import dev.pgconvex.source.engine.KafkaChangeConsumer;
 import dev.pgconvex.source.engine.SlotMonitor;
@@ -17,17 +18,21 @@ import dev.pgconvex.source.preflight.Preflight;
 import dev.pgconvex.source.preflight.SourcePreflightException;
 import dev.pgconvex.source.preflight.SourceUnavailableException;
 import dev.pgconvex.source.preflight.StoredOffsets;
+import dev.pgconvex.source.signal.ResyncSignal;
 import io.debezium.embedded.Connect;
 import io.debezium.embedded.async.ConvertingAsyncEngineBuilderFactory;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +61,15 @@ import org.slf4j.LoggerFactory;
  * (preflight, topics, engine), {@link #health()} while running, {@link #close()} to stop. {@link
  * #terminated()} completes when the engine stops on its own (exceptionally on failure): a process
  * should then exit non-zero so it restarts from the stored position.
+ *
+ * <p>Copying the tables ({@code source.snapshot.mode}): {@code initial} takes Debezium's blocking
+ * snapshot (read events {@code op: "r"} with {@code source.snapshot} {@code true}/{@code last},
+ * then streaming); an interrupted snapshot starts over on the next start. {@code incremental}
+ * streams at once and loads each table through an incremental snapshot requested once per slot and
+ * table in the signal table; it resumes at the next chunk after a restart, and a table added later
+ * to {@code source.tables} is loaded on the next start. Resyncs ({@code ./cdc resync}, see {@link
+ * dev.pgconvex.source.signal.ResyncSignal}) use the same mechanism. Incremental read events carry
+ * {@code source.snapshot: "incremental"}, no {@code source.lsn} and no transaction block.
  *
  * <p>Thread-safety: {@link #start()} once, from one thread; every other method from any thread.
  * Owns its Kafka producer, the engine thread and the slot monitor; the registry is the caller's.
@@ -117,12 +131,15 @@ public final class CdcSource implements Service {
             StoredOffsets.exist(
                 admin, settings, EngineProperties.engineName(settings), Duration.ofSeconds(60));
         Preflight.run(settings, offsetsStored);
-        ensureHeartbeatTable();
+        ensureInternalTables();
         TopicSetup.ensureTopics(admin, settings, Duration.ofSeconds(60));
       }
       producer = new KafkaProducer<>(producerProps());
       startEngine();
       awaitStarted();
+      if (settings.incrementalInitialLoad()) {
+        requestInitialLoads();
+      }
       slotMonitor = new SlotMonitor(settings, progress, this::fail);
       slotMonitor.start();
       log.info("CDC source running: slot '{}', tables {}", settings.slotName(), settings.tables());
@@ -137,7 +154,10 @@ public final class CdcSource implements Service {
     }
   }
 
-  private void ensureHeartbeatTable() {
+  /**
+   * Creates the heartbeat and signal tables when missing (Debezium adds them to the publication).
+   */
+  private void ensureInternalTables() {
     try (Connection c = PgConnections.open(settings, "pgconvex-source-setup");
         Statement st = c.createStatement()) {
       st.execute(
@@ -145,9 +165,49 @@ public final class CdcSource implements Service {
               + settings.heartbeatTable().quoted()
               + " (id int PRIMARY KEY, ts timestamptz)");
       st.execute(EngineProperties.heartbeatQuery(settings.heartbeatTable()));
+      st.execute(EngineProperties.signalTableDdl(settings.signalTable()));
     } catch (SQLException e) {
       throw new SourceUnavailableException(
-          "Cannot create heartbeat table " + settings.heartbeatTable() + ": " + e.getMessage(), e);
+          "Cannot create heartbeat table "
+              + settings.heartbeatTable()
+              + " or signal table "
+              + settings.signalTable()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Requests, once per slot and table, an incremental snapshot of each captured table. The signal
+   * id is derived from both, so a restart requests nothing again (the load resumes from the
+   * offsets) while a table newly added to {@code source.tables} gets its load. Runs after the
+   * engine started: the slot exists, so the signal is in the WAL the source reads.
+   */
+  private void requestInitialLoads() {
+    try (Connection c = PgConnections.open(settings, "pgconvex-source-setup")) {
+      for (TableId t : settings.tables()) {
+        if (new ResyncSignal(t, null).sendOnce(c, settings.signalTable(), initialLoadSignalId(t))) {
+          log.info("Initial load of {} requested (incremental snapshot)", t);
+        }
+      }
+    } catch (SQLException e) {
+      throw new SourceUnavailableException(
+          "Cannot request the initial load in " + settings.signalTable() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  private String initialLoadSignalId(TableId table) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (settings.slotName() + "\u0000" + table)
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "initial-" + HexFormat.of().formatHex(digest, 0, 16); // 40 chars: id is varchar(42)
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
     }
   }
 
@@ -278,7 +338,11 @@ public final class CdcSource implements Service {
     return progress.lastLsn();
   }
 
-  /** True once the initial snapshot (if any) is complete in Kafka and streaming has begun. */
+  /**
+   * True once the initial snapshot (if any) is complete in Kafka and streaming has begun. With
+   * {@code source.snapshot.mode=incremental} true as soon as streaming has begun: the load goes on
+   * alongside (follow {@code pgconvex_source_snapshot_rows_total}).
+   */
   public boolean snapshotFinished() {
     return progress.snapshotFinished();
   }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       ConvexEmulatorCommand.class,
       SchemaCommand.class,
+      ResyncCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,

@@ -37,10 +37,16 @@ public final class SourceConfig {
   public static final String OFFSETS_COMMIT_INTERVAL_MS = "source.offsets.commit.interval.ms";
   public static final String SLOT_LAG_POLL_INTERVAL_MS = "source.slot.lag.poll.interval.ms";
   public static final String KAFKA_DELIVERY_TIMEOUT_MS = "source.kafka.delivery.timeout.ms";
+  public static final String SIGNAL_TABLE = "source.signal.table";
+  public static final String INCREMENTAL_SNAPSHOT_CHUNK_SIZE =
+      "source.incremental.snapshot.chunk.size";
+
+  /** Default of {@link #SIGNAL_TABLE}; {@code ./cdc resync} writes there unless told otherwise. */
+  public static final String DEFAULT_SIGNAL_TABLE = "public.pgconvex_signal";
 
   /** Snapshot modes the source supports (Debezium's names). */
   public static final List<String> SNAPSHOT_MODES =
-      List.of("initial", "initial_only", "no_data", "when_needed", "always");
+      List.of("initial", "initial_only", "no_data", "when_needed", "always", "incremental");
 
   private SourceConfig() {}
 
@@ -99,7 +105,13 @@ public final class SourceConfig {
             "initial",
             Validator.oneOf(SNAPSHOT_MODES.toArray(String[]::new)),
             Importance.MEDIUM,
-            "Debezium snapshot.mode: initial copies the tables once, then streams.")
+            "How the tables are copied before streaming. initial (Debezium's): one consistent"
+                + " blocking snapshot, then streaming; if it is interrupted it starts over."
+                + " incremental: streaming starts at once and each table (also one added later to"
+                + " source.tables) is copied by an incremental snapshot in key-ordered chunks of"
+                + " source.incremental.snapshot.chunk.size rows, which resumes at the next chunk"
+                + " after a restart (read events carry source.snapshot=incremental). Other values"
+                + " are Debezium's snapshot.mode.")
         .define(
             HEARTBEAT_INTERVAL_MS,
             ConfigType.LONG,
@@ -160,7 +172,24 @@ public final class SourceConfig {
             Validator.between(1_000, 86_400_000),
             Importance.LOW,
             "How long the producer keeps retrying while Kafka is unavailable before the source"
-                + " fails (and restarts from its last stored position).");
+                + " fails (and restarts from its last stored position).")
+        .define(
+            SIGNAL_TABLE,
+            ConfigType.STRING,
+            DEFAULT_SIGNAL_TABLE,
+            parsedBy(TableId::parse, "schema.table"),
+            Importance.LOW,
+            "Debezium signal table (id varchar(42) primary key, type varchar(32), data text),"
+                + " created when missing and added to the publication; ./cdc resync inserts"
+                + " execute-snapshot signals there. Its rows are never forwarded to Kafka.")
+        .define(
+            INCREMENTAL_SNAPSHOT_CHUNK_SIZE,
+            ConfigType.INT,
+            "2048",
+            Validator.between(1, 1_000_000),
+            Importance.LOW,
+            "Rows read per chunk by an incremental snapshot (resync), in primary-key order,"
+                + " while streaming goes on (Debezium incremental.snapshot.chunk.size).");
   }
 
   /** Parses {@code props} with the process environment as the source of secrets. */
@@ -234,6 +263,25 @@ public final class SourceConfig {
                 + " is the heartbeat table ("
                 + HEARTBEAT_TABLE
                 + "); capture another table or name another heartbeat table");
+      }
+    } catch (IllegalArgumentException e) {
+      // reported by the key itself
+    }
+    String signal = props.getOrDefault(SIGNAL_TABLE, DEFAULT_SIGNAL_TABLE);
+    try {
+      TableId signalId = TableId.parse(signal);
+      if (tables.contains(signalId)) {
+        problems.add(
+            TABLES
+                + ": "
+                + signal
+                + " is the signal table ("
+                + SIGNAL_TABLE
+                + "); capture another table or name another signal table");
+      }
+      if (signalId.equals(TableId.parse(heartbeat))) {
+        problems.add(
+            SIGNAL_TABLE + ": " + signal + " is also the heartbeat table; name another table");
       }
     } catch (IllegalArgumentException e) {
       // reported by the key itself

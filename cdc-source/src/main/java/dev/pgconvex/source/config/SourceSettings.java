@@ -22,6 +22,8 @@ import java.util.Map;
  * @param snapshotMode Debezium snapshot mode
  * @param heartbeatTable table written by heartbeats
  * @param heartbeatIntervalMs heartbeat period
+ * @param signalTable Debezium signal table (resync requests)
+ * @param incrementalSnapshotChunkSize rows per incremental snapshot chunk
  * @param pollIntervalMs Debezium poll interval
  * @param maxBatchSize Debezium batch size
  * @param offsetsCommitIntervalMs offset flush period
@@ -45,6 +47,8 @@ public record SourceSettings(
     String snapshotMode,
     TableId heartbeatTable,
     long heartbeatIntervalMs,
+    TableId signalTable,
+    int incrementalSnapshotChunkSize,
     long pollIntervalMs,
     int maxBatchSize,
     long offsetsCommitIntervalMs,
@@ -76,7 +80,9 @@ public record SourceSettings(
             SourceConfig.KEY_COLUMNS,
             config.getString(SourceConfig.KEY_COLUMNS),
             SourceConfig.HEARTBEAT_TABLE,
-            config.getString(SourceConfig.HEARTBEAT_TABLE));
+            config.getString(SourceConfig.HEARTBEAT_TABLE),
+            SourceConfig.SIGNAL_TABLE,
+            config.getString(SourceConfig.SIGNAL_TABLE));
     List<String> problems = SourceConfig.crossCheck(raw);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -92,6 +98,8 @@ public record SourceSettings(
         config.getString(SourceConfig.SNAPSHOT_MODE),
         TableId.parse(config.getString(SourceConfig.HEARTBEAT_TABLE)),
         config.getLong(SourceConfig.HEARTBEAT_INTERVAL_MS),
+        TableId.parse(config.getString(SourceConfig.SIGNAL_TABLE)),
+        config.getInt(SourceConfig.INCREMENTAL_SNAPSHOT_CHUNK_SIZE),
         config.getLong(SourceConfig.POLL_INTERVAL_MS),
         config.getInt(SourceConfig.MAX_BATCH_SIZE),
         config.getLong(SourceConfig.OFFSETS_COMMIT_INTERVAL_MS),
@@ -103,6 +111,14 @@ public record SourceSettings(
         (short) config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR),
         config.passthrough("kafka."),
         config.passthrough("debezium."));
+  }
+
+  /**
+   * True for {@code source.snapshot.mode=incremental}: tables are loaded by incremental snapshots
+   * (resumable) instead of Debezium's blocking initial snapshot.
+   */
+  public boolean incrementalInitialLoad() {
+    return "incremental".equals(snapshotMode);
   }
 
   /** Debezium's topic of a captured table. */

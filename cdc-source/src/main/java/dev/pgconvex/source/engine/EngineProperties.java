@@ -50,16 +50,28 @@ public final class EngineProperties {
     p.setProperty("publication.name", s.publicationName());
     p.setProperty("publication.autocreate.mode", "filtered");
     // The heartbeat table is captured too: its changes move the stored position (and so the slot)
-    // while the captured tables are idle. Its records are dropped before Kafka.
+    // while the captured tables are idle. The signal table must be in the publication for
+    // Debezium's source channel to see the signals. Records of both are dropped before Kafka.
     p.setProperty(
         "table.include.list",
-        Stream.concat(s.tables().stream(), Stream.of(s.heartbeatTable()))
+        Stream.concat(s.tables().stream(), Stream.of(s.heartbeatTable(), s.signalTable()))
             .map(TableId::includeRegex)
             .collect(Collectors.joining(",")));
     if (!s.keyColumns().isEmpty()) {
       p.setProperty("message.key.columns", s.keyColumns().toDebezium());
     }
-    p.setProperty("snapshot.mode", s.snapshotMode());
+    // "incremental": no blocking snapshot; CdcSource requests an incremental one per table.
+    p.setProperty("snapshot.mode", s.incrementalInitialLoad() ? "no_data" : s.snapshotMode());
+
+    // Resync (./cdc resync): execute-snapshot signals inserted into the signal table start an
+    // incremental snapshot, read in key-ordered chunks alongside streaming; its progress is part
+    // of the stored offsets, so a restart resumes at the next chunk instead of starting over.
+    p.setProperty("signal.enabled.channels", "source");
+    p.setProperty("signal.data.collection", s.signalTable().toString());
+    p.setProperty(
+        "incremental.snapshot.chunk.size", Integer.toString(s.incrementalSnapshotChunkSize()));
+    // insert_delete: the window-close watermark deletes the open one, so the table stays small.
+    p.setProperty("incremental.snapshot.watermarking.strategy", "insert_delete");
 
     p.setProperty("decimal.handling.mode", "string");
     p.setProperty("time.precision.mode", "adaptive_time_microseconds");
@@ -89,6 +101,16 @@ public final class EngineProperties {
     return "INSERT INTO "
         + table.quoted()
         + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = EXCLUDED.ts";
+  }
+
+  /**
+   * The signal table's DDL, in the shape Debezium expects ({@code data} is text so long {@code
+   * --where} conditions fit).
+   */
+  public static String signalTableDdl(TableId table) {
+    return "CREATE TABLE IF NOT EXISTS "
+        + table.quoted()
+        + " (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data text)";
   }
 
   /** The properties for a log line, secrets hidden. */

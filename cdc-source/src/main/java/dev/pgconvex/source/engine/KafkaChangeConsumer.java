@@ -37,6 +37,7 @@ public final class KafkaChangeConsumer
   private final String tablePrefix;
   private final String heartbeatTopic;
   private final String heartbeatTableTopic;
+  private final String signalTableTopic;
   private final JsonConverter keyConverter = new JsonConverter();
   private final JsonConverter valueConverter = new JsonConverter();
 
@@ -53,6 +54,7 @@ public final class KafkaChangeConsumer
     this.tablePrefix = settings.topics().prefix() + ".";
     this.heartbeatTopic = settings.heartbeatTopic();
     this.heartbeatTableTopic = settings.topicOf(settings.heartbeatTable());
+    this.signalTableTopic = settings.topicOf(settings.signalTable());
     // replace.null.with.default=false: a NULL in a column with a DEFAULT must stay NULL.
     Map<String, String> conf =
         Map.of(
@@ -71,7 +73,7 @@ public final class KafkaChangeConsumer
     List<SourceRecord> sent = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord r = event.record();
-      if (r.topic().equals(heartbeatTopic) || r.topic().equals(heartbeatTableTopic)) {
+      if (isInternal(r.topic())) {
         continue;
       }
       byte[] key = keyConverter.fromConnectData(r.topic(), r.keySchema(), r.key());
@@ -123,7 +125,10 @@ public final class KafkaChangeConsumer
       String table =
           r.topic().startsWith(tablePrefix) ? r.topic().substring(tablePrefix.length()) : r.topic();
       String snap = source == null ? null : stringField(source, "snapshot");
-      if (snap != null && !"false".equals(snap)) {
+      if ("incremental".equals(snap)) {
+        // A resync's read runs alongside streaming: every change before it is already in Kafka.
+        snapshot = SnapshotState.STREAMING;
+      } else if (snap != null && !"false".equals(snap)) {
         snapshot = "last".equals(snap) ? SnapshotState.LAST : SnapshotState.RUNNING;
       } else if (snap != null) {
         snapshot = SnapshotState.STREAMING;
@@ -132,20 +137,26 @@ public final class KafkaChangeConsumer
         Object ts = source.get("ts_ms");
         sourceTs = ts instanceof Number n ? n.longValue() : 0;
       }
-      if (!r.topic().equals(heartbeatTableTopic)) {
+      if (!isInternal(r.topic())) {
         metrics.event(table, opName(op));
         if ("r".equals(op)) {
           metrics.snapshotRow(table);
         }
       }
     } else if (r.value() == null && r.topic().startsWith(tablePrefix)) {
-      if (!r.topic().equals(heartbeatTableTopic)) {
+      if (!isInternal(r.topic())) {
         metrics.event(r.topic().substring(tablePrefix.length()), "tombstone");
       }
     }
     // A commit LSN only counts once streaming: during the snapshot, earlier commits are not all in
     // Kafka yet.
     progress.acked(lsn, snapshot == SnapshotState.STREAMING ? commitLsn : null, sourceTs, snapshot);
+  }
+
+  private boolean isInternal(String topic) {
+    return topic.equals(heartbeatTopic)
+        || topic.equals(heartbeatTableTopic)
+        || topic.equals(signalTableTopic);
   }
 
   private static String stringField(Struct s, String name) {

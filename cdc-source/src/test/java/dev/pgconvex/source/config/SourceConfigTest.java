@@ -121,4 +121,27 @@ class SourceConfigTest {
     assertThat(SourceConfig.SNAPSHOT_MODES).contains("initial");
     assertThat(List.copyOf(SourceConfig.definition().keys())).isNotEmpty();
   }
+
+  @Test
+  void signalTableMustBeNeitherCapturedNorTheHeartbeatTable() {
+    Map<String, String> m = new HashMap<>();
+    m.put("pg.jdbc.url", "jdbc:postgresql://localhost/app");
+    m.put("pg.user", "cdc");
+    m.put("source.tables", "public.users,public.pgconvex_signal");
+    m.put("cdc.topic.prefix", "pfx");
+    assertThatThrownBy(() -> SourceConfig.parse(m, k -> null))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(p -> assertThat(p).contains("is the signal table")));
+    m.put("source.tables", "public.users");
+    m.put("source.signal.table", "public.pgconvex_heartbeat");
+    assertThatThrownBy(() -> SourceConfig.parse(m, k -> null))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(p -> assertThat(p).contains("also the heartbeat table")));
+  }
 }

@@ -54,10 +54,16 @@ class EnginePropertiesTest {
         .containsEntry("max.batch.size", "4096")
         .containsEntry("message.key.columns", "shop.orders:a,b");
     String include = p.getProperty("table.include.list");
-    assertThat(include.split(",")).hasSize(3);
+    assertThat(include.split(",")).hasSize(4);
     assertThat("public.users").matches(include.split(",")[0]);
     assertThat("shop.orders").matches(include.split(",")[1]);
     assertThat("public.pgconvex_heartbeat").matches(include.split(",")[2]);
+    assertThat("public.pgconvex_signal").matches(include.split(",")[3]);
+    assertThat(p)
+        .containsEntry("signal.enabled.channels", "source")
+        .containsEntry("signal.data.collection", "public.pgconvex_signal")
+        .containsEntry("incremental.snapshot.chunk.size", "2048")
+        .containsEntry("snapshot.mode", "initial");
     assertThat(p.getProperty("heartbeat.action.query"))
         .isEqualTo(
             "INSERT INTO \"public\".\"pgconvex_heartbeat\" (id, ts) VALUES (1, now())"
@@ -85,5 +91,21 @@ class EnginePropertiesTest {
   void heartbeatQueryQuotesTheTable() {
     assertThat(EngineProperties.heartbeatQuery(new TableId("ops", "Beat")))
         .startsWith("INSERT INTO \"ops\".\"Beat\" (id, ts)");
+  }
+
+  @Test
+  void incrementalInitialLoadStreamsWithoutABlockingSnapshot() {
+    Properties p =
+        EngineProperties.build(
+            settings(
+                Map.of(
+                    "source.snapshot.mode", "incremental",
+                    "source.signal.table", "ops.signals",
+                    "source.incremental.snapshot.chunk.size", "500")));
+    assertThat(p)
+        .containsEntry("snapshot.mode", "no_data")
+        .containsEntry("signal.data.collection", "ops.signals")
+        .containsEntry("incremental.snapshot.chunk.size", "500");
+    assertThat("ops.signals").matches(p.getProperty("table.include.list").split(",")[3]);
   }
 }
