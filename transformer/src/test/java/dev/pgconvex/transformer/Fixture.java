@@ -199,6 +199,13 @@ final class Fixture {
       send(table, keyOf(table, after), envelope("c", null, after, lsn, 1));
     }
 
+    /** A row re-read by an incremental snapshot (resync): no lsn, snapshot "incremental". */
+    void resyncRead(String table, ObjectNode after) {
+      ObjectNode e = (ObjectNode) Json.parse(envelope("r", null, after, 0, 0));
+      ((ObjectNode) e.get("source")).putNull("lsn").put("snapshot", "incremental");
+      send(table, keyOf(table, after), Json.write(e));
+    }
+
     void snapshot(String table, ObjectNode after) {
       send(table, keyOf(table, after), envelope("r", null, after, 0, 0));
     }

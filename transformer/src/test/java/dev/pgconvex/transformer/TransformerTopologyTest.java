@@ -63,6 +63,26 @@ class TransformerTopologyTest {
   }
 
   @Test
+  void resyncReadTakesThePositionOfTheKeysLastChange() {
+    d.create("users", row("id", 1, "name", "ann"), 100);
+    d.update("users", row("id", 1, "name", "ann"), row("id", 1, "name", "bea"), 200);
+    d.resyncRead("users", row("id", 1, "name", "bea"));
+    d.resyncRead("users", row("id", 2, "name", "cid")); // never seen streaming: as a snapshot read
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(4);
+    assertThat(ops.get(2).position())
+        .isEqualTo(ops.get(1).position())
+        .isNotEqualTo(Position.SNAPSHOT);
+    assertThat(ops.get(2).doc()).isEqualTo(row("id", 1, "name", "bea"));
+    assertThat(ops.get(3).position()).isEqualTo(Position.SNAPSHOT);
+
+    // a change after the read still wins
+    d.update("users", row("id", 1, "name", "bea"), row("id", 1, "name", "dee"), 300);
+    assertThat(d.ops().get(0).position()).isGreaterThan(ops.get(2).position());
+  }
+
+  @Test
   void childAfterParentIdIsKnownIsUpsertedAtOnce() {
     d.id("users/[1]", "u1");
     d.create("posts", post(10, 1, null), 100);

@@ -60,6 +60,11 @@ public final class ChangeConverter {
               + " is not mirrored; run a resync of the table to bring Convex in line");
     }
     boolean snapshot = op.equals("r");
+    // A read of an incremental snapshot (./cdc resync) happens while streaming goes on: it must
+    // beat the
+    // changes it includes and lose to later ones, so the assembler gives it the key's last
+    // position.
+    boolean resync = snapshot && "incremental".equals(source.path("snapshot").asText());
     String position =
         snapshot
             ? Position.SNAPSHOT
@@ -85,7 +90,18 @@ public final class ChangeConverter {
                   + "' event without an after image; check the source");
         }
         String k = rowKey(after, key);
-        return row(k, after, position, commitTs, txId);
+        RowChange row = row(k, after, position, commitTs, txId);
+        return resync
+            ? new RowChange(
+                row.ref(),
+                row.kind(),
+                row.position(),
+                row.commitTs(),
+                row.txId(),
+                row.doc(),
+                row.refs(),
+                true)
+            : row;
       }
       default ->
           throw new ConversionException(

@@ -15,6 +15,8 @@ import java.util.List;
  * @param txId Postgres transaction id, null for snapshot reads
  * @param doc converted plain fields (no relation fields); null for DELETE
  * @param refs one entry per relation whose columns are present in the change (all for UPSERT)
+ * @param resync true for a row re-read by an incremental snapshot (a resync): its position is
+ *     decided by the assembler, which knows the key's last change
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RowChange(
@@ -24,9 +26,26 @@ public record RowChange(
     long commitTs,
     Long txId,
     ObjectNode doc,
-    List<RefChange> refs) {
+    List<RefChange> refs,
+    boolean resync) {
   public RowChange {
     refs = refs == null ? List.of() : List.copyOf(refs);
+  }
+
+  public RowChange(
+      String ref,
+      Operation.Kind kind,
+      String position,
+      long commitTs,
+      Long txId,
+      ObjectNode doc,
+      List<RefChange> refs) {
+    this(ref, kind, position, commitTs, txId, doc, refs, false);
+  }
+
+  /** This change at another position, no longer marked as a resync read. */
+  public RowChange at(String newPosition) {
+    return new RowChange(ref, kind, newPosition, commitTs, txId, doc, refs, false);
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.model.DocRef;
 import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.common.model.Position;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RefRequest;
@@ -96,9 +97,14 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     }
   }
 
-  private void onRow(Record<String, Msg> record, RowChange c) {
-    String ref = c.ref();
+  private void onRow(Record<String, Msg> record, RowChange change) {
+    String ref = change.ref();
     RowState prev = rows.get(ref);
+    // A resync read carries the data as of the key's last change before it in the topic: it takes
+    // that
+    // change's position, so Convex applies it (equal) and any later change (higher LSN) still wins.
+    RowChange c =
+        change.resync() ? change.at(prev == null ? Position.SNAPSHOT : prev.position()) : change;
     List<RefRequest> requests = new ArrayList<>();
     if (prev != null && c.position().compareTo(prev.position()) < 0) {
       return; // a replay of an older change: Convex would skip it anyway
