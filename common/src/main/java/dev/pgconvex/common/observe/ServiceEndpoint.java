@@ -56,6 +56,27 @@ public final class ServiceEndpoint implements AutoCloseable {
     services.add(service);
   }
 
+  /**
+   * Serves {@code GET path} as JSON from {@code body}, called on the endpoint's thread for each
+   * request (for example the transformer's {@code /pending}). A failure answers 500 with the
+   * message.
+   */
+  public void route(String path, java.util.function.Supplier<Object> body) {
+    server.createContext(
+        path,
+        ex -> {
+          try {
+            respond(ex, 200, "application/json", Json.write(body.get()));
+          } catch (RuntimeException e) {
+            respond(
+                ex,
+                500,
+                "application/json",
+                Json.write(Map.of("error", String.valueOf(e.getMessage()))));
+          }
+        });
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }
