@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Benchmark: upserts/s through cdc/ingest:applyBatch over HTTP, batches of 1,000 ops, against N
-// pre-existing documents. Starts the emulator as a child process (the CLI), preloads through
-// applyBatch itself, then times several runs and prints medians as JSON.
+// pre-existing documents, durable (--data) and in memory. Starts the emulator as a child process
+// (the CLI), times several runs per configuration and prints medians as JSON (plus a table on
+// stderr).
 //
-//   npm run bench -- [--functions DIR] [--sizes 10000,1000000] [--runs 5] [--ops-per-run 50000]
-//                    [--concurrency 4] [--table T] [--http-preload]
+//   npm run bench -- [--functions DIR] [--sizes 10000,1000000] [--modes durable,memory] [--runs 5]
+//                    [--ops-per-run 50000] [--warmup-ops 10000] [--concurrency 4] [--table T]
+//                    [--baseline DIR]
 //
-// Pre-existing documents are written as a snapshot file into a fresh --data directory (documents
-// plus their cdc_keys rows, as applyBatch would have made them), so the emulator runs with
-// durability on (every commit fsynced before the answer). With --http-preload the emulator runs
-// in memory only and the documents are preloaded through applyBatch over HTTP instead.
+// durable: the N documents (plus their cdc_keys rows, as applyBatch would have made them) are
+// written as a snapshot file into a fresh --data directory, so every commit is fsynced before its
+// answer. memory: no --data; the documents are preloaded through applyBatch over HTTP.
+// (--http-preload is the old spelling of --modes memory.)
+// --baseline DIR: another emulator checkout (DIR/bin/convex-emulator.js, e.g. the previous version):
+// each configuration then starts both emulators side by side and alternates their runs (A, B, A, B,
+// ...), so both see the same machine load; the report has both medians and their ratio.
 // Besides upserts/s (wall clock, which depends on what else the machine runs) it reports the
 // emulator's CPU time per upsert, read from /proc.
 import { spawn } from "node:child_process";
@@ -39,13 +44,16 @@ const runs = Number(arg("runs", 5));
 const opsPerRun = Number(arg("ops-per-run", 50000));
 const concurrency = Number(arg("concurrency", 4));
 const table = String(arg("table", "users"));
-const httpPreload = arg("http-preload", false) === true;
+const modes = arg("http-preload", false) === true ? ["memory"] : String(arg("modes", "durable,memory")).split(",");
+for (const m of modes) if (m !== "durable" && m !== "memory") throw new Error(`unknown mode ${m}`);
+const baseline = arg("baseline", null);
+const warmupOps = Number(arg("warmup-ops", 10000));
 const BATCH = 1000;
 const ADMIN = "bench-admin-key";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(url, body) {
+function post(url, body, retried = false) {
   return new Promise((resolve, reject) => {
     const data = Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -68,7 +76,12 @@ function post(url, body) {
       },
     );
     req.setNoDelay(true);
-    req.on("error", reject);
+    req.on("error", (err) => {
+      // A kept-alive socket that the server closed (idle timeout, e.g. while the other emulator was
+      // loading) just as it was reused: send once more on a new socket.
+      if (req.reusedSocket && err.code === "ECONNRESET" && !retried) post(url, body, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end(data);
   });
 }
@@ -138,13 +151,13 @@ function writeSnapshot(dir, size) {
   fs.closeSync(fd);
 }
 
-function startEmulator(size) {
-  const dataDir = httpPreload ? null : fs.mkdtempSync(path.join(os.tmpdir(), "convex-bench-data-"));
+function startEmulator(emulatorRoot, size, durable) {
+  const dataDir = durable ? fs.mkdtempSync(path.join(os.tmpdir(), "convex-bench-data-")) : null;
   if (dataDir) writeSnapshot(dataDir, size);
   const args = [
     ...(process.env.BENCH_EMULATOR_NODE_ARGS ?? "").split(" ").filter(Boolean),
     "--max-old-space-size=8192",
-    path.join(root, "bin/convex-emulator.js"),
+    path.join(emulatorRoot, "bin/convex-emulator.js"),
     "--port", "0", "--admin-key", ADMIN, "--functions", functionsDir, "--retain-changes", "200000",
     "--max-concurrent-mutations", "64",
   ];
@@ -179,60 +192,111 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+async function stop(e) {
+  e.child.kill("SIGTERM");
+  await new Promise((r) => e.child.once("exit", r));
+  if (e.dataDir) fs.rmSync(e.dataDir, { recursive: true, force: true });
+}
+
+/** Starts one emulator for a configuration and pre-loads it; returns it with its timings. */
+async function prepare(name, emulatorRoot, size, durable) {
+  const e = await startEmulator(emulatorRoot, size, durable);
+  e.name = name;
+  e.rates = [];
+  e.cpus = [];
+  if (!durable) {
+    const t0 = performance.now();
+    const pre = [];
+    for (let k = 0; k < size; k += BATCH) pre.push(batch(Array.from({ length: Math.min(BATCH, size - k) }, (_, i) => k + i)));
+    await runBatches(e.url, pre);
+    const preloadS = (performance.now() - t0) / 1000;
+    e.preloadRate = Math.round(size / preloadS);
+    process.stderr.write(`${name}: preloaded ${size} documents over HTTP in ${preloadS.toFixed(1)} s (${e.preloadRate}/s)\n`);
+  } else {
+    process.stderr.write(`${name}: loaded ${size} documents (+ key rows) from a snapshot in ${e.startS.toFixed(1)} s\n`);
+  }
+  if (warmupOps > 0) {
+    // Untimed: lets the JIT compile the hot path before the timed runs.
+    const warm = [];
+    for (let n = 0; n < warmupOps; n += BATCH) warm.push(batch(Array.from({ length: BATCH }, () => Math.floor(Math.random() * size * 1.1))));
+    await runBatches(e.url, warm);
+  }
+  return e;
+}
+
+async function timedRun(e, size, durable, r) {
+  const batches = [];
+  for (let n = 0; n < opsPerRun; n += BATCH) {
+    // ~90% updates of existing keys, ~10% new keys
+    batches.push(batch(Array.from({ length: BATCH }, () => Math.floor(Math.random() * size * 1.1))));
+  }
+  const c0 = cpuSeconds(e.child.pid);
+  const t = performance.now();
+  await runBatches(e.url, batches);
+  const s = (performance.now() - t) / 1000;
+  const cpu = cpuSeconds(e.child.pid) - c0;
+  e.rates.push(opsPerRun / s);
+  e.cpus.push((cpu * 1e6) / opsPerRun);
+  process.stderr.write(
+    `  ${e.name} ${durable ? "durable" : "memory"} size ${size} run ${r + 1}: ${Math.round(opsPerRun / s)} upserts/s, emulator CPU ${((cpu * 1e6) / opsPerRun).toFixed(1)} us/upsert, load ${os.loadavg()[0].toFixed(1)}\n`,
+  );
+}
+
+function summary(e) {
+  return {
+    medianUpsertsPerSecond: Math.round(median(e.rates)),
+    runsUpsertsPerSecond: e.rates.map(Math.round),
+    medianEmulatorCpuMicrosPerUpsert: Number(median(e.cpus).toFixed(1)),
+    startSeconds: Number(e.startS.toFixed(1)),
+    ...(e.preloadRate ? { preloadUpsertsPerSecond: e.preloadRate } : {}),
+  };
+}
+
 const results = [];
-for (const size of sizes) {
-  const { child, url, dataDir, startS } = await startEmulator(size);
-  try {
-    let preloadRate = null;
-    if (httpPreload) {
-      const t0 = performance.now();
-      const pre = [];
-      for (let k = 0; k < size; k += BATCH) pre.push(batch(Array.from({ length: Math.min(BATCH, size - k) }, (_, i) => k + i)));
-      await runBatches(url, pre);
-      const preloadS = (performance.now() - t0) / 1000;
-      preloadRate = Math.round(size / preloadS);
-      process.stderr.write(`preloaded ${size} documents over HTTP in ${preloadS.toFixed(1)} s (${preloadRate}/s)\n`);
-    } else {
-      process.stderr.write(`loaded ${size} documents (+ key rows) from a snapshot in ${startS.toFixed(1)} s\n`);
-    }
-    const rates = [];
-    const cpus = [];
-    for (let r = 0; r < runs; r++) {
-      const batches = [];
-      for (let n = 0; n < opsPerRun; n += BATCH) {
-        // ~90% updates of existing keys, ~10% new keys
-        batches.push(batch(Array.from({ length: BATCH }, () => Math.floor(Math.random() * size * 1.1))));
+for (const mode of modes) {
+  const durable = mode === "durable";
+  for (const size of sizes) {
+    const emulators = [];
+    try {
+      emulators.push(await prepare(baseline ? "this" : "emulator", root, size, durable));
+      if (baseline) emulators.push(await prepare("baseline", path.resolve(baseline), size, durable));
+      for (let r = 0; r < runs; r++) {
+        // Alternate which one goes first, so neither always runs right after the other.
+        const order = r % 2 === 0 ? emulators : [...emulators].reverse();
+        for (const e of order) await timedRun(e, size, durable, r);
       }
-      const c0 = cpuSeconds(child.pid);
-      const t = performance.now();
-      await runBatches(url, batches);
-      const s = (performance.now() - t) / 1000;
-      const cpu = cpuSeconds(child.pid) - c0;
-      rates.push(opsPerRun / s);
-      cpus.push((cpu * 1e6) / opsPerRun);
-      process.stderr.write(
-        `  size ${size} run ${r + 1}: ${Math.round(opsPerRun / s)} upserts/s, emulator CPU ${((cpu * 1e6) / opsPerRun).toFixed(1)} us/upsert, load ${os.loadavg()[0].toFixed(1)}\n`,
-      );
+      const row = {
+        mode,
+        existingDocuments: size,
+        batchSize: BATCH,
+        concurrency,
+        opsPerRun,
+        runs,
+        ...summary(emulators[0]),
+        loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
+      };
+      if (baseline) {
+        row.baseline = summary(emulators[1]);
+        row.speedup = Number((row.medianUpsertsPerSecond / row.baseline.medianUpsertsPerSecond).toFixed(2));
+        row.cpuRatio = Number((row.baseline.medianEmulatorCpuMicrosPerUpsert / row.medianEmulatorCpuMicrosPerUpsert).toFixed(2));
+      }
+      results.push(row);
+    } finally {
+      for (const e of emulators) await stop(e);
     }
-    results.push({
-      existingDocuments: size,
-      batchSize: BATCH,
-      concurrency,
-      opsPerRun,
-      runs,
-      durable: !httpPreload,
-      medianUpsertsPerSecond: Math.round(median(rates)),
-      runsUpsertsPerSecond: rates.map(Math.round),
-      medianEmulatorCpuMicrosPerUpsert: Number(median(cpus).toFixed(1)),
-      startSeconds: Number(startS.toFixed(1)),
-      ...(preloadRate ? { preloadUpsertsPerSecond: preloadRate } : {}),
-      loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
-    });
-  } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 agent.destroy();
-process.stdout.write(JSON.stringify({ functions: functionsDir, node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n");
+
+// Side by side: one line per configuration.
+const pad = (x, n) => String(x).padStart(n);
+let out = `\n${pad("mode", 8)} ${pad("documents", 10)} ${pad("upserts/s", 10)} ${pad("CPU us/op", 10)}`;
+if (baseline) out += ` ${pad("baseline/s", 11)} ${pad("base CPU", 9)} ${pad("speedup", 8)}`;
+for (const r of results) {
+  out += `\n${pad(r.mode, 8)} ${pad(r.existingDocuments, 10)} ${pad(r.medianUpsertsPerSecond, 10)} ${pad(r.medianEmulatorCpuMicrosPerUpsert, 10)}`;
+  if (baseline) out += ` ${pad(r.baseline.medianUpsertsPerSecond, 11)} ${pad(r.baseline.medianEmulatorCpuMicrosPerUpsert, 9)} ${pad(r.speedup + "x", 8)}`;
+}
+process.stderr.write(out + "\n(medians of " + runs + " runs of " + opsPerRun + " upserts)\n");
+process.stdout.write(
+  JSON.stringify({ functions: functionsDir, node: process.version, cpus: os.cpus().length, baseline: baseline ? path.resolve(baseline) : null, results }, null, 2) + "\n",
+);

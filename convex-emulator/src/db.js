@@ -492,20 +492,27 @@ export class Database {
     return tx;
   }
 
-  /** Records the pre-transaction version of a document before its first write. */
+  /**
+   * Records the pre-transaction version of a document before its first write (at this savepoint
+   * level). Returns the undo entry {table, doc: version before, cur: version now}; the caller sets
+   * `cur` after writing.
+   */
   _noteWrite(tx, table, id, oldDoc) {
     const undo = tx.undoStack[tx.undoStack.length - 1];
-    if (!undo.has(id)) undo.set(id, { table, doc: oldDoc });
+    // An id noted at this level was counted when it was first noted.
+    const seen = undo.get(id);
+    if (seen !== undefined) return seen;
+    const entry = { table, doc: oldDoc, cur: oldDoc };
+    undo.set(id, entry);
     const w = tx.writtenIds;
-    if (!w.has(id)) {
-      w.add(id);
-      if (w.size > LIMITS.docsWritten) {
-        tx.fail(
-          "TooManyWrites",
-          `Too many writes in a single function execution (limit: ${LIMITS.docsWritten}). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.`,
-        );
-      }
+    // No savepoint yet: the transaction's undo map holds exactly the ids written so far.
+    if (w === null ? undo.size > LIMITS.docsWritten : !w.has(id) && w.add(id).size > LIMITS.docsWritten) {
+      tx.fail(
+        "TooManyWrites",
+        `Too many writes in a single function execution (limit: ${LIMITS.docsWritten}). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.`,
+      );
     }
+    return entry;
   }
 
   _checkWritten(tx, size) {
@@ -548,9 +555,10 @@ export class Database {
     this._validate(table, value);
     const id = newId(table.number);
     const doc = buildDoc(id, this.nextCreationTime(), value);
-    this._noteWrite(tx, table, id, null);
+    const entry = this._noteWrite(tx, table, id, null);
     this._checkWritten(tx, size + 57);
     table.apply(id, null, doc);
+    entry.cur = doc;
     if (commitTs) (tx.commitTsIds ??= new Set()).add(id);
     return id;
   }
@@ -613,9 +621,10 @@ export class Database {
     const { size, commitTs } = this._sizeCheck(tx, value);
     this._validate(table, value);
     const doc = buildDoc(id, old._creationTime, value);
-    this._noteWrite(tx, table, id, old);
+    const entry = this._noteWrite(tx, table, id, old);
     this._checkWritten(tx, size + 57);
     table.apply(id, old, doc);
+    entry.cur = doc;
     if (commitTs) (tx.commitTsIds ??= new Set()).add(id);
   }
 
@@ -625,9 +634,10 @@ export class Database {
     const old = table.docs.get(id) ?? null;
     tx.countRead(old);
     if (old === null) throw new UserError(`Delete on nonexistent document ID ${id}`);
-    this._noteWrite(tx, table, id, old);
+    const entry = this._noteWrite(tx, table, id, old);
     this._checkWritten(tx, 0);
     table.apply(id, old, null);
+    entry.cur = null;
   }
 
   get(tx, tableName, id) {
@@ -659,12 +669,17 @@ export class Database {
 
   /** Opens a savepoint (nested mutation). */
   savepoint(tx) {
+    if (tx.writtenIds === null) tx.writtenIds = new Set(tx.undoStack[0].keys());
     tx.undoStack.push(new Map());
   }
   releaseSavepoint(tx) {
     const top = tx.undoStack.pop();
     const parent = tx.undoStack[tx.undoStack.length - 1];
-    for (const [id, e] of top) if (!parent.has(id)) parent.set(id, e);
+    for (const [id, e] of top) {
+      const p = parent.get(id);
+      if (p === undefined) parent.set(id, e);
+      else p.cur = e.cur;
+    }
   }
   rollbackSavepoint(tx) {
     const top = tx.undoStack.pop();
@@ -703,15 +718,20 @@ export class Database {
       for (const id of tx.commitTsIds) {
         const e = undo.get(id);
         if (!e) continue;
-        const cur = e.table.docs.get(id);
-        if (cur) e.table.apply(id, cur, resolveCommitTs(cur, tsJson));
+        const cur = e.cur;
+        if (cur) {
+          const resolved = resolveCommitTs(cur, tsJson);
+          e.table.apply(id, cur, resolved);
+          e.cur = resolved;
+        }
       }
     }
     const changes = [];
-    for (const [id, { table, doc: prev }] of undo) {
-      const cur = table.docs.get(id) ?? null;
-      if (cur === prev) continue;
-      changes.push({ table, id, doc: cur, prev });
+    // Each entry's `cur` is the document's version now (kept up to date by the writes).
+    for (const [id, e] of undo) {
+      const cur = e.cur;
+      if (cur === e.doc) continue;
+      changes.push({ table: e.table, id, doc: cur, prev: e.doc });
     }
     if (changes.length === 0) return 0;
     this.commits++;
@@ -978,10 +998,14 @@ export class Tx {
   constructor(db, kind) {
     this.db = db;
     this.kind = kind;
-    /** Stack of undo maps id -> {table, doc before the first write}; [0] is the transaction. */
+    /** Stack of undo maps id -> {table, doc: version before the first write, cur: version now}; [0] is the transaction. */
     this.undoStack = [new Map()];
-    /** Distinct documents written (the 16,000 limit counts documents, not calls). */
-    this.writtenIds = new Set();
+    /**
+     * Distinct documents written (the 16,000 limit counts documents, not calls). null until the
+     * first savepoint: until then the ids of undoStack[0] are exactly the documents written.
+     * @type {Set<string>|null}
+     */
+    this.writtenIds = null;
     this.indexRanges = 0;
     this.docsScanned = 0;
     this.bytesRead = 0;
@@ -997,6 +1021,10 @@ export class Tx {
     this.newTables = null;
     this.logLines = [];
     this.identity = null;
+  }
+  /** Number of distinct documents written. */
+  get writtenCount() {
+    return this.writtenIds === null ? this.undoStack[0].size : this.writtenIds.size;
   }
   fail(code, message) {
     const e = new LimitError(code, message);

@@ -186,7 +186,7 @@ export class Runtime {
 
   asyncSyscall(op, argsStr) {
     if (op === "1.0/queryStreamNext") return this.queryStreamNext(queryIdOf(argsStr));
-    const args = JSON.parse(argsStr);
+    const args = (op === "1.0/get" ? fastGetArgs(argsStr) : null) ?? JSON.parse(argsStr);
     switch (op) {
       case "1.0/get": {
         const tx = this.tx();
@@ -235,7 +235,7 @@ export class Runtime {
           bytesWritten: { used: tx.bytesWritten, remaining: 16777216 - tx.bytesWritten },
           databaseQueries: { used: tx.indexRanges, remaining: 4096 - tx.indexRanges },
           documentsRead: { used: tx.docsScanned, remaining: 32000 - tx.docsScanned },
-          documentsWritten: { used: tx.writtenIds.size, remaining: 16000 - tx.writtenIds.size },
+          documentsWritten: { used: tx.writtenCount, remaining: 16000 - tx.writtenCount },
           functionsScheduled: { used: 0, remaining: 1000 },
           scheduledFunctionArgsBytes: { used: 0, remaining: 16777216 },
         });
@@ -401,10 +401,13 @@ export class Runtime {
       return { status: "error", errorMessage: e.message, logLines: [] };
     }
     if (f.kind === "action") return this.runAction(f, args, identity);
-    return this.executor.run(() => this.runTransaction(f, args, identity));
+    // Serialised before queueing, so the parsed arguments are not kept alive while it waits and runs.
+    const argsStr = JSON.stringify([args]);
+    return this.executor.run(() => this.runTransaction(f, argsStr, identity));
   }
 
-  async runTransaction(f, args, identity) {
+  /** @param {string} argsStr JSON text of `[args]` */
+  async runTransaction(f, argsStr, identity) {
     const db = this.db;
     const tx = db.begin(f.kind);
     tx.identity = identity;
@@ -412,7 +415,6 @@ export class Runtime {
     let result;
     let error = null;
     try {
-      const argsStr = JSON.stringify([args]);
       if (argsStr.length > MAX_ARGS) {
         throw new UserError(`Arguments for ${f.path} are too large (${argsStr.length} bytes > maximum size 16 MiB).`);
       }
@@ -464,6 +466,53 @@ export class Runtime {
     }
   }
 }
+
+/** End (index of the closing quote) of a string starting at `i` (a quote), or -1 if it has escapes. */
+function plainStringEnd(s, i) {
+  if (s.charCodeAt(i) !== 34) return -1;
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) return j;
+    if (c === 92) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The arguments of `1.0/get` without JSON.parse (measured about 40% cheaper), for exactly the shape
+ * the `convex` package writes: `{"id":"I","isSystem":false|true,"version":"V"}`, with an optional
+ * `,"table":"T"` before the `}`, strings without escapes. null for anything else (then JSON.parse).
+ */
+function fastGetArgs(s) {
+  if (!s.startsWith('{"id":')) return null;
+  const ie = plainStringEnd(s, 6);
+  if (ie < 0) return null;
+  let i = ie + 1;
+  let isSystem;
+  if (s.startsWith(',"isSystem":false,"version":', i)) {
+    isSystem = false;
+    i += 28;
+  } else if (s.startsWith(',"isSystem":true,"version":', i)) {
+    isSystem = true;
+    i += 27;
+  } else return null;
+  const vs = i;
+  const ve = plainStringEnd(s, i);
+  if (ve < 0) return null;
+  i = ve + 1;
+  let table;
+  if (s.startsWith(',"table":', i)) {
+    const te = plainStringEnd(s, i + 9);
+    if (te < 0) return null;
+    table = s.slice(i + 10, te);
+    i = te + 1;
+  }
+  if (i + 1 !== s.length || s.charCodeAt(i) !== 125) return null;
+  return { id: s.slice(7, ie), isSystem, version: s.slice(vs + 1, ve), table };
+}
+
+/** For the tests. */
+export { fastGetArgs };
 
 /** queryId of `{"queryId":N}` without a JSON parse. */
 function queryIdOf(argsStr) {

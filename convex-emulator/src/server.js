@@ -435,6 +435,8 @@ export class Emulator {
     const body = await this.jsonBody(req);
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, "BadJsonBody", "Request body must be a JSON object");
     if (path === null) path = body.path;
+    // Only `format` is needed after the function runs (so the parsed body is not kept alive).
+    const format = body.format;
     if (typeof path !== "string") throw new HttpError(400, "BadJsonBody", "Missing field `path`");
     let args = body.args;
     if (args === undefined || args === null) args = {};
@@ -477,10 +479,10 @@ export class Emulator {
     if (result.system) throw new HttpError(result.system.http, result.system.code, result.system.message);
     const logLines = JSON.stringify(result.logLines ?? []);
     if (result.status === "success") {
-      this.send(res, 200, `{"status":"success","value":${formatValue(result.value, body.format)},"logLines":${logLines}}`);
+      this.send(res, 200, `{"status":"success","value":${formatValue(result.value, format)},"logLines":${logLines}}`);
     } else {
       let s = `{"status":"error","errorMessage":${JSON.stringify(result.errorMessage)}`;
-      if (result.errorData !== undefined) s += `,"errorData":${formatValue(JSON.stringify(result.errorData), body.format)}`;
+      if (result.errorData !== undefined) s += `,"errorData":${formatValue(JSON.stringify(result.errorData), format)}`;
       this.send(res, 200, s + `,"logLines":${logLines}}`);
     }
   }

@@ -5,6 +5,8 @@ import { newId, decodeIdTableNumber, base32Encode, base32Decode } from "../src/i
 import { encodeKeyValue, valueSize } from "../src/values.js";
 import { getConvexSize } from "convex/values";
 import { SortedMap } from "../src/sorted.js";
+import { fastGetArgs } from "../src/runtime.js";
+import { Database } from "../src/db.js";
 
 test("ids: encode/decode round trip, checksum, canonical form", () => {
   for (const n of [1, 127, 128, 10001, 10006, 65535, 1 << 20]) {
@@ -65,4 +67,80 @@ test("SortedMap keeps order under random inserts and deletes", () => {
   assert.equal(m.size, ref.size);
   assert.deepEqual([...m.range("", "\uffff")].map((e) => e[0]), [...ref.keys()].sort());
   for (const [k, v] of ref) assert.equal(m.get(k), v);
+});
+
+test("the fast 1.0/get argument parser agrees with JSON.parse or declines", () => {
+  const strs = ["users", "", 'a"b', "x\\y", "\u00e9", "\ud800", "\n", "j57abc", ',"table":"x', "}"];
+  let accepted = 0;
+  const check = (obj) => {
+    const text = JSON.stringify(obj);
+    const r = fastGetArgs(text);
+    if (r === null) return;
+    accepted++;
+    if (r.table === undefined) delete r.table;
+    assert.deepEqual(r, JSON.parse(text), text);
+  };
+  for (const a of strs) {
+    for (const b of strs) {
+      for (const isSystem of [true, false]) {
+        check({ id: a, isSystem, version: b });
+        check({ id: a, isSystem, version: "1.48.0", table: b });
+        check({ id: a, isSystem, version: "1.48.0", table: b, x: 1 });
+        check({ id: 3, isSystem, version: "1" });
+        check({ isSystem, id: a, version: b });
+      }
+    }
+  }
+  assert.ok(accepted >= 50, `only ${accepted} accepted`);
+  for (const text of ['{"id":"a","isSystem":false,"version":"1"}x', '{"id":"a","isSystem":false,"version":"1"', '{"id":"a","isSystem":0,"version":"1"}']) {
+    assert.equal(fastGetArgs(text), null, text);
+  }
+});
+
+test("commit records and change log carry exactly the stored documents (savepoints, key order)", () => {
+  const db = new Database({ schema: null });
+  const records = [];
+  db.persist = (r) => records.push(r);
+  const check = () => {
+    const rec = JSON.parse(records[records.length - 1]);
+    for (const [num, id, doc] of rec.w) {
+      assert.equal(JSON.stringify(doc), JSON.stringify(db.tablesByNumber.get(num).docs.get(id) ?? null));
+    }
+    const entry = db.log[db.log.length - 1];
+    assert.deepEqual(
+      entry.changes.map((c) => [c.id, c.doc]),
+      rec.w.map(([num, id]) => [id, db.tablesByNumber.get(num).docs.get(id) ?? null]),
+    );
+  };
+  let tx = db.begin("mutation");
+  const ids = [];
+  for (const v of [{ b: 1, a: 2 }, { a: 1, b: 2 }, {}, { Z: 1, a: 2 }, { a: "\u00e9\ud800" }]) ids.push(db.insert(tx, "t", v));
+  db.commit(tx);
+  check();
+  let seed = 7;
+  const rnd = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (let trial = 0; trial < 100; trial++) {
+    tx = db.begin("mutation");
+    let depth = 0;
+    for (let step = 0; step < 20; step++) {
+      const id = ids[rnd(ids.length)];
+      const v = rnd(2) ? { a: step, b: trial } : { b: step, a: trial };
+      try {
+        switch (rnd(7)) {
+          case 0: db.savepoint(tx); depth++; break;
+          case 1: if (depth) { db.releaseSavepoint(tx); depth--; } break;
+          case 2: if (depth) { db.rollbackSavepoint(tx); depth--; } break;
+          case 3: ids.push(db.insert(tx, "t", v)); break;
+          case 4: db.patch(tx, "t", id, { c: step }); break;
+          case 5: db.replace(tx, "t", id, v); break;
+          default: db.remove(tx, "t", id);
+        }
+      } catch {
+        // a removed document
+      }
+    }
+    while (depth-- > 0) db.releaseSavepoint(tx);
+    if (db.commit(tx) > 0) check();
+  }
+  assert.ok(records.length > 50);
 });
