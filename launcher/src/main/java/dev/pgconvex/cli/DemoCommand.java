@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -109,24 +108,10 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("  Metrics:         " + pipeline.endpoint().url() + "/metrics");
     System.out.println("  Health:          " + pipeline.endpoint().url() + "/health");
     System.out.println();
-    CountDownLatch stop = new CountDownLatch(1);
-    Thread main = Thread.currentThread();
-    // Ctrl-C: let the main thread leave the loop and close the pipeline (try-with-resources) before
-    // the JVM halts.
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.countDown();
-              try {
-                main.join(20_000);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "demo-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
+    StopSignal stop = StopSignal.install("demo-stop", 20_000);
     long lastPrint = 0;
-    while (stop.getCount() > 0) {
+    boolean stopped = false;
+    while (!stopped) {
       demo.writeSome();
       if (System.currentTimeMillis() - lastPrint >= 1000) {
         Pipeline.Progress p = pipeline.progress();
@@ -135,7 +120,7 @@ final class DemoCommand implements Callable<Integer> {
             p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagMs());
         lastPrint = System.currentTimeMillis();
       }
-      stop.await(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      stopped = stop.await(200);
     }
   }
 

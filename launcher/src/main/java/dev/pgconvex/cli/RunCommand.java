@@ -14,7 +14,6 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -92,21 +91,8 @@ final class RunCommand implements Callable<Integer> {
       if (exitWhenSynced) {
         return awaitSynced(pipeline, startLsn, start);
       }
-      CountDownLatch stop = new CountDownLatch(1);
-      Thread main = Thread.currentThread();
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    stop.countDown();
-                    try {
-                      main.join(30_000);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  },
-                  "run-stop"));
-      while (!stop.await(10, TimeUnit.SECONDS)) {
+      StopSignal stop = StopSignal.install("run-stop", 30_000);
+      while (!stop.await(10_000)) {
         Pipeline.Progress p = pipeline.progress();
         System.err.printf(
             "captured %,d  applied %,d  pending references %,d  lag %,d ms%n",

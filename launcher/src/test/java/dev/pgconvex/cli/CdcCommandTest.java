@@ -2,9 +2,6 @@ package dev.pgconvex.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CdcCommandTest {
   @Test
   void helpListsTheCommands() {
-    Captured c = run("--help");
+    CliRun c = CliRun.of("--help");
     assertThat(c.code).isZero();
     assertThat(c.out)
         .contains(
@@ -29,8 +26,8 @@ class CdcCommandTest {
 
   @Test
   void badConfigurationListsEveryProblemAndExitsNonZero(@TempDir Path dir) {
-    Captured c =
-        run(
+    CliRun c =
+        CliRun.of(
             "run",
             "--tables",
             "public.t",
@@ -57,7 +54,7 @@ class CdcCommandTest {
 
   @Test
   void runNeedsTables() {
-    Captured c = run("run");
+    CliRun c = CliRun.of("run");
     assertThat(c.code).isEqualTo(1);
     assertThat(c.err).contains("--tables");
   }
@@ -65,7 +62,7 @@ class CdcCommandTest {
   @Test
   void configReferenceIsGeneratedFromTheDefinitions(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("configuration.md");
-    assertThat(run("config-doc", "--out", out.toString()).code).isZero();
+    assertThat(CliRun.of("config-doc", "--out", out.toString()).code).isZero();
     assertThat(Files.readString(out))
         .contains(
             "`pg.jdbc.url`",
@@ -83,24 +80,4 @@ class CdcCommandTest {
         .as("docs/configuration.md is generated: run ./cdc config-doc --out docs/configuration.md")
         .isEqualTo(ConfigDocCommand.render());
   }
-
-  private static Captured run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Cdc.execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Captured(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  private record Captured(int code, String out, String err) {}
 }

@@ -232,6 +232,10 @@ public final class MirrorVerifier {
     if (v == null) {
       return Json.NODES.nullNode();
     }
+    if (v instanceof java.sql.Date d) {
+      return Json.NODES.numberNode(
+          d.toLocalDate().toEpochDay()); // Debezium's io.debezium.time.Date
+    }
     if (v instanceof Integer || v instanceof Long || v instanceof Short) {
       return Json.NODES.numberNode(((Number) v).longValue());
     }

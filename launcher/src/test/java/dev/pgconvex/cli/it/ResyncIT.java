@@ -15,11 +15,6 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -52,8 +47,6 @@ class ResyncIT {
             base.fresh(),
             overrides,
             base.httpPort());
-    AtomicBoolean writing = new AtomicBoolean(true);
-    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Pipeline p = new Pipeline(settings)) {
       p.startInfrastructure();
       try (Connection db = p.connect();
@@ -64,41 +57,31 @@ class ResyncIT {
         p.startServices();
         DemoDatabase live = new DemoDatabase(writer, 22);
         live.adopt(demo);
-        Future<?> load =
-            pool.submit(
-                () -> {
-                  while (writing.get()) {
-                    live.writeSome(); // edits existing messages too: the re-read must not undo them
-                  }
-                  return null;
-                });
         Path pw = Files.createTempFile("pg", ".txt");
         Files.writeString(pw, SharedStack.postgres().password().reveal());
-        for (String table : DemoDatabase.TABLES) {
-          int code =
-              Cdc.execute(
-                  "resync",
-                  "--pg-url",
-                  settings.pgUrl(),
-                  "--pg-user",
-                  settings.pgUser(),
-                  "--pg-password-file",
-                  pw.toString(),
-                  "--table",
-                  table);
-          assertThat(code).as("resync " + table).isZero();
+        // edits of existing messages go on meanwhile: the re-read rows must not undo them
+        try (BackgroundLoad load = new BackgroundLoad(live, 0)) {
+          for (String table : DemoDatabase.TABLES) {
+            int code =
+                Cdc.execute(
+                    "resync",
+                    "--pg-url",
+                    settings.pgUrl(),
+                    "--pg-user",
+                    settings.pgUser(),
+                    "--pg-password-file",
+                    pw.toString(),
+                    "--table",
+                    table);
+            assertThat(code).as("resync " + table).isZero();
+          }
+          Thread.sleep(3000);
         }
-        Thread.sleep(3000);
-        writing.set(false);
-        load.get(60, TimeUnit.SECONDS);
         SyncResult r =
             new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), () -> true);
         assertThat(r.synced()).as(r.toJson().toString()).isTrue();
         assertThat(r.tables().get("messages").convexDocs()).isGreaterThan(300);
       }
-    } finally {
-      writing.set(false);
-      pool.shutdownNow();
     }
   }
 }

@@ -3,12 +3,10 @@ package dev.pgconvex.cli.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgconvex.cli.Cdc;
+import dev.pgconvex.cli.CliRun;
 import dev.pgconvex.stack.testing.SharedStack;
 import dev.pgconvex.stack.testing.TestNames;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,8 +31,8 @@ class StartupFailuresIT {
         Statement st = c.createStatement()) {
       st.execute("CREATE TABLE nokey (a int, b text)");
     }
-    Captured r =
-        run(
+    CliRun r =
+        CliRun.of(
             "run",
             "--pg-url",
             url,
@@ -75,8 +73,8 @@ class StartupFailuresIT {
     }
     Path pw = Files.createTempFile("pw", ".txt");
     Files.writeString(pw, "plainpw");
-    Captured r =
-        run(
+    CliRun r =
+        CliRun.of(
             "run",
             "--pg-url",
             url,
@@ -162,24 +160,4 @@ class StartupFailuresIT {
     Files.writeString(pw, SharedStack.postgres().password().reveal());
     return pw;
   }
-
-  private static Captured run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Cdc.execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Captured(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  private record Captured(int code, String out, String err) {}
 }

@@ -1,0 +1,46 @@
+package dev.pgconvex.cli.it;
+
+import dev.pgconvex.cli.demo.DemoDatabase;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Writes to the demo tables on a thread of its own until closed; close rethrows what the writer
+ * hit.
+ */
+final class BackgroundLoad implements AutoCloseable {
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final ExecutorService pool = Executors.newSingleThreadExecutor();
+  private final Future<?> task;
+
+  /**
+   * Each step: the demo's light write load (insert, edit, delete) plus {@code rowsPerStep} new
+   * rows.
+   */
+  BackgroundLoad(DemoDatabase live, int rowsPerStep) {
+    task =
+        pool.submit(
+            () -> {
+              while (running.get()) {
+                live.writeSome();
+                if (rowsPerStep > 0) {
+                  live.load(rowsPerStep);
+                }
+              }
+              return null;
+            });
+  }
+
+  @Override
+  public void close() throws Exception {
+    running.set(false);
+    try {
+      task.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
