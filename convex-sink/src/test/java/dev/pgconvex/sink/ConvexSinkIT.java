@@ -44,7 +44,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The sink against the in-process Kafka broker and the Convex emulator running convex/. Data in the
@@ -346,99 +345,6 @@ class ConvexSinkIT {
           .doesNotContain(wrongKey);
       assertThat(sink.awaitStop(Duration.ofSeconds(30))).isTrue();
       assertThat(committed(admin, topics.sinkGroup(), ends)).isFalse();
-    }
-  }
-
-  /**
-   * Throughput against the emulator: {@code -Dpgconvex.bench=true
-   * -Dit.test=ConvexSinkIT#throughput}. Prints ops/s.
-   */
-  @Test
-  @EnabledIfSystemProperty(named = "pgconvex.bench", matches = "true")
-  void throughput() throws Exception {
-    int n = Integer.getInteger("pgconvex.bench.ops", 20_000);
-    String prefix = TestNames.unique("sinkbench");
-    Config config = config(prefix, Map.of());
-    Topics topics = Topics.from(config);
-    createTopics(config);
-    long orderId = ThreadLocalRandom.current().nextLong(1_000_000_000, 2_000_000_000);
-    List<String> values = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      values.add(op(orderId, i, "upsert", "sku-" + i + "-" + "x".repeat(100), 1000 + i));
-    }
-    Map<TopicPartition, Long> ends = produce(topics.ops(), values);
-    try (Admin admin = admin();
-        ConvexSink sink = new ConvexSink(config, new SimpleMeterRegistry())) {
-      long start = System.nanoTime();
-      sink.start();
-      await()
-          .atMost(Duration.ofMinutes(10))
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> sink.opsApplied() >= n);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> committed(admin, topics.sinkGroup(), ends));
-      System.out.printf(
-          "SINK THROUGHPUT: %d ops in %.2f s = %.0f ops/s%n", n, seconds, n / seconds);
-    }
-  }
-
-  /**
-   * The sink's own ceiling (real Kafka, a Convex stand-in that answers at once): {@code
-   * -Dpgconvex.bench=true}. Prints ops/s.
-   */
-  @Test
-  @EnabledIfSystemProperty(named = "pgconvex.bench", matches = "true")
-  void throughputWithAnInstantConvex() throws Exception {
-    int n = Integer.getInteger("pgconvex.bench.ops", 100_000);
-    try (okhttp3.mockwebserver.MockWebServer fake = new okhttp3.mockwebserver.MockWebServer()) {
-      fake.setDispatcher(
-          new okhttp3.mockwebserver.Dispatcher() {
-            @Override
-            public okhttp3.mockwebserver.MockResponse dispatch(
-                okhttp3.mockwebserver.RecordedRequest request) {
-              String body = request.getBody().readUtf8();
-              int ops = 0;
-              for (int i = body.indexOf("\"table\":");
-                  i >= 0;
-                  i = body.indexOf("\"table\":", i + 1)) {
-                ops++;
-              }
-              StringBuilder sb =
-                  new StringBuilder("{\"status\":\"success\",\"value\":{\"results\":[");
-              for (int i = 0; i < ops; i++) {
-                sb.append(i == 0 ? "" : ",").append("{\"status\":\"applied\",\"id\":\"k57abc\"}");
-              }
-              return new okhttp3.mockwebserver.MockResponse().setBody(sb.append("]}}").toString());
-            }
-          });
-      fake.start();
-      String prefix = TestNames.unique("sinkceil");
-      Config config = config(prefix, Map.of(SinkConfig.CONVEX_URL, fake.url("/").toString()));
-      Topics topics = Topics.from(config);
-      createTopics(config);
-      List<String> values = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        values.add(op(7, i, "upsert", "sku-" + i + "-" + "x".repeat(100), 1000 + i));
-      }
-      Map<TopicPartition, Long> ends = produce(topics.ops(), values);
-      try (Admin admin = admin();
-          ConvexSink sink = new ConvexSink(config, new SimpleMeterRegistry())) {
-        long start = System.nanoTime();
-        sink.start();
-        await()
-            .atMost(Duration.ofMinutes(10))
-            .pollInterval(Duration.ofMillis(20))
-            .until(() -> sink.opsApplied() >= n);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(() -> committed(admin, topics.sinkGroup(), ends));
-        System.out.printf(
-            "SINK CEILING (instant Convex): %d ops in %.2f s = %.0f ops/s%n",
-            n, seconds, n / seconds);
-      }
     }
   }
 }
