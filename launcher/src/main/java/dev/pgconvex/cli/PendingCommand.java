@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
  * parent never arrives). Reads the transformer's {@code /pending} route ({@link
  * Transformer#pendingJson(int)}, at most {@link Transformer#PENDING_LIMIT} rows per instance) with
  * one HTTP request and prints a table (table, key, the parents waited for) or, with {@code --json},
- * the route's JSON unchanged. Counts are per transformer instance: with several instances, ask
- * each one.
+ * the route's JSON unchanged. Counts are per transformer instance: with several instances, ask each
+ * one.
  *
  * <p>Exit codes: 0 listed (also when nothing is held), 1 the endpoint cannot be reached or does not
  * answer with the listing (message says why), 2 usage error.
@@ -140,7 +140,8 @@ public final class PendingCommand implements Callable<Integer> {
       throw new IOException(why, e);
     }
     if (response.statusCode() == 404) {
-      throw new IOException("no /pending route there (HTTP 404); point --endpoint at a transformer");
+      throw new IOException(
+          "no /pending route there (HTTP 404); point --endpoint at a transformer");
     }
     if (response.statusCode() != 200) {
       throw new IOException("HTTP " + response.statusCode() + " " + abbreviate(response.body()));

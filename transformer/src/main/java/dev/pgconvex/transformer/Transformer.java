@@ -1,9 +1,11 @@
 package dev.pgconvex.transformer;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.TopicBootstrap;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
@@ -11,6 +13,7 @@ import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.service.Service;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
+import dev.pgconvex.transformer.resolve.OrphanReport;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +32,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -41,14 +45,25 @@ import org.slf4j.LoggerFactory;
  * change events into Convex operations with foreign keys resolved to Convex ids.
  *
  * <p>Lifecycle: construct, {@link #start()} once, {@link #close()} (idempotent, any thread). {@link
- * #health()}, {@link #pendingRows()}, {@link #pendingRefs()} and {@link #pendingRowList(int)} may
- * be called from any thread.
+ * #health()}, {@link #pendingRows()}, {@link #pendingRefs()}, {@link #pendingRowList(int)} and
+ * {@link #pendingJson(int)} may be called from any thread.
  *
  * <p>Meters (in the registry given): {@code pgconvex.transformer.pending.rows{table}} (rows held
  * for a required parent), {@code pgconvex.transformer.pending.refs} (requests waiting for a
- * parent's id), {@code pgconvex.transformer.dead.letters}, and Kafka Streams' own metrics.
+ * parent's id), {@code pgconvex.transformer.orphans.reported{table}} (rows reported to the
+ * dead-letter topic after {@code transformer.orphan.report.after.ms}; Prometheus {@code
+ * pgconvex_transformer_orphans_reported_total}), {@code pgconvex.transformer.dead.letters}
+ * (conversion failures and orphan reports), and Kafka Streams' own metrics.
  */
 public final class Transformer implements Service {
+  /**
+   * Path of the HTTP route that lists held rows ({@link #pendingJson(int)}); {@code ./cdc pending}.
+   */
+  public static final String PENDING_PATH = "/pending";
+
+  /** How many held rows the {@link #PENDING_PATH} route lists at most. */
+  public static final int PENDING_LIMIT = 1000;
+
   private static final Logger LOG = LoggerFactory.getLogger(Transformer.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
@@ -98,7 +113,12 @@ public final class Transformer implements Service {
     ensureSourceTopics(m, topics, partitions);
     KafkaStreams ks =
         new KafkaStreams(
-            TransformerTopology.build(m, topics, partitions, counts),
+            TransformerTopology.build(
+                m,
+                topics,
+                partitions,
+                counts,
+                config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS)),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(
         e -> {
@@ -212,6 +232,18 @@ public final class Transformer implements Service {
     Gauge.builder("pgconvex.transformer.pending.refs", counts, PendingCounts::pendingRefs)
         .description("Foreign-key requests waiting for the parent's Convex id")
         .register(registry);
+    for (TableMapping t : m.tables()) {
+      if (!t.relations().isEmpty()) {
+        FunctionCounter.builder(
+                "pgconvex.transformer.orphans.reported", counts, c -> c.orphansReported(t.target()))
+            .tag("table", t.target())
+            .description(
+                "Rows reported to the dead-letter topic after waiting "
+                    + TransformerConfig.ORPHAN_REPORT_AFTER_MS
+                    + " for a parent")
+            .register(registry);
+      }
+    }
     FunctionCounter.builder("pgconvex.transformer.dead.letters", counts, PendingCounts::deadLetters)
         .description("Rows sent to the dead-letter topic")
         .register(registry);
@@ -265,11 +297,36 @@ public final class Transformer implements Service {
       while (it.hasNext() && out.size() < limit) {
         KeyValue<String, RowState> kv = it.next();
         if (!kv.value.emitted()) {
-          out.add(new PendingRow(kv.key, kv.value.position(), kv.value.missingParents()));
+          out.add(OrphanReport.pendingRow(kv.key, kv.value));
         }
       }
     }
     return out;
+  }
+
+  /**
+   * The body of the {@code /pending} route: {@code {"pendingRows": N, "pendingRefs": M, "rows":
+   * [{table, key, position, missing: [{field, parentTable, parentKey}]}...]}}, counts of this
+   * instance and at most {@code limit} of its held rows ({@link #pendingRowList(int)}). Before the
+   * start or while the store cannot be queried, {@code rows} is empty and {@code "rowsUnavailable"}
+   * says why. Any thread.
+   *
+   * @param limit at most this many rows, at least 0
+   */
+  public ObjectNode pendingJson(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    ObjectNode o = Json.NODES.objectNode();
+    o.put("pendingRows", pendingRows());
+    o.put("pendingRefs", pendingRefs());
+    var rows = o.putArray("rows");
+    try {
+      pendingRowList(limit).forEach(r -> rows.add(r.toJson()));
+    } catch (IllegalStateException | InvalidStateStoreException e) {
+      o.put("rowsUnavailable", String.valueOf(e.getMessage()));
+    }
+    return o;
   }
 
   /** The mapping in use (after {@link #start()}), or the one given. */

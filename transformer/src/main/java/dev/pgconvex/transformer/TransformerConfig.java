@@ -22,6 +22,7 @@ public final class TransformerConfig {
   public static final String NUM_STREAM_THREADS = "transformer.num.stream.threads";
   public static final String PROCESSING_GUARANTEE = "transformer.processing.guarantee";
   public static final String COMMIT_INTERVAL_MS = "transformer.commit.interval.ms";
+  public static final String ORPHAN_REPORT_AFTER_MS = "transformer.orphan.report.after.ms";
 
   private TransformerConfig() {}
 
@@ -65,7 +66,16 @@ public final class TransformerConfig {
             "100",
             Validator.atLeast(1),
             Importance.LOW,
-            "How often Kafka Streams commits, in ms; with exactly_once_v2 this bounds latency.");
+            "How often Kafka Streams commits, in ms; with exactly_once_v2 this bounds latency.")
+        .define(
+            ORPHAN_REPORT_AFTER_MS,
+            ConfigType.LONG,
+            Long.toString(TransformerTopology.DEFAULT_ORPHAN_REPORT_AFTER_MS),
+            Validator.atLeast(0),
+            Importance.MEDIUM,
+            "A row held this long (wall clock, ms) for a required parent that has not arrived is"
+                + " reported once to the dead-letter topic as an orphan; it keeps waiting and is"
+                + " written if the parent arrives later. 0 never reports.");
   }
 
   /** Kafka Streams properties for {@code config}. */

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the transformer as its own process: {@code TransformerMain [--config FILE] [key=value...]}.
- * Later arguments override earlier ones and the file. Serves {@code /metrics} and {@code /health};
- * stops cleanly on SIGTERM. Exits 2 on bad configuration, 1 when it cannot start.
+ * Later arguments override earlier ones and the file. Serves {@code /metrics}, {@code /health} and
+ * {@code /pending} (held rows, {@link Transformer#pendingJson(int)}, read by {@code ./cdc
+ * pending}); stops cleanly on SIGTERM. Exits 2 on bad configuration, 1 when it cannot start.
  */
 public final class TransformerMain {
   private static final Logger LOG = LoggerFactory.getLogger(TransformerMain.class);
@@ -40,6 +41,8 @@ public final class TransformerMain {
                 config.getString(CommonConfig.HTTP_HOST), config.getInt(CommonConfig.HTTP_PORT));
         Transformer transformer = new Transformer(config, endpoint.registry(), null)) {
       endpoint.register(transformer);
+      endpoint.route(
+          Transformer.PENDING_PATH, () -> transformer.pendingJson(Transformer.PENDING_LIMIT));
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(

@@ -12,6 +12,7 @@ import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
 import dev.pgconvex.transformer.resolve.Assembler;
 import dev.pgconvex.transformer.resolve.Resolver;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
@@ -37,6 +38,7 @@ import org.slf4j.LoggerFactory;
  * debezium-source (all mapped tables) -> converter -> dead letters -> dlq-sink
  *                                                  -> rows (repartition by child ref)
  *   -> assembler [rows] -> ops -> ops-sink
+ *                       -> orphan reports (wall-clock punctuator) -> orphans-dlq-sink
  *                       -> ref-requests (repartition by parent ref)
  *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
  *   -> assembler-responses [rows] -> ops -> ops-sink
@@ -70,18 +72,45 @@ public final class TransformerTopology {
     return build(mapping, topics, partitions, new PendingCounts());
   }
 
+  /** The default of {@code transformer.orphan.report.after.ms} (5 minutes). */
+  static final long DEFAULT_ORPHAN_REPORT_AFTER_MS = 300_000;
+
   /** As {@link #build(Mapping, Topics, int)}, counting held rows and refs into {@code counts}. */
   public static Topology build(
       Mapping mapping, Topics topics, int partitions, PendingCounts counts) {
-    return build(mapping, topics, partitions, counts, false);
+    return build(mapping, topics, partitions, counts, DEFAULT_ORPHAN_REPORT_AFTER_MS);
   }
 
   /**
-   * As {@link #build(Mapping, Topics, int, PendingCounts)}; {@code inMemory} swaps RocksDB for
-   * in-memory stores (still changelogged), for tests and measurements of the processing alone.
+   * As {@link #build(Mapping, Topics, int, PendingCounts)}, reporting rows held for a required
+   * parent longer than {@code orphanReportAfterMs} (wall clock; 0 never) to the dead-letter topic.
    */
+  public static Topology build(
+      Mapping mapping,
+      Topics topics,
+      int partitions,
+      PendingCounts counts,
+      long orphanReportAfterMs) {
+    return build(mapping, topics, partitions, counts, orphanReportAfterMs, false);
+  }
+
+  /** As {@link #build(Mapping, Topics, int, PendingCounts, long, boolean)}, default orphan time. */
   static Topology build(
       Mapping mapping, Topics topics, int partitions, PendingCounts counts, boolean inMemory) {
+    return build(mapping, topics, partitions, counts, DEFAULT_ORPHAN_REPORT_AFTER_MS, inMemory);
+  }
+
+  /**
+   * As {@link #build(Mapping, Topics, int, PendingCounts, long)}; {@code inMemory} swaps RocksDB
+   * for in-memory stores (still changelogged), for tests and measurements of the processing alone.
+   */
+  static Topology build(
+      Mapping mapping,
+      Topics topics,
+      int partitions,
+      PendingCounts counts,
+      long orphanReportAfterMs,
+      boolean inMemory) {
     if (mapping.tables().isEmpty()) {
       throw new IllegalArgumentException("The mapping has no tables: nothing to transform");
     }
@@ -90,11 +119,14 @@ public final class TransformerTopology {
     StreamsBuilder builder = new StreamsBuilder();
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(ROWS_STORE), str, new JsonSerde<>(RowState.class)));
+            store(ROWS_STORE, inMemory), str, new JsonSerde<>(RowState.class)));
+    builder.addStateStore(Stores.keyValueStoreBuilder(store(PARENT_IDS_STORE, inMemory), str, str));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PARENT_IDS_STORE), str, str));
-    builder.addStateStore(
-        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SUBSCRIPTIONS_STORE), str, str));
+        Stores.keyValueStoreBuilder(store(SUBSCRIPTIONS_STORE, inMemory), str, str));
+    Map<String, String> sourceByTable = new HashMap<>();
+    mapping
+        .tables()
+        .forEach(t -> sourceByTable.put(t.target(), topics.source(t.schema(), t.table())));
 
     List<String> sources = sourceTopics(mapping, topics);
     KStream<String, Msg> converted =
@@ -119,12 +151,19 @@ public final class TransformerTopology {
                     .withValueSerde(msgSerde)
                     .withNumberOfPartitions(partitions))
             .process(
-                () -> new Assembler(ROWS_STORE, counts, true), Named.as("assembler"), ROWS_STORE);
+                () -> new Assembler(ROWS_STORE, counts, true, orphanReportAfterMs, sourceByTable),
+                Named.as("assembler"),
+                ROWS_STORE);
     Map<String, KStream<String, Msg>> assembledSplit =
         assembled
             .split(Named.as("assembled-"))
             .branch((k, v) -> v.request() != null, Branched.as("requests"))
+            .branch((k, v) -> v.dead() != null, Branched.as("orphans"))
             .defaultBranch(Branched.as("ops"));
+    assembledSplit
+        .get("assembled-orphans")
+        .mapValues(v -> Json.write(v.dead()), Named.as("orphans-to-json"))
+        .to(topics.deadLetters(), Produced.with(str, str).withName("orphans-dlq-sink"));
 
     KStream<String, Msg> ids =
         builder.stream(topics.ids(), Consumed.with(str, str).withName("ids-source"))
@@ -151,7 +190,7 @@ public final class TransformerTopology {
                     .withValueSerde(msgSerde)
                     .withNumberOfPartitions(partitions))
             .process(
-                () -> new Assembler(ROWS_STORE, counts, false),
+                () -> new Assembler(ROWS_STORE, counts, false, 0, sourceByTable),
                 Named.as("assembler-responses"),
                 ROWS_STORE);
 

@@ -32,23 +32,40 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Throughput of the Transformer service on the in-process broker (2 partitions): N Debezium updates
  * are produced first, with their parents' ids already on the ids topic, then the service starts;
  * the figure is ops per second between the first and the last op read back. Not a test; run {@code
- * main} with the test classpath. Arguments: events (default 50000), FKs per row (0, 1 or 3; default
- * all three).
+ * main} with the test classpath. Arguments: events (default 50000), runs per figure (default 3; the
+ * median is printed), FKs per row (0, 1 or 3; default all three, side by side).
  */
 public final class BrokerThroughput {
   private BrokerThroughput() {}
 
   public static void main(String[] args) throws Exception {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
-    int[] fkCounts = args.length > 1 ? new int[] {Integer.parseInt(args[1])} : new int[] {0, 1, 3};
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int[] fkCounts = args.length > 2 ? new int[] {Integer.parseInt(args[2])} : new int[] {0, 1, 3};
     String bootstrap = SharedStack.kafka().bootstrapServers();
+    StringBuilder line = new StringBuilder("broker (1 stream thread, RocksDB):");
     for (int fks : fkCounts) {
-      System.out.printf(
-          Locale.ROOT,
-          "broker, %d FKs per row: %,.0f events/s%n",
-          fks,
-          run(bootstrap, fks, events));
+      double[] rates = new double[runs];
+      for (int r = 0; r < runs; r++) {
+        rates[r] = run(bootstrap, fks, events);
+      }
+      java.util.Arrays.sort(rates);
+      line.append(
+          String.format(
+              Locale.ROOT,
+              "  %d FKs %,.0f (%,.0f-%,.0f)",
+              fks,
+              TopologyThroughput.median(rates),
+              rates[0],
+              rates[runs - 1]));
     }
+    System.out.printf(
+        Locale.ROOT,
+        "%,d events per run, median of %d runs (range), load average %.1f%n%s events/s%n",
+        events,
+        runs,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        line);
     System.exit(0);
   }
 

@@ -160,6 +160,10 @@ final class Fixture {
     }
 
     Driver(Mapping mapping, boolean inMemory) {
+      this(mapping, inMemory, TransformerTopology.DEFAULT_ORPHAN_REPORT_AFTER_MS);
+    }
+
+    Driver(Mapping mapping, boolean inMemory, long orphanReportAfterMs) {
       this.mapping = mapping;
       Properties p = new Properties();
       p.put(StreamsConfig.APPLICATION_ID_CONFIG, "transformer-test");
@@ -173,7 +177,8 @@ final class Fixture {
       }
       driver =
           new TopologyTestDriver(
-              TransformerTopology.build(mapping, TOPICS, 2, counts, inMemory), p);
+              TransformerTopology.build(mapping, TOPICS, 2, counts, orphanReportAfterMs, inMemory),
+              p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());
       ops =
           driver.createOutputTopic(

@@ -31,6 +31,21 @@ class TransformerConfigTest {
   }
 
   @Test
+  void orphansAreReportedAfterFiveMinutesByDefaultAndZeroMeansNever() {
+    var def = TransformerConfig.definition();
+    assertThat(def.parse(Map.of(), k -> null).getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))
+        .isEqualTo(300_000L);
+    assertThat(
+            def.parse(Map.of(TransformerConfig.ORPHAN_REPORT_AFTER_MS, "0"), k -> null)
+                .getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))
+        .isZero();
+    assertThatThrownBy(
+            () -> def.parse(Map.of(TransformerConfig.ORPHAN_REPORT_AFTER_MS, "-1"), k -> null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(TransformerConfig.ORPHAN_REPORT_AFTER_MS);
+  }
+
+  @Test
   void kafkaKeysPassThroughAndOverride() {
     Config c =
         TransformerConfig.definition()

@@ -76,17 +76,61 @@ class TransformerIT {
   }
 
   private Config config() {
-    return TransformerConfig.definition()
-        .parse(
-            Map.of(
-                "kafka.bootstrap.servers",
-                bootstrap,
-                "cdc.topic.prefix",
-                topics.prefix(),
-                "cdc.topic.partitions",
-                "2",
-                "transformer.state.dir",
-                stateDir.toString()));
+    return config(Map.of());
+  }
+
+  private Config config(Map<String, String> extra) {
+    Map<String, String> raw = new java.util.HashMap<>(extra);
+    raw.put("kafka.bootstrap.servers", bootstrap);
+    raw.put("cdc.topic.prefix", topics.prefix());
+    raw.put("cdc.topic.partitions", "2");
+    raw.put("transformer.state.dir", stateDir.toString());
+    return TransformerConfig.definition().parse(raw);
+  }
+
+  @Test
+  void anOrphanIsReportedOnceToTheDeadLetterTopicAndStillWaits() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String posts = topics.source("public", "posts");
+    try (Transformer t =
+        new Transformer(
+            config(Map.of(TransformerConfig.ORPHAN_REPORT_AFTER_MS, "1000")),
+            registry,
+            Fixture.mapping())) {
+      t.start();
+      send(
+          posts,
+          "{\"id\":10}",
+          envelope("c", null, row("id", 10, "title", "a", "user_id", 1), 200, 1));
+
+      assertThat(deadLetters())
+          .singleElement()
+          .satisfies(
+              d -> {
+                assertThat(d.key()).isEqualTo("posts/[10]");
+                assertThat(d.reason()).contains("posts key [10]", "users key [1]");
+              });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          registry
+                              .get("pgconvex.transformer.orphans.reported")
+                              .tag("table", "posts")
+                              .functionCounter()
+                              .count())
+                      .isEqualTo(1.0));
+      assertThat(t.pendingRows()).isEqualTo(1);
+
+      send(topics.ids(), "users/[1]", "{\"id\":\"u1\",\"position\":\"x\"}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(pollOps()).extracting(o -> o.ref().toString()).contains("posts/[10]"));
+      assertThat(t.pendingRows()).isZero();
+    }
   }
 
   private void send(String topic, String key, String value) throws Exception {
@@ -147,6 +191,20 @@ class TransformerIT {
       assertThat(t.pendingRowList(10))
           .extracting(PendingRow::childRef, PendingRow::missingParents)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("posts/[10]", List.of("users/[1]")));
+      assertThat(Json.write(t.pendingJson(Transformer.PENDING_LIMIT)))
+          .isEqualTo(
+              ("{\"pendingRows\":1,\"pendingRefs\":1,\"rows\":[{\"table\":\"posts\","
+                  + "\"key\":\"[10]\",\"position\":\""
+                  + t.pendingRowList(1).get(0).position()
+                  + "\",\"missing\":[{\"field\":\"authorId\",\"parentTable\":\"users\","
+                  + "\"parentKey\":\"[1]\"}]}]}"));
+      assertThat(
+              registry
+                  .get("pgconvex.transformer.orphans.reported")
+                  .tag("table", "posts")
+                  .functionCounter()
+                  .count())
+          .isZero(); // the default report time (5 minutes) has not passed
       assertThat(
               registry
                   .get("pgconvex.transformer.pending.rows")

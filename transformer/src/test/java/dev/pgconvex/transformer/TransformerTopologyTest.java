@@ -102,7 +102,11 @@ class TransformerTopologyTest {
     assertThat(d.counts.pendingRows("posts")).isEqualTo(1);
     assertThat(d.counts.pendingRefs()).isEqualTo(1);
     assertThat(Transformer.pendingRows(d.rows(), 10))
-        .containsExactly(new PendingRow("posts/[10]", Position.of(100, 1), List.of("users/[1]")));
+        .containsExactly(
+            new PendingRow(
+                "posts/[10]",
+                Position.of(100, 1),
+                List.of(new PendingRow.Missing("authorId", "users/[1]"))));
 
     d.create("users", row("id", 1, "name", "ann"), 90);
     assertThat(d.ops()).extracting(Operation::table).containsExactly("users");

@@ -187,6 +187,8 @@ public final class Pipeline implements AutoCloseable {
           new Transformer(
               parse(Stage.TRANSFORMER.definition(), props), endpoint.registry(), mapping);
       services.add(transformer);
+      Transformer t = transformer;
+      endpoint.route(Transformer.PENDING_PATH, () -> t.pendingJson(Transformer.PENDING_LIMIT));
     }
     if (inProcess.contains(Stage.SINK)) {
       sink = new ConvexSink(parse(Stage.SINK.definition(), props), endpoint.registry());

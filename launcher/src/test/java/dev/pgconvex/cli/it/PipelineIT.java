@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.CliRun;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.verify.SyncResult;
@@ -74,6 +75,22 @@ class PipelineIT {
       SyncResult second =
           new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), () -> true);
       assertThat(second.synced()).as(second.toJson().toString()).isTrue();
+
+      // An orphan: a thread whose user never arrives is held, counted and listed by ./cdc pending.
+      try (Statement st = db.createStatement()) {
+        st.executeUpdate(
+            "INSERT INTO threads (id, user_id, clerk_user_id) VALUES (900001, 777777, 'ghost')");
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> p.progress().pendingRows() == 1);
+      CliRun pending = CliRun.of("pending", "--endpoint", p.endpoint().url(), "--json");
+      assertThat(pending.code).as(pending.err).isZero();
+      JsonNode listing = Json.parse(pending.out);
+      assertThat(listing.get("pendingRows").asLong()).isEqualTo(1);
+      assertThat(listing.get("rows").toString())
+          .contains("[900001]")
+          .contains("users")
+          .contains("[777777]");
+      assertThat(CliRun.of("pending", "--endpoint", p.endpoint().url()).out).contains("[777777]");
     }
   }
 

@@ -1,17 +1,22 @@
 package dev.pgconvex.transformer.internals;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Live counts of held rows (per target table) and pending subscriptions, kept per stream task so a
- * task that moves to another instance takes its counts with it. Written by the stream threads, read
- * by metric gauges from any thread.
+ * task that moves to another instance takes its counts with it, plus the refs of each task's held
+ * rows (so the orphan check reads only those, not the whole store) and the orphans reported per
+ * table. Written by the stream threads, read by metric gauges from any thread.
  */
 public final class PendingCounts {
   private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> orphansReported = new ConcurrentHashMap<>();
   private final AtomicLong deadLetters = new AtomicLong();
 
   /** Rows of {@code table} held for a required parent, summed over this instance's tasks. */
@@ -43,6 +48,39 @@ public final class PendingCounts {
     deadLetters.incrementAndGet();
   }
 
+  /** Orphans of {@code table} reported to the dead-letter topic since start (this instance). */
+  public long orphansReported(String table) {
+    AtomicLong n = orphansReported.get(table);
+    return n == null ? 0 : n.get();
+  }
+
+  public void orphanReported(String table) {
+    orphansReported.computeIfAbsent(table, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** Marks {@code ref} held (or not) by {@code task}. */
+  public void held(String task, String ref, boolean held) {
+    Set<String> refs = heldByTask.computeIfAbsent(task, k -> ConcurrentHashMap.newKeySet());
+    if (held) {
+      refs.add(ref);
+    } else {
+      refs.remove(ref);
+    }
+  }
+
+  /** A snapshot of the refs held by {@code task}. */
+  public List<String> heldRefs(String task) {
+    Set<String> refs = heldByTask.get(task);
+    return refs == null ? List.of() : List.copyOf(refs);
+  }
+
+  /** Replaces the held refs of {@code task} (after its store was restored). */
+  public void resetHeld(String task, Set<String> refs) {
+    Set<String> s = ConcurrentHashMap.newKeySet();
+    s.addAll(refs);
+    heldByTask.put(task, s);
+  }
+
   /** Resets a task's row counts (after its store was restored). */
   public void resetRows(String task, Map<String, Long> counts) {
     Map<String, AtomicLong> m = new ConcurrentHashMap<>();
@@ -59,6 +97,7 @@ public final class PendingCounts {
 
   public void removeRows(String task) {
     rowsByTask.remove(task);
+    heldByTask.remove(task);
   }
 
   public void resetRefs(String task, long count) {

@@ -16,6 +16,11 @@ import java.util.Objects;
  * @param emitted true once the latest change was written to the ops topic
  * @param partial true when {@code doc} was built from patches only (no whole image seen), so it may
  *     only be written as a patch
+ * @param heldSinceMs wall-clock time (epoch ms) since which the row waits for its current missing
+ *     parents; null when it is not held, or when it was stored before this field existed (the
+ *     orphan check then starts the clock)
+ * @param orphanReported true once the row was reported to the dead-letter topic as an orphan for
+ *     its current missing parents; absent in older states, read as false
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RowState(
@@ -25,9 +30,35 @@ public record RowState(
     ObjectNode doc,
     List<Rel> relations,
     boolean emitted,
-    boolean partial) {
+    boolean partial,
+    Long heldSinceMs,
+    boolean orphanReported) {
   public RowState {
     relations = relations == null ? List.of() : List.copyOf(relations);
+  }
+
+  /** A state not (yet) held: no held-since time, not reported. */
+  public RowState(
+      String position,
+      long commitTs,
+      Long txId,
+      ObjectNode doc,
+      List<Rel> relations,
+      boolean emitted,
+      boolean partial) {
+    this(position, commitTs, txId, doc, relations, emitted, partial, null, false);
+  }
+
+  /** True when the row is held for at least one required parent (see {@link #missingParents}). */
+  public boolean waitsForParent() {
+    return !emitted && !missingParents().isEmpty();
+  }
+
+  /** The relations this row waits for: required, pointing somewhere, id unknown. */
+  public List<Rel> missingRelations() {
+    return relations.stream()
+        .filter(r -> !r.optional() && r.parentRef() != null && !r.resolved())
+        .toList();
   }
 
   /**
@@ -42,10 +73,7 @@ public record RowState(
 
   /** Parents this row waits for (required and unresolved). */
   public List<String> missingParents() {
-    return relations.stream()
-        .filter(r -> !r.optional() && r.parentRef() != null && !r.resolved())
-        .map(Rel::parentRef)
-        .toList();
+    return missingRelations().stream().map(Rel::parentRef).toList();
   }
 
   public Rel relation(String field) {
@@ -58,11 +86,37 @@ public record RowState(
   }
 
   public RowState withEmitted(boolean value) {
-    return new RowState(position, commitTs, txId, doc, relations, value, partial);
+    return new RowState(
+        position, commitTs, txId, doc, relations, value, partial, heldSinceMs, orphanReported);
   }
 
   public RowState withRelations(List<Rel> value) {
-    return new RowState(position, commitTs, txId, doc, value, emitted, partial);
+    return new RowState(
+        position, commitTs, txId, doc, value, emitted, partial, heldSinceMs, orphanReported);
+  }
+
+  /** This state with the orphan bookkeeping given. */
+  public RowState withHeld(Long sinceMs, boolean reported) {
+    return new RowState(
+        position, commitTs, txId, doc, relations, emitted, partial, sinceMs, reported);
+  }
+
+  /**
+   * This state with its orphan bookkeeping carried over from {@code prev} (the state it replaces):
+   * kept while the row still waits only for parents it already waited for, restarted at {@code
+   * nowMs} when it waits for a new parent, cleared when it no longer waits.
+   */
+  public RowState heldAfter(RowState prev, long nowMs) {
+    if (!waitsForParent()) {
+      return withHeld(null, false);
+    }
+    if (prev != null
+        && prev.waitsForParent()
+        && prev.heldSinceMs() != null
+        && prev.missingParents().containsAll(missingParents())) {
+      return withHeld(prev.heldSinceMs(), prev.orphanReported());
+    }
+    return withHeld(nowMs, false);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.pgconvex.transformer.resolve;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.common.model.DocRef;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Position;
@@ -13,12 +14,16 @@ import dev.pgconvex.transformer.internals.RowChange;
 import dev.pgconvex.transformer.internals.RowChange.RefChange;
 import dev.pgconvex.transformer.internals.RowState;
 import dev.pgconvex.transformer.internals.RowState.Rel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -34,13 +39,17 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * responses (Kafka Streams cannot merge a stream with one derived from it, so the two inputs share
  * the store instead, like its own foreign-key join). Used by one stream thread.
  *
- * <p>TODO(issue "Transformer"): report rows held longer than a timeout for a missing required
- * parent to the dead-letter topic (orphans); today they are only counted and listed.
+ * <p>Orphans: the node that owns the counts runs a wall-clock punctuator that reports each row held
+ * for a required parent longer than {@code orphanReportAfterMs} once to the dead-letter topic (a
+ * {@link DeadLetter} forwarded downstream, keyed by the row's ref). The row keeps waiting and is
+ * released as usual when the parent arrives; only the task's held rows are read, not the store.
  */
 public final class Assembler implements Processor<String, Msg, String, Msg> {
   private final String storeName;
   private final PendingCounts counts;
   private final boolean countsOwner;
+  private final long orphanReportAfterMs;
+  private final Map<String, String> sourceTopics;
   private ProcessorContext<String, Msg> context;
   private KeyValueStore<String, RowState> rows;
   private String task;
@@ -49,12 +58,30 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    * @param storeName the {@code rows} store
    * @param counts where held rows are counted
    * @param countsOwner true for exactly one of the two nodes of a task: it recounts the store at
-   *     init (after a restore) and drops the task's counts at close
+   *     init (after a restore) and drops the task's counts at close; it also reports orphans
+   * @param orphanReportAfterMs report a row held this long (wall clock, ms) for a required parent
+   *     to the dead-letter topic; 0 never
+   * @param sourceTopics Debezium topic of each target table, named in the reports
    */
-  public Assembler(String storeName, PendingCounts counts, boolean countsOwner) {
+  public Assembler(
+      String storeName,
+      PendingCounts counts,
+      boolean countsOwner,
+      long orphanReportAfterMs,
+      Map<String, String> sourceTopics) {
+    if (orphanReportAfterMs < 0) {
+      throw new IllegalArgumentException("orphanReportAfterMs must be >= 0");
+    }
     this.storeName = storeName;
     this.counts = counts;
     this.countsOwner = countsOwner;
+    this.orphanReportAfterMs = orphanReportAfterMs;
+    this.sourceTopics = Map.copyOf(sourceTopics);
+  }
+
+  /** The punctuation period for an orphan timeout: a quarter of it, at most 10 s, at least 1 ms. */
+  static long checkPeriodMs(long orphanReportAfterMs) {
+    return Math.max(1, Math.min(orphanReportAfterMs / 4, 10_000));
   }
 
   @Override
@@ -65,15 +92,56 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     if (countsOwner) {
       // Processors are initialised after restoration, so the store is complete here.
       Map<String, Long> held = new HashMap<>();
+      Set<String> heldRefs = new HashSet<>();
       try (KeyValueIterator<String, RowState> it = rows.all()) {
         it.forEachRemaining(
             kv -> {
               if (!kv.value.emitted()) {
                 held.merge(DocRef.parse(kv.key).table(), 1L, Long::sum);
+                heldRefs.add(kv.key);
               }
             });
       }
       counts.resetRows(task, held);
+      counts.resetHeld(task, heldRefs);
+      if (orphanReportAfterMs > 0) {
+        context.schedule(
+            Duration.ofMillis(checkPeriodMs(orphanReportAfterMs)),
+            PunctuationType.WALL_CLOCK_TIME,
+            this::reportOrphans);
+      }
+    }
+  }
+
+  /**
+   * Reports every held row of this task that has waited {@code orphanReportAfterMs} for a required
+   * parent, once; starts the clock of rows stored before held-since times existed.
+   */
+  private void reportOrphans(long nowMs) {
+    for (String ref : counts.heldRefs(task)) {
+      RowState s = rows.get(ref);
+      if (s == null || !s.waitsForParent() || s.orphanReported()) {
+        continue;
+      }
+      if (s.heldSinceMs() == null) {
+        rows.put(ref, s.withHeld(nowMs, false));
+      } else if (nowMs - s.heldSinceMs() >= orphanReportAfterMs) {
+        DocRef d = DocRef.parse(ref);
+        DeadLetter dead =
+            new DeadLetter(
+                "transformer",
+                OrphanReport.reason(d, s, nowMs - s.heldSinceMs()),
+                sourceTopics.get(d.table()),
+                -1,
+                -1,
+                ref,
+                Json.write(OrphanReport.json(d, s)),
+                nowMs);
+        context.forward(new Record<>(ref, Msg.of(dead), nowMs));
+        rows.put(ref, s.withHeld(s.heldSinceMs(), true));
+        counts.orphanReported(d.table());
+        counts.deadLetter();
+      }
     }
   }
 
@@ -171,6 +239,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       }
       state = state.withEmitted(true);
     }
+    state = state.heldAfter(prev, context.currentSystemTimeMs());
     rows.put(ref, state);
     track(ref, prev, state);
     send(record, requests);
@@ -204,6 +273,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         emit(record, full(r.childRef(), next));
         next = next.withEmitted(true);
       }
+      next = next.heldAfter(state, context.currentSystemTimeMs());
     } else if (r.id() != null) {
       // Written already without this field (optional, pending) or with an id the parent no
       // longer has: set it at the same position.
@@ -276,6 +346,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     long delta = (held(after) ? 1 : 0) - (held(before) ? 1 : 0);
     if (delta != 0) {
       counts.addRows(task, DocRef.parse(ref).table(), delta);
+      counts.held(task, ref, held(after));
     }
   }
 
