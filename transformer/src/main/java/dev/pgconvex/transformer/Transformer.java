@@ -229,6 +229,15 @@ public final class Transformer implements Service {
           .description("Rows held until a required parent's Convex id is known")
           .register(registry);
     }
+    for (TableMapping t : m.tables()) {
+      Gauge.builder(
+              "pgconvex.transformer.unmapped.columns", counts, c -> c.unmappedColumns(t.target()))
+          .tag("table", t.target())
+          .description(
+              "Columns seen in change events that the mapping does not know (schema drift): not"
+                  + " written to Convex until the mapping and the deployed schema are regenerated")
+          .register(registry);
+    }
     Gauge.builder("pgconvex.transformer.pending.refs", counts, PendingCounts::pendingRefs)
         .description("Foreign-key requests waiting for the parent's Convex id")
         .register(registry);

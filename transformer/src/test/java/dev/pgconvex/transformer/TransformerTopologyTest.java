@@ -63,6 +63,18 @@ class TransformerTopologyTest {
   }
 
   @Test
+  void aColumnAddedInPostgresIsCountedAndNeverWritten() {
+    d.create("users", row("id", 1, "name", "ann", "nickname", "a"), 100);
+    d.create("users", row("id", 2, "name", "bob", "nickname", "b", "age", 3), 101);
+
+    assertThat(d.ops())
+        .extracting(Operation::doc)
+        .containsExactly(row("id", 1, "name", "ann"), row("id", 2, "name", "bob"));
+    assertThat(d.counts.unmappedColumns("users")).isEqualTo(2);
+    assertThat(d.counts.unmappedColumns("posts")).isZero();
+  }
+
+  @Test
   void resyncReadTakesThePositionOfTheKeysLastChange() {
     d.create("users", row("id", 1, "name", "ann"), 100);
     d.update("users", row("id", 1, "name", "ann"), row("id", 1, "name", "bea"), 200);

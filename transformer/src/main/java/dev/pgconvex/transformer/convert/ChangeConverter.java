@@ -13,7 +13,11 @@ import dev.pgconvex.common.model.SourceKey;
 import dev.pgconvex.transformer.internals.RowChange;
 import dev.pgconvex.transformer.internals.RowChange.RefChange;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Turns one Debezium change event (JSON, schemas disabled) of one mapped table into a {@link
@@ -22,9 +26,25 @@ import java.util.List;
  */
 public final class ChangeConverter {
   private final TableMapping table;
+  private final Set<String> known = new HashSet<>();
+  private final Consumer<String> onUnmappedColumn;
 
   public ChangeConverter(TableMapping table) {
+    this(table, column -> {});
+  }
+
+  /**
+   * @param onUnmappedColumn told of each column an event carries that the mapping does not know
+   *     (schema drift); such a column is never written, because the deployed Convex schema would
+   *     reject it
+   */
+  public ChangeConverter(TableMapping table, Consumer<String> onUnmappedColumn) {
     this.table = table;
+    this.onUnmappedColumn = onUnmappedColumn;
+    table.columns().forEach(c -> known.add(c.column()));
+    known.addAll(table.relationColumns());
+    known.addAll(table.primaryKey());
+    known.addAll(table.excludedColumns());
   }
 
   public TableMapping table() {
@@ -90,6 +110,12 @@ public final class ChangeConverter {
                   + "' event without an after image; check the source");
         }
         String k = rowKey(after, key);
+        for (Iterator<String> it = after.fieldNames(); it.hasNext(); ) {
+          String column = it.next();
+          if (!known.contains(column)) {
+            onUnmappedColumn.accept(column);
+          }
+        }
         RowChange row = row(k, after, position, commitTs, txId);
         return resync
             ? new RowChange(

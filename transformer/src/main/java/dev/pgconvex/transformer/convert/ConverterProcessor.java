@@ -30,7 +30,20 @@ public final class ConverterProcessor implements Processor<String, String, Strin
 
   public ConverterProcessor(Mapping mapping, Topics topics, PendingCounts counts) {
     for (TableMapping t : mapping.tables()) {
-      byTopic.put(topics.source(t.schema(), t.table()), new ChangeConverter(t));
+      byTopic.put(
+          topics.source(t.schema(), t.table()),
+          new ChangeConverter(
+              t,
+              column -> {
+                if (counts.unmappedColumn(t.target(), column)) {
+                  LOG.warn(
+                      "Column {}.{} is not in the mapping (added after it was made?): it is not"
+                          + " written to Convex. Run ./cdc schema diff, regenerate the mapping and"
+                          + " the Convex schema, deploy, then restart the transformer.",
+                      t.qualifiedName(),
+                      column);
+                }
+              }));
     }
     this.counts = counts;
   }

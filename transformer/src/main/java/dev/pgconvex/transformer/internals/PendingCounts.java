@@ -18,6 +18,7 @@ public final class PendingCounts {
   private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> orphansReported = new ConcurrentHashMap<>();
   private final AtomicLong deadLetters = new AtomicLong();
+  private final Map<String, Set<String>> unmappedColumns = new ConcurrentHashMap<>();
 
   /** Rows of {@code table} held for a required parent, summed over this instance's tasks. */
   public long pendingRows(String table) {
@@ -46,6 +47,21 @@ public final class PendingCounts {
 
   public void deadLetter() {
     deadLetters.incrementAndGet();
+  }
+
+  /**
+   * Records a column of {@code table} that change events carry but the mapping does not know.
+   *
+   * @return true the first time this column is seen (so the caller warns once)
+   */
+  public boolean unmappedColumn(String table, String column) {
+    return unmappedColumns.computeIfAbsent(table, k -> ConcurrentHashMap.newKeySet()).add(column);
+  }
+
+  /** Distinct columns of {@code table} seen in change events but not in the mapping. */
+  public long unmappedColumns(String table) {
+    Set<String> s = unmappedColumns.get(table);
+    return s == null ? 0 : s.size();
   }
 
   /** Orphans of {@code table} reported to the dead-letter topic since start (this instance). */
