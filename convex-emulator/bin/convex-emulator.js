@@ -11,7 +11,7 @@ for (const m of ["log", "info", "debug"]) console[m] = (...a) => process.stderr.
 v8.setFlagsFromString("--max-semi-space-size=64");
 const { Emulator } = await import("../src/server.js");
 
-const USAGE = `usage: convex-emulator --port P --admin-key K --functions DIR [--data DIR] [--host 127.0.0.1]
+const USAGE = `usage: convex-emulator --port P (--admin-key K | env CONVEX_ADMIN_KEY) --functions DIR [--data DIR] [--host 127.0.0.1]
   [--max-concurrent-mutations 16] [--mutation-queue-timeout-ms 5000] [--write-limit-mib-per-s 0]
   [--fault-503 0..1] [--fault-429 0..1] [--fault-latency-ms N] [--fault-drop 0..1]
   [--fault-drop-phase after|before] [--fault-routes /api/mutation,...] [--fault-seed N]
@@ -57,7 +57,11 @@ try {
     "fault-routes", "fault-seed", "retain-changes",
   ]);
   for (const k of Object.keys(a)) if (!known.has(k)) throw new Error(`unknown option --${k}`);
-  if (a["admin-key"] === undefined || a.functions === undefined) throw new Error("--admin-key and --functions are required");
+  // The key may come from the environment, so it does not show in the process list.
+  if (a["admin-key"] === undefined && process.env.CONVEX_ADMIN_KEY) a["admin-key"] = process.env.CONVEX_ADMIN_KEY;
+  if (a["admin-key"] === undefined || a.functions === undefined) {
+    throw new Error("--admin-key (or the environment variable CONVEX_ADMIN_KEY) and --functions are required");
+  }
   const faults = {};
   for (const k of ["fault-503", "fault-429", "fault-latency-ms", "fault-drop", "fault-drop-phase", "fault-routes", "fault-seed"]) {
     if (a[k] !== undefined) faults[k] = a[k];

@@ -46,6 +46,10 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
   public static final String HOME_ENV = "PGCONVEX_HOME";
 
   static final String SCRIPT = "convex-emulator/bin/convex-emulator.js";
+
+  /** Environment variable the emulator reads its admin key from. */
+  static final String ADMIN_KEY_ENV = "CONVEX_ADMIN_KEY";
+
   private static final Pattern READY =
       Pattern.compile("^CONVEX_EMULATOR_READY (https?://\\S+)\\s*$");
   private static final Logger log = LoggerFactory.getLogger(ConvexEmulatorProcess.class);
@@ -121,15 +125,16 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
             + HOME_ENV);
   }
 
-  /** The command line, admin key included: never log it. */
+  /**
+   * The command line. The admin key is not on it (a process list would show it): the child reads it
+   * from the environment variable {@value #ADMIN_KEY_ENV}.
+   */
   List<String> command() {
     List<String> cmd = new ArrayList<>();
     cmd.add(node);
     cmd.add(home.resolve(SCRIPT).toString());
     cmd.add("--port");
     cmd.add(Integer.toString(port));
-    cmd.add("--admin-key");
-    cmd.add(adminKey.reveal());
     cmd.add("--functions");
     cmd.add(functionsDir.toString());
     if (dataDir != null) {
@@ -161,11 +166,12 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     long t0 = System.nanoTime();
     CompletableFuture<String> ready = new CompletableFuture<>();
     try {
-      process =
+      ProcessBuilder builder =
           new ProcessBuilder(command())
               .directory(home.resolve("convex-emulator").toFile())
-              .redirectErrorStream(true)
-              .start();
+              .redirectErrorStream(true);
+      builder.environment().put(ADMIN_KEY_ENV, adminKey.reveal());
+      process = builder.start();
     } catch (IOException e) {
       throw new StackException("Cannot run " + node + " (is Node.js 20+ on the PATH?)", e);
     }

@@ -48,8 +48,6 @@ class ConvexEmulatorProcessTest {
             "/repo/convex-emulator/bin/convex-emulator.js",
             "--port",
             "0",
-            "--admin-key",
-            "k",
             "--functions",
             "/repo/convex",
             "--data",

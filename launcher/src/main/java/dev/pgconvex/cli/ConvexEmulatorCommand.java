@@ -60,8 +60,6 @@ final class ConvexEmulatorCommand implements Callable<Integer> {
                 home.resolve("convex-emulator/bin/convex-emulator.js").toString(),
                 "--port",
                 Integer.toString(port),
-                "--admin-key",
-                key,
                 "--functions",
                 functions.toAbsolutePath().toString()));
     if (data != null) {
@@ -69,7 +67,11 @@ final class ConvexEmulatorCommand implements Callable<Integer> {
       cmd.add(data.toAbsolutePath().toString());
     }
     cmd.addAll(extra);
-    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    ProcessBuilder builder = new ProcessBuilder(cmd).inheritIO();
+    builder
+        .environment()
+        .put("CONVEX_ADMIN_KEY", key); // not on the command line, where ps would show it
+    Process p = builder.start();
     Runtime.getRuntime().addShutdownHook(new Thread(p::destroy, "emulator-stop"));
     return p.waitFor();
   }
