@@ -15,6 +15,7 @@ import dev.pgconvex.source.engine.SourceProgress;
 import dev.pgconvex.source.engine.TopicSetup;
 import dev.pgconvex.source.preflight.PgConnections;
 import dev.pgconvex.source.preflight.Preflight;
+import dev.pgconvex.source.preflight.PublicationState;
 import dev.pgconvex.source.preflight.SourcePreflightException;
 import dev.pgconvex.source.preflight.SourceUnavailableException;
 import dev.pgconvex.source.preflight.StoredOffsets;
@@ -166,12 +167,21 @@ public final class CdcSource implements Service {
               + " (id int PRIMARY KEY, ts timestamptz)");
       st.execute(EngineProperties.heartbeatQuery(settings.heartbeatTable()));
       st.execute(EngineProperties.signalTableDdl(settings.signalTable()));
+      if (PublicationState.fixIfNeeded(c, settings)) {
+        log.warn(
+            "Publication '{}' published partition changes under the partitions' names, which"
+                + " the source cannot match to the captured tables: ran {}",
+            settings.publicationName(),
+            PublicationState.fixStatement(settings.publicationName()));
+      }
     } catch (SQLException e) {
       throw new SourceUnavailableException(
           "Cannot create heartbeat table "
               + settings.heartbeatTable()
               + " or signal table "
               + settings.signalTable()
+              + ", or update publication "
+              + settings.publicationName()
               + ": "
               + e.getMessage(),
           e);

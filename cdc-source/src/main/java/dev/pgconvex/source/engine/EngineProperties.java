@@ -49,6 +49,10 @@ public final class EngineProperties {
     p.setProperty("slot.drop.on.stop", "false");
     p.setProperty("publication.name", s.publicationName());
     p.setProperty("publication.autocreate.mode", "filtered");
+    // Changes to a partition arrive as changes of the captured parent (the include list names
+    // parents); without it Postgres publishes them under the partition's name and Debezium drops
+    // them. An existing publication is fixed or refused by CdcSource and Preflight.
+    p.setProperty("publish.via.partition.root", "true");
     // The heartbeat table is captured too: its changes move the stored position (and so the slot)
     // while the captured tables are idle. The signal table must be in the publication for
     // Debezium's source channel to see the signals. Records of both are dropped before Kafka.

@@ -149,6 +149,12 @@ public final class Preflight {
     if (!publicationExists && !superuser && !notOwned.isEmpty()) {
       problems.add(PreflightProblems.cannotCreatePublication(s.publicationName(), notOwned));
     }
+    // One the source may alter is fixed by CdcSource before the engine starts.
+    PublicationState publication = PublicationState.read(c, s);
+    if (publication.losesPartitionChanges() && !publication.ownedBySource()) {
+      problems.add(
+          PreflightProblems.publicationNotViaRoot(s.publicationName(), publication.partitioned()));
+    }
     return problems;
   }
 

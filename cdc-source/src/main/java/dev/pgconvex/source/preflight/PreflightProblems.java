@@ -214,4 +214,18 @@ public final class PreflightProblems {
         + String.join(", ", notOwned.stream().map(TableId::quoted).toList())
         + " (add every captured table and the heartbeat table)";
   }
+
+  public static String publicationNotViaRoot(String publication, List<TableId> partitioned) {
+    return "publication '"
+        + publication
+        + "' publishes the changes of partitioned table(s) "
+        + partitioned
+        + " under their partitions' names, so every change made while streaming would be lost"
+        + " (publish_via_partition_root is false and the source's user does not own it): as its"
+        + " owner run "
+        + PublicationState.fixStatement(publication)
+        + ", or set "
+        + SourceConfig.PUBLICATION_NAME
+        + " to a publication the source may create";
+  }
 }

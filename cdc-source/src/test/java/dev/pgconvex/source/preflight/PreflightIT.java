@@ -119,6 +119,88 @@ class PreflightIT {
     Preflight.run(settings(url, pg.user(), pg.password().reveal(), "public.t", Map.of()));
   }
 
+  @Test
+  void aPublicationOfAnotherOwnerThatLosesPartitionChangesIsRefusedWithTheAlter()
+      throws Exception {
+    String url = SharedStack.freshDatabase("pubroot");
+    String db = url.substring(url.lastIndexOf('/') + 1);
+    String role = TestNames.unique("repl");
+    String password = "pw-" + TestNames.unique("x");
+    String pub = TestNames.unique("userpub");
+    try (Connection c = SharedStack.postgres().connect(db)) {
+      sql(
+          c,
+          "CREATE ROLE " + role + " LOGIN REPLICATION PASSWORD '" + password + "'",
+          "CREATE TABLE public.sale (sale_id int, sold_at date, PRIMARY KEY (sale_id, sold_at))"
+              + " PARTITION BY RANGE (sold_at)",
+          "CREATE TABLE public.sale_2024 PARTITION OF public.sale"
+              + " FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+          "CREATE TABLE public.plain (id int PRIMARY KEY)",
+          "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role,
+          "GRANT CREATE ON SCHEMA public TO " + role,
+          // created by the superuser, as a DBA would: the source's role may not alter it
+          "CREATE PUBLICATION " + pub + " FOR TABLE public.sale, public.plain");
+    }
+    SourceSettings s =
+        settings(
+            url,
+            role,
+            password,
+            "public.sale,public.plain",
+            Map.of("source.publication.name", pub));
+    assertThatThrownBy(() -> Preflight.run(s))
+        .isInstanceOfSatisfying(
+            SourcePreflightException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        PreflightProblems.publicationNotViaRoot(
+                            pub, java.util.List.of(new TableId("public", "sale")))));
+    assertThat(PreflightProblems.publicationNotViaRoot(pub, java.util.List.of()))
+        .contains(
+            "ALTER PUBLICATION \"" + pub + "\" SET (publish_via_partition_root = true)");
+
+    // The DBA runs the statement: the same start passes.
+    try (Connection c = SharedStack.postgres().connect(db)) {
+      sql(c, PublicationState.fixStatement(pub));
+    }
+    Preflight.run(s);
+  }
+
+  @Test
+  void aPublicationTheSourceOwnsIsFixedNotRefused() throws Exception {
+    String url = SharedStack.freshDatabase("pubfix");
+    String db = url.substring(url.lastIndexOf('/') + 1);
+    String pub = TestNames.unique("oldpub");
+    EmbeddedPostgresServer pg = SharedStack.postgres();
+    try (Connection c = pg.connect(db)) {
+      sql(
+          c,
+          "CREATE TABLE public.sale (sale_id int, sold_at date, PRIMARY KEY (sale_id, sold_at))"
+              + " PARTITION BY RANGE (sold_at)",
+          "CREATE TABLE public.sale_2024 PARTITION OF public.sale"
+              + " FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+          // as an older version left it: partitions published under their own names
+          "CREATE PUBLICATION " + pub + " FOR TABLE public.sale");
+    }
+    SourceSettings s =
+        settings(
+            url,
+            pg.user(),
+            pg.password().reveal(),
+            "public.sale",
+            Map.of("source.publication.name", pub));
+    Preflight.run(s);
+    try (Connection c = pg.connect(db)) {
+      assertThat(PublicationState.read(c, s).losesPartitionChanges()).isTrue();
+      assertThat(PublicationState.fixIfNeeded(c, s)).isTrue();
+      PublicationState fixed = PublicationState.read(c, s);
+      assertThat(fixed.viaRoot()).isTrue();
+      assertThat(fixed.losesPartitionChanges()).isFalse();
+      assertThat(PublicationState.fixIfNeeded(c, s)).as("idempotent").isFalse();
+    }
+  }
+
   /**
    * A second, throw-away server: wal_level=replica cannot be tested on the shared one, and a lost
    * slot needs a tiny max_slot_wal_keep_size. Two short-lived servers, about a second each.
