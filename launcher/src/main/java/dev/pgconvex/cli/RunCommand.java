@@ -2,8 +2,8 @@ package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.verify.KafkaLag;
-import dev.pgconvex.cli.verify.MirrorVerifier;
 import dev.pgconvex.cli.verify.SyncResult;
+import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.model.Position;
@@ -11,10 +11,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -107,65 +106,61 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
+  // Synced needs both: the pipeline has applied everything up to the WAL position current at
+  // start (source acknowledged it, no consumer lag, no held row), and Convex equals Postgres by
+  // content, checked table by table. Counts that differ can never be reported as synced.
   private int awaitSynced(Pipeline pipeline, long startLsn, long start) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     Topics topics = pipeline.topics();
     List<String> sourceTopics =
         pipeline.mapping().tables().stream()
             .map(t -> topics.source(t.schema(), t.table()))
             .toList();
-    String reason = "timed out after " + timeoutSeconds + " s";
-    boolean synced = false;
+    SyncResult r;
     try (KafkaLag lag = new KafkaLag(pipeline.bootstrapServers())) {
-      while (System.nanoTime() < deadline) {
-        String down = down(pipeline);
-        if (down != null) {
-          reason = down;
-          break;
-        }
-        boolean sourcePassed =
-            pipeline.source().ackedCommitLsn() >= startLsn
-                || pipeline.source().slotConfirmedFlushLsn() >= startLsn;
-        if (sourcePassed
-            && lag.lag(topics.transformerAppId(), sourceTopics, true) == 0
-            && lag.lag(topics.sinkGroup(), List.of(topics.ops()), false) == 0
-            && pipeline.progress().pendingRows() == 0) {
-          synced = true;
-          break;
-        }
-        Thread.sleep(250);
-      }
+      r =
+          new SyncWaiter(pipeline)
+              .await(
+                  Duration.ofSeconds(timeoutSeconds),
+                  start,
+                  () -> caughtUp(pipeline, lag, startLsn, sourceTopics));
     }
-    Map<String, MirrorVerifier.TableReport> tables;
-    try (Connection c = pipeline.connect()) {
-      MirrorVerifier v =
-          new MirrorVerifier(c, pipeline.mapping(), (p, a) -> pipeline.convex().query(p, a));
-      tables = new java.util.LinkedHashMap<>();
-      for (var e : v.counts().entrySet()) {
-        tables.put(e.getKey(), new MirrorVerifier.TableReport(e.getValue()[0], e.getValue()[1]));
-      }
-    }
-    SyncResult r =
-        new SyncResult(
-            synced,
-            tables,
-            pipeline.progress().pendingRows(),
-            (System.nanoTime() - start) / 1_000_000,
-            List.of(),
-            synced ? null : reason);
     if (json) {
       System.out.println(Json.write(r.toJson()));
     } else {
       System.out.println(
-          synced
+          r.synced()
               ? "Synced up to WAL " + Position.lsnText(startLsn) + " in " + r.elapsedMs() + " ms"
-              : "NOT synced: " + reason);
-      tables.forEach(
-          (t, c) ->
-              System.out.printf(
-                  "  %-20s postgres %,10d  convex %,10d%n", t, c.pgRows(), c.convexDocs()));
+              : "NOT synced: " + r.reason());
+      r.tables()
+          .forEach(
+              (t, c) ->
+                  System.out.printf(
+                      "  %-20s postgres %,10d  convex %,10d%s%n",
+                      t,
+                      c.pgRows(),
+                      c.convexDocs(),
+                      c.pgRows() == c.convexDocs()
+                          ? ""
+                          : "  DIFFERS by " + (c.convexDocs() - c.pgRows())));
+      r.mismatches().forEach(m -> System.out.println("  mismatch: " + m));
     }
-    return synced ? 0 : 1;
+    return r.synced() ? 0 : 1;
+  }
+
+  private static boolean caughtUp(
+      Pipeline pipeline, KafkaLag lag, long startLsn, List<String> sourceTopics) {
+    Topics topics = pipeline.topics();
+    try {
+      return (pipeline.source().ackedCommitLsn() >= startLsn
+              || pipeline.source().slotConfirmedFlushLsn() >= startLsn)
+          && lag.lag(topics.transformerAppId(), sourceTopics, true) == 0
+          && lag.lag(topics.sinkGroup(), List.of(topics.ops()), false) == 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false; // Kafka busy or away: not caught up yet, asked again at the next poll
+    }
   }
 
   private static String down(Pipeline pipeline) {

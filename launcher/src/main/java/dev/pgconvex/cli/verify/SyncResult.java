@@ -18,6 +18,36 @@ public record SyncResult(
     List<String> mismatches,
     String reason) {
 
+  /**
+   * A verdict of {@code synced} with a table whose counts differ is a contradiction: it becomes not
+   * synced, and the reason names every such table and by how much.
+   */
+  public SyncResult {
+    tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
+    mismatches = List.copyOf(mismatches);
+    String differing = countDifferences(tables);
+    if (!differing.isEmpty()) {
+      reason = (synced || reason == null ? "" : reason + "; ") + "counts differ: " + differing;
+      synced = false;
+    }
+  }
+
+  /** {@code payment: postgres 16229, convex 16049 (-180)} for each table whose counts differ. */
+  static String countDifferences(Map<String, MirrorVerifier.TableReport> tables) {
+    return tables.entrySet().stream()
+        .filter(e -> e.getValue().pgRows() != e.getValue().convexDocs())
+        .map(
+            e ->
+                String.format(
+                    java.util.Locale.ROOT,
+                    "%s: postgres %d, convex %d (%+d)",
+                    e.getKey(),
+                    e.getValue().pgRows(),
+                    e.getValue().convexDocs(),
+                    e.getValue().convexDocs() - e.getValue().pgRows()))
+        .collect(java.util.stream.Collectors.joining("; "));
+  }
+
   public ObjectNode toJson() {
     ObjectNode root = Json.NODES.objectNode();
     root.put("synced", synced);
