@@ -15,7 +15,10 @@ const USAGE = `usage: convex-emulator --port P (--admin-key K | env CONVEX_ADMIN
   [--max-concurrent-mutations 16] [--mutation-queue-timeout-ms 5000] [--write-limit-mib-per-s 0]
   [--fault-503 0..1] [--fault-429 0..1] [--fault-latency-ms N] [--fault-drop 0..1]
   [--fault-drop-phase after|before] [--fault-routes /api/mutation,...] [--fault-seed N]
-  [--retain-changes 1000000]`;
+  [--retain-changes 1000000] [--exit-on-stdin-close]`;
+
+// Options without a value.
+const FLAGS = new Set(["exit-on-stdin-close"]);
 
 function parse(argv) {
   const o = {};
@@ -27,6 +30,10 @@ function parse(argv) {
     }
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
     a = a.slice(2);
+    if (FLAGS.has(a)) {
+      o[a] = true;
+      continue;
+    }
     let v;
     const eq = a.indexOf("=");
     if (eq >= 0) {
@@ -49,12 +56,13 @@ function num(v, name, def) {
 }
 
 let emulator;
+let exitOnStdinClose = false;
 try {
   const a = parse(process.argv.slice(2));
   const known = new Set([
     "port", "admin-key", "functions", "data", "host", "max-concurrent-mutations", "mutation-queue-timeout-ms",
     "write-limit-mib-per-s", "fault-503", "fault-429", "fault-latency-ms", "fault-drop", "fault-drop-phase",
-    "fault-routes", "fault-seed", "retain-changes",
+    "fault-routes", "fault-seed", "retain-changes", "exit-on-stdin-close",
   ]);
   for (const k of Object.keys(a)) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   // The key may come from the environment, so it does not show in the process list.
@@ -62,6 +70,7 @@ try {
   if (a["admin-key"] === undefined || a.functions === undefined) {
     throw new Error("--admin-key (or the environment variable CONVEX_ADMIN_KEY) and --functions are required");
   }
+  exitOnStdinClose = a["exit-on-stdin-close"] === true;
   const faults = {};
   for (const k of ["fault-503", "fault-429", "fault-latency-ms", "fault-drop", "fault-drop-phase", "fault-routes", "fault-seed"]) {
     if (a[k] !== undefined) faults[k] = a[k];
@@ -99,6 +108,13 @@ async function shutdown(signal) {
   process.exit(0);
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
+if (exitOnStdinClose) {
+  // The parent holds our stdin open: when it dies, even by SIGKILL, stdin ends and we stop, so a
+  // restarted parent never finds an orphan still holding the port and the data directory.
+  process.stdin.on("end", () => shutdown("stdin closed"));
+  process.stdin.on("close", () => shutdown("stdin closed"));
+  process.stdin.resume();
+}
 process.on("SIGINT", () => shutdown("SIGINT"));
 
 try {

@@ -33,9 +33,9 @@ export const mutation = (url, path, args, opts) => post(url, "/api/mutation", { 
 export const query = (url, path, args, opts) => post(url, "/api/query", { path, args, format: "convex_encoded_json" }, opts);
 
 /** Starts the CLI as a child process; resolves once it printed its ready line. */
-export function startChild(args) {
+export function startChild(args, { stdin = "ignore" } = {}) {
   const child = spawn(process.execPath, [path.join(ROOT, "bin/convex-emulator.js"), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
   let stderr = "";
   child.stderr.on("data", (c) => (stderr += c));

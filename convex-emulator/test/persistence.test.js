@@ -133,3 +133,24 @@ test("CLI rejects bad flags", async () => {
   await assert.rejects(startChild(["--port", "0", "--functions", FIXTURE]), /exited \(2\)/);
   await assert.rejects(startChild(["--port", "0", "--admin-key", "k", "--functions", FIXTURE, "--bogus", "1"]), /exited \(2\)/);
 });
+
+test("CLI: --exit-on-stdin-close stops the emulator when its parent's pipe closes", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-stdin-"));
+  try {
+    const a = await startChild(args(dir, ["--exit-on-stdin-close"]), { stdin: "pipe" });
+    const id = (await mutation(a.url, "messages:send", { author: "p", body: "kept", n: 1 })).body.value;
+    // What a parent killed with SIGKILL leaves behind: its end of the pipe closes.
+    a.child.stdin.end();
+    const exit = await waitExit(a.child);
+    assert.equal(exit.code, 0);
+    const b = await startChild(args(dir));
+    try {
+      assert.equal((await query(b.url, "messages:get", { id })).body.value.body, "kept");
+    } finally {
+      b.child.kill("SIGTERM");
+      await waitExit(b.child);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -141,6 +141,9 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
       cmd.add("--data");
       cmd.add(dataDir.toString());
     }
+    // Our pipe on its stdin closes when this JVM dies, even by SIGKILL: the emulator then stops
+    // instead of living on as an orphan holding the port and the data directory.
+    cmd.add("--exit-on-stdin-close");
     cmd.addAll(extraArgs);
     return cmd;
   }

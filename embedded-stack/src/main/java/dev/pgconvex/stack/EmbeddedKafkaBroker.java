@@ -1,5 +1,6 @@
 package dev.pgconvex.stack;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -27,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * topic creation, no initial rebalance delay.
  *
  * <p>The log directory is {@code <directory>/kafka-logs}; it survives {@link #stop()} and {@link
- * #restart()}, which also keep both ports, and is deleted by {@link #close()}.
+ * #restart()}, which also keep both ports, and is deleted by {@link #close()} unless the builder's
+ * {@link Builder#keepData(boolean)} says to keep it: then a new broker on the same directory starts
+ * with every topic, committed offset and consumer group of the last one (the ports used are
+ * remembered in {@code <directory>/ports.properties} and taken again when free).
  *
  * <p>Uses Kafka's internal server classes ({@code kafka.server.KafkaRaftServer}), which may change
  * between Kafka versions. Thread-safe: lifecycle methods are synchronized. Not reusable after
@@ -43,6 +47,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final Duration startTimeout;
   private final Thread shutdownHook;
   private final String clusterId = Uuid.randomUuid().toString();
+  private final boolean keepData;
 
   // volatile: isRunning() reads it without the lock, for health checks during a restart.
   private volatile KafkaRaftServer server;
@@ -61,6 +66,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.logDirectory = directory.resolve("kafka-logs");
     this.overrides = new LinkedHashMap<>(b.overrides);
     this.startTimeout = b.startTimeout;
+    this.keepData = b.keepData;
     this.shutdownHook = new Thread(this::stopQuietly, "embedded-kafka-shutdown");
   }
 
@@ -89,10 +95,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       return;
     }
     if (brokerPort == 0) {
-      brokerPort = FreePorts.pick();
-      do {
-        controllerPort = FreePorts.pick();
-      } while (controllerPort == brokerPort);
+      pickPorts();
     }
     long t0 = System.nanoTime();
     KafkaRaftServer started = null;
@@ -127,6 +130,44 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     if (!hookRegistered) {
       Runtime.getRuntime().addShutdownHook(shutdownHook);
       hookRegistered = true;
+    }
+  }
+
+  // Kept data: the ports of the last broker on this directory when both are still free, so
+  // clients configured with the old address keep working; otherwise (or when fresh) new ones.
+  private void pickPorts() {
+    Path file = directory.resolve("ports.properties");
+    if (keepData && Files.exists(file)) {
+      Properties last = new Properties();
+      try (var in = Files.newInputStream(file)) {
+        last.load(in);
+        int b = Integer.parseInt(last.getProperty("broker", "0"));
+        int c = Integer.parseInt(last.getProperty("controller", "0"));
+        if (b > 0 && c > 0 && b != c && FreePorts.isFree(b) && FreePorts.isFree(c)) {
+          brokerPort = b;
+          controllerPort = c;
+          return;
+        }
+      } catch (IOException | NumberFormatException e) {
+        log.debug("Ignoring unreadable {}: {}", file, e.toString());
+      }
+    }
+    brokerPort = FreePorts.pick();
+    do {
+      controllerPort = FreePorts.pick();
+    } while (controllerPort == brokerPort);
+    if (keepData) {
+      Properties now = new Properties();
+      now.setProperty("broker", Integer.toString(brokerPort));
+      now.setProperty("controller", Integer.toString(controllerPort));
+      try {
+        Dirs.create(directory);
+        try (var out = Files.newOutputStream(file)) {
+          now.store(out, "ports of the embedded Kafka broker, reused by the next start");
+        }
+      } catch (IOException e) {
+        log.debug("Cannot write {}: {}", file, e.toString());
+      }
     }
   }
 
@@ -169,7 +210,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return brokerPort;
   }
 
-  /** Stops the broker and deletes its directory. Idempotent; never throws. */
+  /**
+   * Stops the broker and deletes its directory (keeps it with {@link Builder#keepData(boolean)}).
+   * Idempotent; never throws.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -184,7 +228,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // JVM shutting down: the hook is running or ran.
       }
     }
-    Dirs.deleteQuietly(directory);
+    if (!keepData) {
+      Dirs.deleteQuietly(directory);
+    }
   }
 
   @Override
@@ -265,6 +311,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Path directory;
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
+    private boolean keepData;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -282,6 +329,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** How long {@link #start()} waits for the broker; default 60 s. */
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Whether {@link EmbeddedKafkaBroker#close()} keeps the data for the next broker on the same
+     * directory (a local pipeline that resumes where it stopped); default false (deleted).
+     */
+    public Builder keepData(boolean keep) {
+      this.keepData = keep;
       return this;
     }
 

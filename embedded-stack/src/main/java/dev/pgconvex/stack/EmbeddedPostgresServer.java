@@ -26,10 +26,12 @@ import org.slf4j.LoggerFactory;
  * authentication (SCRAM) for the superuser {@value #SUPERUSER}.
  *
  * <p>The data directory is {@code <directory>/data}; it survives {@link #stop()} and {@link
- * #restart()}, which also keep the port, and is deleted by {@link #close()}. The binaries are
- * extracted once into the directory named by the system property {@code ot.epg.working-dir}
- * (zonky's own setting; default {@code <java.io.tmpdir>/embedded-pg}) unless the builder names
- * another.
+ * #restart()}, which also keep the port, and is deleted by {@link #close()} unless the builder's
+ * {@link Builder#keepData(boolean)} says to keep it: then the superuser's password is kept beside
+ * it ({@code <directory>/superuser.pw}, readable by the owner only) and a new server on the same
+ * directory starts with the same databases, slots and password. The binaries are extracted once
+ * into the directory named by the system property {@code ot.epg.working-dir} (zonky's own setting;
+ * default {@code <java.io.tmpdir>/embedded-pg}) unless the builder names another.
  *
  * <p>Thread-safe: lifecycle methods are synchronized. Not reusable after {@link #close()}.
  *
@@ -54,6 +56,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   private final Map<String, String> serverConfig;
   private final Duration startTimeout;
   private final Thread shutdownHook;
+  private final boolean keepData;
 
   // volatile: isRunning() reads it without the lock, for health checks during a restart.
   private volatile EmbeddedPostgres postgres;
@@ -69,7 +72,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     this.directory = b.directory.toAbsolutePath();
     this.dataDirectory = directory.resolve("data");
     this.binariesDirectory = b.binariesDirectory;
-    this.password = b.password != null ? b.password : randomPassword();
+    this.keepData = b.keepData;
+    this.password =
+        b.password != null
+            ? b.password
+            : keepData ? keptPassword(directory.resolve("superuser.pw")) : randomPassword();
     this.serverConfig = new LinkedHashMap<>(b.serverConfig);
     this.startTimeout = b.startTimeout;
     this.shutdownHook = new Thread(this::stopQuietly, "embedded-postgres-shutdown");
@@ -262,7 +269,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     return dataDirectory;
   }
 
-  /** Stops the server and deletes its directory. Idempotent; never throws. */
+  /**
+   * Stops the server and deletes its directory (keeps it with {@link Builder#keepData(boolean)}).
+   * Idempotent; never throws.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -275,7 +285,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     } catch (IllegalStateException | IllegalArgumentException ignored) {
       // JVM already shutting down, or the hook was never registered.
     }
-    Dirs.deleteQuietly(directory);
+    if (!keepData) {
+      Dirs.deleteQuietly(directory);
+    }
   }
 
   @Override
@@ -325,11 +337,34 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     return new Secret("pg-" + HexFormat.of().formatHex(bytes));
   }
 
+  // The password the kept data directory was initialised with, or a new one written for the next
+  // start (owner-only permissions: it is the superuser's).
+  private static Secret keptPassword(Path file) {
+    try {
+      if (Files.exists(file)) {
+        return new Secret(Files.readString(file).trim());
+      }
+      Secret fresh = randomPassword();
+      Dirs.create(file.getParent());
+      Files.writeString(file, fresh.reveal());
+      try {
+        Files.setPosixFilePermissions(
+            file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException ignored) {
+        // not a POSIX file system: the directory's own permissions protect it
+      }
+      return fresh;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read or write " + file, e);
+    }
+  }
+
   /** Options of an {@link EmbeddedPostgresServer}. Not thread-safe; use once. */
   public static final class Builder {
     private final Path directory;
     private Path binariesDirectory;
     private Secret password;
+    private boolean keepData;
     private Duration startTimeout = Duration.ofSeconds(60);
     private final Map<String, String> serverConfig = new LinkedHashMap<>();
 
@@ -340,6 +375,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       serverConfig.put("max_wal_senders", "32");
       serverConfig.put("synchronous_commit", "on");
       serverConfig.put("max_connections", "200");
+    }
+
+    /**
+     * Whether {@link EmbeddedPostgresServer#close()} keeps the data (and the generated password)
+     * for the next server on the same directory; default false (deleted).
+     */
+    public Builder keepData(boolean keep) {
+      this.keepData = keep;
+      return this;
     }
 
     /** The superuser's password; default a random one (read it with {@link #password()}). */

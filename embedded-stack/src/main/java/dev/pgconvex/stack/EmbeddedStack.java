@@ -99,6 +99,7 @@ public final class EmbeddedStack implements Service {
       postgres =
           EmbeddedPostgresServer.builder(settings.workDir().resolve("postgres"))
               .startTimeout(settings.startTimeout())
+              .keepData(settings.keepData())
               .build();
       started.push(postgres);
       postgres.start();
@@ -119,6 +120,7 @@ public final class EmbeddedStack implements Service {
       kafka =
           EmbeddedKafkaBroker.builder(settings.workDir().resolve("kafka"))
               .startTimeout(settings.startTimeout())
+              .keepData(settings.keepData())
               .build();
       started.push(kafka);
       kafka.start();

@@ -24,4 +24,15 @@ final class FreePorts {
       throw new UncheckedIOException("Cannot find a free TCP port", e);
     }
   }
+
+  /** Whether {@code port} can be bound on the loopback interface right now. */
+  static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
 }

@@ -130,6 +130,7 @@ public final class StackSettings {
   private final Path convexDataDir;
   private final boolean useTestcontainers;
   private final Duration startTimeout;
+  private final boolean keepData;
 
   private StackSettings(Builder b) {
     this.workDir = b.workDir;
@@ -144,6 +145,7 @@ public final class StackSettings {
     this.convexDataDir = b.convexDataDir;
     this.useTestcontainers = b.useTestcontainers;
     this.startTimeout = b.startTimeout;
+    this.keepData = b.keepData;
   }
 
   /** Everything embedded, work directory {@code target/stack}. */
@@ -265,6 +267,14 @@ public final class StackSettings {
   }
 
   /** Emulator data folder, or null for in memory. */
+  /**
+   * Whether the embedded Postgres and Kafka keep their data in the work directory when closed, so
+   * the next stack on it resumes (a local {@code ./cdc run}); default false.
+   */
+  public boolean keepData() {
+    return keepData;
+  }
+
   public Path convexDataDir() {
     return convexDataDir;
   }
@@ -309,6 +319,7 @@ public final class StackSettings {
     private Path convexDataDir;
     private boolean useTestcontainers;
     private Duration startTimeout = Duration.ofMinutes(2);
+    private boolean keepData;
 
     private Builder() {}
 
@@ -361,6 +372,12 @@ public final class StackSettings {
 
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** See {@link StackSettings#keepData()}. */
+    public Builder keepData(boolean keep) {
+      this.keepData = keep;
       return this;
     }
 

@@ -52,6 +52,7 @@ class ConvexEmulatorProcessTest {
             "/repo/convex",
             "--data",
             "/data",
+            "--exit-on-stdin-close",
             "--fault-503",
             "0.1");
     assertThat(p.toString()).doesNotContain("--admin-key");

@@ -101,6 +101,35 @@ class EmbeddedKafkaBrokerIT {
   }
 
   @Test
+  void keptDataServesTheNextBrokerOnTheSameDirectory() throws Exception {
+    Path dir = Path.of("target", "it", TestNames.unique("kafkakept"));
+    String topic = TestNames.unique("kept");
+    String group = TestNames.unique("group");
+    String firstAddress;
+    try (EmbeddedKafkaBroker first = EmbeddedKafkaBroker.builder(dir).keepData(true).build()) {
+      first.start();
+      firstAddress = first.bootstrapServers();
+      createTopic(first, topic, 2);
+      produce(first, topic, List.of("a", "b"));
+      assertThat(consume(first, topic, group, 2)).containsExactlyInAnyOrder("a", "b");
+    }
+    // A new broker object, as a new process would make: topics, records and offsets are there.
+    try (EmbeddedKafkaBroker second = EmbeddedKafkaBroker.builder(dir).keepData(true).build()) {
+      second.start();
+      assertThat(second.bootstrapServers()).as("the same ports when free").isEqualTo(firstAddress);
+      produce(second, topic, List.of("c"));
+      assertThat(consume(second, topic, group, 1)).containsExactly("c");
+      assertThat(consume(second, topic, TestNames.unique("group"), 3))
+          .containsExactlyInAnyOrder("a", "b", "c");
+    }
+    // Without keepData, close deletes it.
+    try (EmbeddedKafkaBroker third = EmbeddedKafkaBroker.builder(dir).build()) {
+      third.start();
+    }
+    assertThat(dir).doesNotExist();
+  }
+
+  @Test
   void producerWaitsThroughAStoppedBroker() throws Exception {
     try (EmbeddedKafkaBroker own =
         new EmbeddedKafkaBroker(Path.of("target", "it", TestNames.unique("kafkadown")))) {

@@ -145,6 +145,40 @@ class EmbeddedPostgresServerIT {
     }
   }
 
+  @Test
+  void keptDataAndPasswordServeTheNextServerOnTheSameDirectory() throws Exception {
+    Path dir = Path.of("target", "it", TestNames.unique("pgkept"));
+    String password;
+    try (EmbeddedPostgresServer first =
+        EmbeddedPostgresServer.builder(dir).keepData(true).build()) {
+      first.start();
+      password = first.password().reveal();
+      first.createDatabase("keep");
+      try (Connection c = first.connect("keep");
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE t (v text)");
+        s.execute("INSERT INTO t VALUES ('kept')");
+      }
+    }
+    assertThat(dir.resolve("superuser.pw")).exists();
+    assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("superuser.pw")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    // A new server object, as the next process would make: same password, same data.
+    try (EmbeddedPostgresServer second =
+        EmbeddedPostgresServer.builder(dir).keepData(true).build()) {
+      second.start();
+      assertThat(second.password().reveal()).isEqualTo(password);
+      try (Connection c = second.connect("keep");
+          Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT v FROM t")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("kept");
+      }
+    }
+  }
+
   private static String setting(Statement s, String name) throws SQLException {
     try (ResultSet rs = s.executeQuery("SHOW " + name)) {
       rs.next();
