@@ -357,6 +357,14 @@ public final class CdcSource implements Service {
     return progress.snapshotFinished();
   }
 
+  /**
+   * Rows read by snapshots (initial, incremental or resync) and acknowledged by Kafka since this
+   * source started: 0 for a start that resumed streaming where the last one stopped.
+   */
+  public long snapshotRowsRead() {
+    return metrics.snapshotRowsTotal();
+  }
+
   /** The slot's confirmed_flush_lsn at the last reading (every slot lag poll); 0 before. */
   public long slotConfirmedFlushLsn() {
     return progress.slotConfirmedFlushLsn();

@@ -201,6 +201,11 @@ public final class ConvexSink implements Service {
     p.put(ConsumerConfig.GROUP_ID_CONFIG, topics.sinkGroup());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, topics.sinkGroup() + "-consumer");
+    String instance = config.getString(CommonConfig.INSTANCE_ID);
+    if (!instance.isEmpty()) {
+      // Static membership: a restart after a crash takes its partitions back at once.
+      p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance + "-sink");
+    }
     return p;
   }
 

@@ -125,7 +125,9 @@ final class RunCommand implements Callable<Integer> {
                   () -> caughtUp(pipeline, lag, startLsn, sourceTopics));
     }
     if (json) {
-      System.out.println(Json.write(r.toJson()));
+      // snapshotRows 0: this run resumed streaming where the last one on the work dir stopped.
+      System.out.println(
+          Json.write(r.toJson().put("snapshotRows", pipeline.source().snapshotRowsRead())));
     } else {
       System.out.println(
           r.synced()

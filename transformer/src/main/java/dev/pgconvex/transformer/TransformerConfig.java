@@ -8,6 +8,7 @@ import dev.pgconvex.common.config.ConfigType;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.config.Validator;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -97,6 +98,14 @@ public final class TransformerConfig {
     // The assembler and the resolver each read two topics whose relative order does not matter
     // (answers are matched by ref): never idle waiting for the quieter one.
     p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    String instance = config.getString(CommonConfig.INSTANCE_ID);
+    if (!instance.isEmpty()) {
+      // Static membership: a restart after a crash takes its tasks back at once. Kafka Streams
+      // appends the thread index to it for each stream thread's consumer.
+      p.put(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          instance + "-transformer");
+    }
     p.putAll(config.passthrough("kafka."));
     return p;
   }

@@ -59,6 +59,11 @@ public final class SourceMetrics {
         .increment();
   }
 
+  /** Snapshot rows acknowledged by Kafka since this source started, all tables. */
+  public long snapshotRowsTotal() {
+    return (long) snapshotRows.values().stream().mapToDouble(Counter::count).sum();
+  }
+
   void snapshotRow(String table) {
     snapshotRows
         .computeIfAbsent(

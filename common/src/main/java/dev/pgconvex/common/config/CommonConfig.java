@@ -10,6 +10,7 @@ public final class CommonConfig {
   public static final String TOPIC_REPLICATION_FACTOR = "cdc.topic.replication.factor";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
+  public static final String INSTANCE_ID = "cdc.instance.id";
 
   private CommonConfig() {}
 
@@ -45,6 +46,19 @@ public final class CommonConfig {
             Validator.between(1, 32),
             Importance.MEDIUM,
             "Replication factor of the topics the pipeline creates.")
+        .define(
+            INSTANCE_ID,
+            ConfigType.STRING,
+            "",
+            Validator.matches(
+                "[A-Za-z0-9_.\\-]*", "letters, digits, '.', '_' or '-' (empty: none)"),
+            Importance.MEDIUM,
+            "A name for this instance that stays the same across its restarts (a StatefulSet"
+                + " pod name, a host name), used as the Kafka consumer groups' group.instance.id"
+                + " (static membership): a restarted instance takes its partitions back at once"
+                + " instead of after the dead member's session timeout. Each running instance"
+                + " needs its own. Empty: dynamic membership. ./cdc run sets one derived from its"
+                + " work dir.")
         .define(
             HTTP_HOST,
             ConfigType.STRING,

@@ -98,6 +98,9 @@ public final class Pipeline implements AutoCloseable {
     StackSettings.Builder stackSettings =
         StackSettings.builder()
             .workDir(work)
+            // A run resumes where the last one on this work dir stopped: offsets, Streams
+            // changelogs and ids live in the broker's data.
+            .keepData(!settings.fresh())
             .convexEnabled(false)
             .useTestcontainers(
                 Boolean.getBoolean(USE_TESTCONTAINERS)
@@ -289,6 +292,11 @@ public final class Pipeline implements AutoCloseable {
         settings.workDir().toAbsolutePath().resolve("streams").toString());
     p.put(SinkConfig.CONVEX_URL, convexUrl);
     p.put(SinkConfig.CONVEX_ADMIN_KEY, convexKey.reveal());
+    if (!settings.fresh()) {
+      // One work dir is one pipeline: the same instance id after a crash takes the partitions
+      // back at once (static membership) instead of waiting out the dead member's session.
+      p.put(CommonConfig.INSTANCE_ID, instanceId(settings.workDir()));
+    }
     p.putAll(settings.overrides());
     return p;
   }
@@ -428,6 +436,23 @@ public final class Pipeline implements AutoCloseable {
       }
     }
     closeables.clear();
+  }
+
+  /** A stable instance id for the pipeline that lives in {@code workDir}. */
+  static String instanceId(Path workDir) {
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  workDir
+                      .toAbsolutePath()
+                      .normalize()
+                      .toString()
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "local-" + java.util.HexFormat.of().formatHex(digest, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
   }
 
   private static void createDatabaseIfMissing(EmbeddedPostgresServer pg, String name)

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A range-partitioned table whose primary key includes the partition key, mirrored through
- * snapshot and streaming: inserts, updates and deletes in its partitions, an update that moves a
- * row to another partition, and a partition created while the pipeline runs all reach Convex, which
- * ends equal to Postgres by content (compared row by row, not by counts).
+ * A range-partitioned table whose primary key includes the partition key, mirrored through snapshot
+ * and streaming: inserts, updates and deletes in its partitions, an update that moves a row to
+ * another partition, and a partition created while the pipeline runs all reach Convex, which ends
+ * equal to Postgres by content (compared row by row, not by counts).
  */
 @Timeout(240)
 class PartitionedTableIT {
