@@ -28,10 +28,11 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the Postgres catalog of the captured tables into the {@link Mapping} the pipeline runs on:
- * names, types, primary keys, indexes, and foreign keys (declared ones plus {@link RelationSpec}s
- * and mapping-file relations) as document-id relations. Foreign keys on a NOT NULL cycle (self
- * references included) are made optional, so one side can be written first and patched later. A
- * {@link MappingFile} adjusts names, types, relations and indexes.
+ * names, types, primary keys, indexes, and foreign keys (declared ones, those declared alike on
+ * every partition ({@link PartitionForeignKeys}), plus {@link RelationSpec}s and mapping-file
+ * relations) as document-id relations. Foreign keys on a NOT NULL cycle (self references included)
+ * are made optional, so one side can be written first and patched later. A {@link MappingFile}
+ * adjusts names, types, relations and indexes.
  *
  * <p>Not thread-safe; one instance per read. The connection is borrowed, not closed.
  */
@@ -152,6 +153,7 @@ public final class CatalogReader {
       child.addFk(
           new RawFk(spec.columns(), spec.parentSchema() + "." + spec.parentTable(), null, null));
     }
+    raws.values().forEach(raw -> warnings.addAll(PartitionForeignKeys.warnings(raw)));
     if (!problems.isEmpty()) {
       throw new CatalogException(problems);
     }
@@ -389,6 +391,8 @@ public final class CatalogReader {
         }
       }
     }
+    // keys declared on the partitions instead of the table (Pagila's payment)
+    PartitionForeignKeys.read(connection, oid, raw);
     // Secondary indexes, in creation order; expression and partial ones have no Convex form.
     try (PreparedStatement ps =
         connection.prepareStatement(
@@ -988,6 +992,8 @@ public final class CatalogReader {
     final Map<String, RawColumn> columns = new LinkedHashMap<>();
     final List<String> primaryKey = new ArrayList<>();
     final List<RawFk> fks = new ArrayList<>();
+    // keys some partitions declare, but not all alike: reported unless a relation is configured
+    final List<PartitionForeignKeys.Undecided> undecidedFks = new ArrayList<>();
     final List<RawIndex> indexes = new ArrayList<>();
 
     Raw(String schema, String table) {
