@@ -90,36 +90,13 @@ public final class CatalogReader {
     warnings.clear();
     problems.clear();
     Map<String, Raw> raws = new LinkedHashMap<>();
-    for (String q : capturedNames(tables, file)) {
-      String[] parts = split(q);
-      TableRef ref = lookup(parts[0], parts[1]);
-      if (ref == null) {
-        problems.add(
-            "table "
-                + q
-                + " does not exist (or is not a table); check the table list"
-                + " and the database in the JDBC URL");
-        continue;
-      }
-      if (ref.partitionOf != null) {
-        warnings.add(
-            "table "
-                + q
-                + " is a partition of "
-                + ref.partitionOf.qualified()
-                + ": captured as "
-                + ref.partitionOf.qualified()
-                + " (all partitions go to one Convex table)");
-        ref = ref.partitionOf;
-      }
+    for (TableRef ref : capturedTables(tables, file)) {
       TableConfig tc = file.table(ref.qualified());
       if (tc != null && Boolean.FALSE.equals(tc.include())) {
         warnings.add(tc.pos() + ": table " + ref.qualified() + " is excluded by the mapping file");
         continue;
       }
-      if (!raws.containsKey(ref.qualified())) {
-        raws.put(ref.qualified(), readTable(ref));
-      }
+      raws.put(ref.qualified(), readTable(ref));
     }
     checkFileTables(file, raws);
     for (RelationSpec spec : extraRelations) {
@@ -167,6 +144,51 @@ public final class CatalogReader {
       throw new CatalogException(problems);
     }
     return new Mapping(out);
+  }
+
+  /**
+   * The tables to capture, each once: a listed partition stands for its partitioned table, with one
+   * warning per partitioned table however many of its partitions are listed (Pagila: 55).
+   */
+  private List<TableRef> capturedTables(List<String> tables, MappingFile file) throws SQLException {
+    Set<TableRef> captured = new LinkedHashSet<>();
+    Map<TableRef, List<String>> listedPartitions = new LinkedHashMap<>();
+    for (String q : capturedNames(tables, file)) {
+      String[] parts = split(q);
+      TableRef ref = lookup(parts[0], parts[1]);
+      if (ref == null) {
+        problems.add(
+            "table "
+                + q
+                + " does not exist (or is not a table); check the table list"
+                + " and the database in the JDBC URL");
+        continue;
+      }
+      if (ref.partitionOf != null) {
+        listedPartitions.computeIfAbsent(ref.partitionOf, k -> new ArrayList<>()).add(ref.table);
+        ref = ref.partitionOf;
+      }
+      captured.add(ref);
+    }
+    listedPartitions.forEach((root, names) -> warnings.add(partitionsWarning(root, names)));
+    return List.copyOf(captured);
+  }
+
+  /** E.g. {@code table public.payment: 55 partitions mapped to one table (payment_p2022_01 ...}. */
+  private static String partitionsWarning(TableRef root, List<String> partitions) {
+    List<String> sorted = partitions.stream().sorted().toList();
+    String names =
+        sorted.size() <= 2
+            ? String.join(", ", sorted)
+            : sorted.get(0) + " ... " + sorted.get(sorted.size() - 1);
+    return "table "
+        + root.qualified()
+        + ": "
+        + sorted.size()
+        + (sorted.size() == 1 ? " partition" : " partitions")
+        + " mapped to one table ("
+        + names
+        + "); the whole table is captured, not just the listed partitions";
   }
 
   private List<String> capturedNames(List<String> tables, MappingFile file) {

@@ -137,4 +137,27 @@ class PagilaShapesIT {
         .noneMatch(w -> w.contains("payment(customer_id)"))
         .anyMatch(w -> w.contains("payment(staff_id)"));
   }
+
+  @Test
+  void manyListedPartitionsGiveOneWarningPerPartitionedTable() throws Exception {
+    List<String> tables = new ArrayList<>(pagila(55));
+    execute(
+        url,
+        List.of(
+            "CREATE TABLE rental (rental_id int, rental_date date,"
+                + " PRIMARY KEY (rental_date, rental_id)) PARTITION BY RANGE (rental_date)"));
+    tables.addAll(monthly("rental", 3));
+    tables.add("payment"); // the table itself too, as a catalog listing has it
+    Mapping m = read(tables, List.of());
+
+    assertThat(m.tables()).extracting(TableMapping::target).containsExactly("payment", "rental");
+    assertThat(warnings.stream().filter(w -> w.contains("partition")))
+        .containsExactly(
+            "table public.payment: 55 partitions mapped to one table"
+                + " (payment_p2022_01 ... payment_p2026_07); the whole table is captured, not just"
+                + " the listed partitions",
+            "table public.rental: 3 partitions mapped to one table"
+                + " (rental_p2022_01 ... rental_p2022_03); the whole table is captured, not just"
+                + " the listed partitions");
+  }
 }
