@@ -45,6 +45,13 @@ public final class CatalogReader {
   static final int MAX_INDEXES = 32;
   static final int MAX_INDEX_FIELDS = 16;
 
+  /**
+   * Access methods whose indexes a Convex index can stand in for: lookups by equality or order of
+   * plain values. GIN, GiST, SP-GiST, BRIN and extension methods work otherwise (containment,
+   * overlap, distance, block ranges).
+   */
+  private static final Set<String> VALUE_INDEX_METHODS = Set.of("btree", "hash");
+
   /** The pipeline's own tables (convex/cdc/tables.ts). */
   private static final Set<String> CDC_TABLES = Set.of("cdc_keys", "cdc_checkpoints");
 
@@ -415,14 +422,18 @@ public final class CatalogReader {
     }
     // keys declared on the partitions instead of the table (Pagila's payment)
     PartitionForeignKeys.read(connection, oid, raw);
-    // Secondary indexes, in creation order; expression and partial ones have no Convex form.
+    // Secondary indexes, in creation order, with what decides whether Convex has a form for them.
+    // Full text: a key whose operator class takes tsvector, on a column or an expression.
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT ic.relname, i.indexprs IS NOT NULL OR i.indpred IS NOT NULL,"
                 + " ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)"
                 + "   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-                + "   WHERE k.ord <= i.indnkeyatts ORDER BY k.ord)"
+                + "   WHERE k.ord <= i.indnkeyatts ORDER BY k.ord),"
+                + " am.amname, EXISTS (SELECT 1 FROM unnest(i.indclass) oc(oid)"
+                + "   JOIN pg_opclass o ON o.oid = oc.oid WHERE o.opcintype = 'tsvector'::regtype)"
                 + " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                + " JOIN pg_am am ON am.oid = ic.relam"
                 + " WHERE i.indrelid = ? AND NOT i.indisprimary ORDER BY i.indexrelid")) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
@@ -431,7 +442,9 @@ public final class CatalogReader {
               new RawIndex(
                   rs.getString(1),
                   List.of((String[]) rs.getArray(3).getArray()),
-                  rs.getBoolean(2)));
+                  rs.getBoolean(2),
+                  rs.getString(4),
+                  rs.getBoolean(5)));
         }
       }
     }
@@ -714,17 +727,17 @@ public final class CatalogReader {
     }
     for (RawIndex ix : raw.indexes) {
       List<String> fields = fields(ix.columns, fieldOfColumn);
-      if (ix.partialOrExpression || fields == null) {
+      String why = untranslatable(ix, fields);
+      if (why != null) {
         warnings.add(
             "index "
                 + raw.schema
                 + "."
                 + ix.name
+                + " on "
+                + raw.qualified()
                 + " is not translated: "
-                + (ix.partialOrExpression
-                    ? "partial and expression indexes have no Convex form"
-                    : "one of its columns is not copied")
-                + " (declare one in the mapping file's indexes if needed)");
+                + why);
         continue;
       }
       byFields.putIfAbsent(fields, Naming.indexName(fields));
@@ -785,6 +798,33 @@ public final class CatalogReader {
               + ": drop some Postgres indexes from the translation");
     }
     return out;
+  }
+
+  /**
+   * Why a Postgres index gets no Convex index, or null when it translates to one on {@code fields}.
+   */
+  private static String untranslatable(RawIndex ix, List<String> fields) {
+    if (ix.fullText()) {
+      return "it is a full-text (tsvector) index; Convex text search needs a searchIndex on a"
+          + " string field instead, e.g. .searchIndex(\"search_<field>\", { searchField:"
+          + " \"<field>\" }) on the text the tsvector is built from (add it to schema.ts: the"
+          + " mapping file cannot declare one yet)";
+    }
+    String declare = " (declare one in the mapping file's indexes if needed)";
+    if (ix.partialOrExpression()) {
+      return "partial and expression indexes have no Convex form" + declare;
+    }
+    if (!VALUE_INDEX_METHODS.contains(ix.method())) {
+      return "its access method "
+          + ix.method()
+          + " has no Convex counterpart: Convex indexes order documents by field values, as"
+          + " btree does"
+          + declare;
+    }
+    if (fields == null) {
+      return "one of its columns is not copied" + declare;
+    }
+    return null;
   }
 
   /** The fields of {@code columns} (a relation's columns collapse into its one field), or null. */
@@ -1041,7 +1081,18 @@ public final class CatalogReader {
    */
   record RawFk(List<String> columns, String parent, String field, Pos pos) {}
 
-  record RawIndex(String name, List<String> columns, boolean partialOrExpression) {}
+  /**
+   * A secondary index.
+   *
+   * @param method the access method: btree, hash, gin, gist...
+   * @param fullText whether a key is a tsvector (Postgres full-text search)
+   */
+  record RawIndex(
+      String name,
+      List<String> columns,
+      boolean partialOrExpression,
+      String method,
+      boolean fullText) {}
 
   static final class RawColumn {
     final String name;

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -159,5 +160,42 @@ class PagilaShapesIT {
             "table public.rental: 3 partitions mapped to one table"
                 + " (rental_p2022_01 ... rental_p2022_03); the whole table is captured, not just"
                 + " the listed partitions");
+  }
+
+  @Test
+  void fullTextAndOtherNonValueIndexesGetNoConvexIndex() throws Exception {
+    url = SharedStack.freshDatabase("pagila");
+    execute(
+        url,
+        List.of(
+            "CREATE TABLE film (film_id int PRIMARY KEY, title text NOT NULL, tags text[],"
+                + " fulltext tsvector NOT NULL)",
+            "CREATE INDEX film_fulltext_idx ON film USING gist (fulltext)",
+            "CREATE INDEX film_fulltext_gin ON film USING gin (fulltext)",
+            "CREATE INDEX film_title_fts ON film USING gin (to_tsvector('english', title))",
+            "CREATE INDEX film_tags_idx ON film USING gin (tags)",
+            "CREATE INDEX film_title_idx ON film (title)"));
+    Mapping m = read(List.of("film"), List.of());
+
+    TableMapping film = m.tables().get(0);
+    assertThat(col(film, "fulltext").type()).isEqualTo(FieldType.STRING);
+    assertThat(film.indexes())
+        .containsExactly(
+            Map.entry("by_filmId", List.of("filmId")), Map.entry("by_title", List.of("title")));
+    assertThat(SchemaTsWriter.write(m)).doesNotContain("by_fulltext").doesNotContain("by_tags");
+    for (String fullText : List.of("film_fulltext_idx", "film_fulltext_gin", "film_title_fts")) {
+      assertThat(warnings)
+          .as(fullText)
+          .anyMatch(
+              w ->
+                  w.startsWith("index public." + fullText + " on public.film is not translated:")
+                      && w.contains("full-text (tsvector) index")
+                      && w.contains(".searchIndex(\"search_<field>\""));
+    }
+    assertThat(warnings)
+        .anyMatch(
+            w ->
+                w.startsWith("index public.film_tags_idx on public.film is not translated:")
+                    && w.contains("access method gin has no Convex counterpart"));
   }
 }
