@@ -66,7 +66,29 @@ final class PartitionForeignKeys {
    */
   static void read(Connection connection, long oid, Raw raw) throws SQLException {
     Set<Long> leaves = new HashSet<>();
-    // columns -> target -> the partitions declaring it
+    Map<List<String>, Map<Target, Set<Long>>> keys = leafKeys(connection, oid, leaves);
+    keys.forEach(
+        (columns, targets) -> {
+          if (raw.fks.stream().anyMatch(f -> f.columns().equals(columns))) {
+            return; // the table's own key (or its clone on every partition)
+          }
+          Target only = targets.keySet().iterator().next();
+          if (targets.size() == 1 && targets.get(only).size() == leaves.size()) {
+            raw.fks.add(new RawFk(columns, only.parent(), null, null));
+          } else {
+            Map<Target, Integer> declaredBy = new LinkedHashMap<>();
+            targets.forEach((t, by) -> declaredBy.put(t, by.size()));
+            raw.undecidedFks.add(new Undecided(columns, declaredBy, leaves.size()));
+          }
+        });
+  }
+
+  /**
+   * The keys of the leaf partitions of {@code oid}: columns -> target -> the partitions declaring
+   * it. Adds every leaf partition to {@code leaves}, keys or not.
+   */
+  private static Map<List<String>, Map<Target, Set<Long>>> leafKeys(
+      Connection connection, long oid, Set<Long> leaves) throws SQLException {
     Map<List<String>, Map<Target, Set<Long>>> keys = new LinkedHashMap<>();
     try (PreparedStatement ps = connection.prepareStatement(LEAF_KEYS)) {
       ps.setLong(1, oid);
@@ -83,20 +105,7 @@ final class PartitionForeignKeys {
         }
       }
     }
-    keys.forEach(
-        (columns, targets) -> {
-          if (raw.fks.stream().anyMatch(f -> f.columns().equals(columns))) {
-            return; // the table's own key (or its clone on every partition)
-          }
-          Target only = targets.keySet().iterator().next();
-          if (targets.size() == 1 && targets.get(only).size() == leaves.size()) {
-            raw.fks.add(new RawFk(columns, only.parent(), null, null));
-          } else {
-            Map<Target, Integer> declaredBy = new LinkedHashMap<>();
-            targets.forEach((t, by) -> declaredBy.put(t, by.size()));
-            raw.undecidedFks.add(new Undecided(columns, declaredBy, leaves.size()));
-          }
-        });
+    return keys;
   }
 
   /**
