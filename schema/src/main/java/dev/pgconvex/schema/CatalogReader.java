@@ -28,10 +28,11 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the Postgres catalog of the captured tables into the {@link Mapping} the pipeline runs on:
- * names, types, primary keys, indexes, and foreign keys (declared ones plus {@link RelationSpec}s
- * and mapping-file relations) as document-id relations. Foreign keys on a NOT NULL cycle (self
- * references included) are made optional, so one side can be written first and patched later. A
- * {@link MappingFile} adjusts names, types, relations and indexes.
+ * names, types, primary keys, indexes, and foreign keys (declared ones, those declared alike on
+ * every partition ({@link PartitionForeignKeys}), plus {@link RelationSpec}s and mapping-file
+ * relations) as document-id relations. Foreign keys on a NOT NULL cycle (self references included)
+ * are made optional, so one side can be written first and patched later. A {@link MappingFile}
+ * adjusts names, types, relations and indexes.
  *
  * <p>Not thread-safe; one instance per read. The connection is borrowed, not closed.
  */
@@ -43,6 +44,13 @@ public final class CatalogReader {
 
   static final int MAX_INDEXES = 32;
   static final int MAX_INDEX_FIELDS = 16;
+
+  /**
+   * Access methods whose indexes a Convex index can stand in for: lookups by equality or order of
+   * plain values. GIN, GiST, SP-GiST, BRIN and extension methods work otherwise (containment,
+   * overlap, distance, block ranges).
+   */
+  private static final Set<String> VALUE_INDEX_METHODS = Set.of("btree", "hash");
 
   /** The pipeline's own tables (convex/cdc/tables.ts). */
   private static final Set<String> CDC_TABLES = Set.of("cdc_keys", "cdc_checkpoints");
@@ -89,36 +97,13 @@ public final class CatalogReader {
     warnings.clear();
     problems.clear();
     Map<String, Raw> raws = new LinkedHashMap<>();
-    for (String q : capturedNames(tables, file)) {
-      String[] parts = split(q);
-      TableRef ref = lookup(parts[0], parts[1]);
-      if (ref == null) {
-        problems.add(
-            "table "
-                + q
-                + " does not exist (or is not a table); check the table list"
-                + " and the database in the JDBC URL");
-        continue;
-      }
-      if (ref.partitionOf != null) {
-        warnings.add(
-            "table "
-                + q
-                + " is a partition of "
-                + ref.partitionOf.qualified()
-                + ": captured as "
-                + ref.partitionOf.qualified()
-                + " (all partitions go to one Convex table)");
-        ref = ref.partitionOf;
-      }
+    for (TableRef ref : capturedTables(tables, file)) {
       TableConfig tc = file.table(ref.qualified());
       if (tc != null && Boolean.FALSE.equals(tc.include())) {
         warnings.add(tc.pos() + ": table " + ref.qualified() + " is excluded by the mapping file");
         continue;
       }
-      if (!raws.containsKey(ref.qualified())) {
-        raws.put(ref.qualified(), readTable(ref));
-      }
+      raws.put(ref.qualified(), readTable(ref));
     }
     checkFileTables(file, raws);
     for (RelationSpec spec : extraRelations) {
@@ -152,6 +137,7 @@ public final class CatalogReader {
       child.addFk(
           new RawFk(spec.columns(), spec.parentSchema() + "." + spec.parentTable(), null, null));
     }
+    raws.values().forEach(raw -> warnings.addAll(PartitionForeignKeys.warnings(raw)));
     if (!problems.isEmpty()) {
       throw new CatalogException(problems);
     }
@@ -165,6 +151,51 @@ public final class CatalogReader {
       throw new CatalogException(problems);
     }
     return new Mapping(out);
+  }
+
+  /**
+   * The tables to capture, each once: a listed partition stands for its partitioned table, with one
+   * warning per partitioned table however many of its partitions are listed (Pagila: 55).
+   */
+  private List<TableRef> capturedTables(List<String> tables, MappingFile file) throws SQLException {
+    Set<TableRef> captured = new LinkedHashSet<>();
+    Map<TableRef, List<String>> listedPartitions = new LinkedHashMap<>();
+    for (String q : capturedNames(tables, file)) {
+      String[] parts = split(q);
+      TableRef ref = lookup(parts[0], parts[1]);
+      if (ref == null) {
+        problems.add(
+            "table "
+                + q
+                + " does not exist (or is not a table); check the table list"
+                + " and the database in the JDBC URL");
+        continue;
+      }
+      if (ref.partitionOf != null) {
+        listedPartitions.computeIfAbsent(ref.partitionOf, k -> new ArrayList<>()).add(ref.table);
+        ref = ref.partitionOf;
+      }
+      captured.add(ref);
+    }
+    listedPartitions.forEach((root, names) -> warnings.add(partitionsWarning(root, names)));
+    return List.copyOf(captured);
+  }
+
+  /** E.g. {@code table public.payment: 55 partitions mapped to one table (payment_p2022_01 ...}. */
+  private static String partitionsWarning(TableRef root, List<String> partitions) {
+    List<String> sorted = partitions.stream().sorted().toList();
+    String names =
+        sorted.size() <= 2
+            ? String.join(", ", sorted)
+            : sorted.get(0) + " ... " + sorted.get(sorted.size() - 1);
+    return "table "
+        + root.qualified()
+        + ": "
+        + sorted.size()
+        + (sorted.size() == 1 ? " partition" : " partitions")
+        + " mapped to one table ("
+        + names
+        + "); the whole table is captured, not just the listed partitions";
   }
 
   private List<String> capturedNames(List<String> tables, MappingFile file) {
@@ -389,14 +420,20 @@ public final class CatalogReader {
         }
       }
     }
-    // Secondary indexes, in creation order; expression and partial ones have no Convex form.
+    // keys declared on the partitions instead of the table (Pagila's payment)
+    PartitionForeignKeys.read(connection, oid, raw);
+    // Secondary indexes, in creation order, with what decides whether Convex has a form for them.
+    // Full text: a key whose operator class takes tsvector, on a column or an expression.
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT ic.relname, i.indexprs IS NOT NULL OR i.indpred IS NOT NULL,"
                 + " ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)"
                 + "   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-                + "   WHERE k.ord <= i.indnkeyatts ORDER BY k.ord)"
+                + "   WHERE k.ord <= i.indnkeyatts ORDER BY k.ord),"
+                + " am.amname, EXISTS (SELECT 1 FROM unnest(i.indclass) oc(oid)"
+                + "   JOIN pg_opclass o ON o.oid = oc.oid WHERE o.opcintype = 'tsvector'::regtype)"
                 + " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                + " JOIN pg_am am ON am.oid = ic.relam"
                 + " WHERE i.indrelid = ? AND NOT i.indisprimary ORDER BY i.indexrelid")) {
       ps.setLong(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
@@ -405,7 +442,9 @@ public final class CatalogReader {
               new RawIndex(
                   rs.getString(1),
                   List.of((String[]) rs.getArray(3).getArray()),
-                  rs.getBoolean(2)));
+                  rs.getBoolean(2),
+                  rs.getString(4),
+                  rs.getBoolean(5)));
         }
       }
     }
@@ -688,17 +727,17 @@ public final class CatalogReader {
     }
     for (RawIndex ix : raw.indexes) {
       List<String> fields = fields(ix.columns, fieldOfColumn);
-      if (ix.partialOrExpression || fields == null) {
+      String why = untranslatable(ix, fields);
+      if (why != null) {
         warnings.add(
             "index "
                 + raw.schema
                 + "."
                 + ix.name
+                + " on "
+                + raw.qualified()
                 + " is not translated: "
-                + (ix.partialOrExpression
-                    ? "partial and expression indexes have no Convex form"
-                    : "one of its columns is not copied")
-                + " (declare one in the mapping file's indexes if needed)");
+                + why);
         continue;
       }
       byFields.putIfAbsent(fields, Naming.indexName(fields));
@@ -759,6 +798,33 @@ public final class CatalogReader {
               + ": drop some Postgres indexes from the translation");
     }
     return out;
+  }
+
+  /**
+   * Why a Postgres index gets no Convex index, or null when it translates to one on {@code fields}.
+   */
+  private static String untranslatable(RawIndex ix, List<String> fields) {
+    if (ix.fullText()) {
+      return "it is a full-text (tsvector) index; Convex text search needs a searchIndex on a"
+          + " string field instead, e.g. .searchIndex(\"search_<field>\", { searchField:"
+          + " \"<field>\" }) on the text the tsvector is built from (add it to schema.ts: the"
+          + " mapping file cannot declare one yet)";
+    }
+    String declare = " (declare one in the mapping file's indexes if needed)";
+    if (ix.partialOrExpression()) {
+      return "partial and expression indexes have no Convex form" + declare;
+    }
+    if (!VALUE_INDEX_METHODS.contains(ix.method())) {
+      return "its access method "
+          + ix.method()
+          + " has no Convex counterpart: Convex indexes order documents by field values, as"
+          + " btree does"
+          + declare;
+    }
+    if (fields == null) {
+      return "one of its columns is not copied" + declare;
+    }
+    return null;
   }
 
   /** The fields of {@code columns} (a relation's columns collapse into its one field), or null. */
@@ -988,6 +1054,8 @@ public final class CatalogReader {
     final Map<String, RawColumn> columns = new LinkedHashMap<>();
     final List<String> primaryKey = new ArrayList<>();
     final List<RawFk> fks = new ArrayList<>();
+    // keys some partitions declare, but not all alike: reported unless a relation is configured
+    final List<PartitionForeignKeys.Undecided> undecidedFks = new ArrayList<>();
     final List<RawIndex> indexes = new ArrayList<>();
 
     Raw(String schema, String table) {
@@ -1013,7 +1081,18 @@ public final class CatalogReader {
    */
   record RawFk(List<String> columns, String parent, String field, Pos pos) {}
 
-  record RawIndex(String name, List<String> columns, boolean partialOrExpression) {}
+  /**
+   * A secondary index.
+   *
+   * @param method the access method: btree, hash, gin, gist...
+   * @param fullText whether a key is a tsvector (Postgres full-text search)
+   */
+  record RawIndex(
+      String name,
+      List<String> columns,
+      boolean partialOrExpression,
+      String method,
+      boolean fullText) {}
 
   static final class RawColumn {
     final String name;

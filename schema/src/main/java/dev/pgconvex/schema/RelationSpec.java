@@ -45,4 +45,15 @@ public record RelationSpec(
         parent.length == 2 ? parent[0] : "public",
         parent[parent.length - 1]);
   }
+
+  /** The spec as {@link #parse} reads it, schema {@code public} left out: for messages. */
+  public String text() {
+    return (childSchema.equals("public") ? "" : childSchema + ".")
+        + childTable
+        + "."
+        + String.join("+", columns)
+        + "->"
+        + (parentSchema.equals("public") ? "" : parentSchema + ".")
+        + parentTable;
+  }
 }

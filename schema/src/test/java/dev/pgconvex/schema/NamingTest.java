@@ -32,6 +32,9 @@ class NamingTest {
         .isEqualTo(new RelationSpec("public", "threads", List.of("user_id"), "public", "users"));
     assertThat(RelationSpec.parse("app.lines.order_id+region->app.orders").columns())
         .containsExactly("order_id", "region");
+    for (String text : List.of("threads.user_id->users", "app.lines.order_id+region->app.orders")) {
+      assertThat(RelationSpec.parse(text).text()).isEqualTo(text);
+    }
     assertThatThrownBy(() -> RelationSpec.parse("threads.user_id=users"))
         .hasMessageContaining("threads.user_id->users");
   }
