@@ -69,7 +69,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
 
   private volatile Process process;
   // No orphaned node process when the JVM exits without close().
-  private final Thread shutdownHook = new Thread(this::close, "convex-emulator-shutdown");
+  private final ServerShutdownHook shutdownHook;
   private String url;
   private boolean closed;
 
@@ -83,6 +83,8 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     this.startTimeout = b.startTimeout;
     this.node = b.node;
     this.port = b.port;
+    this.shutdownHook =
+        new ServerShutdownHook("convex-emulator-shutdown", this::close, b.shutdownHookDelay);
   }
 
   /** A builder; every option has a default. */
@@ -179,7 +181,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
       throw new StackException("Cannot run " + node + " (is Node.js 20+ on the PATH?)", e);
     }
     Process p = process;
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    shutdownHook.register();
     Thread pump = new Thread(() -> pump(p, ready), "convex-emulator-output-" + p.pid());
     pump.setDaemon(true);
     pump.start();
@@ -269,11 +271,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     if (process == null) {
       return;
     }
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException ignored) {
-      // JVM shutting down: this is the hook running.
-    }
+    shutdownHook.ownerClosed();
     if (!process.isAlive()) {
       return;
     }
@@ -384,6 +382,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     private Secret adminKey;
     private final List<String> extraArgs = new ArrayList<>();
     private Duration startTimeout = Duration.ofSeconds(60);
+    private Duration shutdownHookDelay = Duration.ZERO;
     private String node = "node";
     private int port;
 
@@ -429,6 +428,15 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     }
 
     /** How long {@link #start()} waits for the ready line; default 60 s. */
+    /**
+     * How long the JVM shutdown hook waits for the owner to close the emulator in order (after the
+     * sink) before stopping it itself; default 0.
+     */
+    public Builder shutdownHookDelay(Duration delay) {
+      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
+      return this;
+    }
+
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = Objects.requireNonNull(timeout, "timeout");
       return this;

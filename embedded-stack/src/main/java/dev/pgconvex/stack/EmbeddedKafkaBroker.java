@@ -45,7 +45,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final Path logDirectory;
   private final Map<String, String> overrides;
   private final Duration startTimeout;
-  private final Thread shutdownHook;
+  private final ServerShutdownHook shutdownHook;
   private final String clusterId = Uuid.randomUuid().toString();
   private final boolean keepData;
 
@@ -53,7 +53,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private volatile KafkaRaftServer server;
   private int brokerPort;
   private int controllerPort;
-  private boolean hookRegistered;
   private boolean closed;
 
   /** A broker in {@code directory} with the defaults; call {@link #start()}. */
@@ -67,7 +66,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.overrides = new LinkedHashMap<>(b.overrides);
     this.startTimeout = b.startTimeout;
     this.keepData = b.keepData;
-    this.shutdownHook = new Thread(this::stopQuietly, "embedded-kafka-shutdown");
+    this.shutdownHook =
+        new ServerShutdownHook("embedded-kafka-shutdown", this::stopQuietly, b.shutdownHookDelay);
   }
 
   /**
@@ -127,10 +127,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         bootstrapServers(),
         (System.nanoTime() - t0) / 1_000_000,
         logDirectory);
-    if (!hookRegistered) {
-      Runtime.getRuntime().addShutdownHook(shutdownHook);
-      hookRegistered = true;
-    }
+    shutdownHook.register();
   }
 
   // Kept data: the ports of the last broker on this directory when both are still free, so
@@ -221,13 +218,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
     closed = true;
     stopQuietly();
-    if (hookRegistered) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException ignored) {
-        // JVM shutting down: the hook is running or ran.
-      }
-    }
+    shutdownHook.ownerClosed();
     if (!keepData) {
       Dirs.deleteQuietly(directory);
     }
@@ -312,6 +303,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean keepData;
+    private Duration shutdownHookDelay = Duration.ZERO;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -329,6 +321,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** How long {@link #start()} waits for the broker; default 60 s. */
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * How long the JVM shutdown hook waits for the owner to close this server in order before it
+     * stops the server itself (see {@link ServerShutdownHook}); default 0.
+     */
+    public Builder shutdownHookDelay(Duration delay) {
+      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
       return this;
     }
 

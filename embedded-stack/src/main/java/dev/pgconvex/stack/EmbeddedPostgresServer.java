@@ -55,7 +55,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   private final Secret password;
   private final Map<String, String> serverConfig;
   private final Duration startTimeout;
-  private final Thread shutdownHook;
+  private final ServerShutdownHook shutdownHook;
   private final boolean keepData;
 
   // volatile: isRunning() reads it without the lock, for health checks during a restart.
@@ -79,7 +79,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             : keepData ? keptPassword(directory.resolve("superuser.pw")) : randomPassword();
     this.serverConfig = new LinkedHashMap<>(b.serverConfig);
     this.startTimeout = b.startTimeout;
-    this.shutdownHook = new Thread(this::stopQuietly, "embedded-postgres-shutdown");
+    this.shutdownHook =
+        new ServerShutdownHook(
+            "embedded-postgres-shutdown", this::stopQuietly, b.shutdownHookDelay);
   }
 
   /**
@@ -151,7 +153,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         // The file is under the server's own directory; close() deletes it anyway.
       }
     }
-    registerShutdownHook();
+    // One hook per server (zonky would add one per start): no orphaned postmaster after exit.
+    shutdownHook.register();
   }
 
   /** Stops the server (fast shutdown), keeping its port and data. No-op when not running. */
@@ -280,11 +283,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
     closed = true;
     stopQuietly();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException | IllegalArgumentException ignored) {
-      // JVM already shutting down, or the hook was never registered.
-    }
+    shutdownHook.ownerClosed();
     if (!keepData) {
       Dirs.deleteQuietly(directory);
     }
@@ -300,16 +299,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       stop();
     } catch (RuntimeException e) {
       log.warn("Stopping Postgres failed", e);
-    }
-  }
-
-  private boolean hookRegistered;
-
-  private void registerShutdownHook() {
-    if (!hookRegistered) {
-      // One hook per server (zonky would add one per start): no orphaned postmaster after exit.
-      Runtime.getRuntime().addShutdownHook(shutdownHook);
-      hookRegistered = true;
     }
   }
 
@@ -365,6 +354,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     private Path binariesDirectory;
     private Secret password;
     private boolean keepData;
+    private Duration shutdownHookDelay = Duration.ZERO;
     private Duration startTimeout = Duration.ofSeconds(60);
     private final Map<String, String> serverConfig = new LinkedHashMap<>();
 
@@ -375,6 +365,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       serverConfig.put("max_wal_senders", "32");
       serverConfig.put("synchronous_commit", "on");
       serverConfig.put("max_connections", "200");
+    }
+
+    /**
+     * How long the JVM shutdown hook waits for the owner to close this server in order before it
+     * stops the server itself (see {@link ServerShutdownHook}); default 0.
+     */
+    public Builder shutdownHookDelay(Duration delay) {
+      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
+      return this;
     }
 
     /**

@@ -100,6 +100,7 @@ public final class EmbeddedStack implements Service {
           EmbeddedPostgresServer.builder(settings.workDir().resolve("postgres"))
               .startTimeout(settings.startTimeout())
               .keepData(settings.keepData())
+              .shutdownHookDelay(settings.shutdownHookDelay())
               .build();
       started.push(postgres);
       postgres.start();
@@ -121,6 +122,7 @@ public final class EmbeddedStack implements Service {
           EmbeddedKafkaBroker.builder(settings.workDir().resolve("kafka"))
               .startTimeout(settings.startTimeout())
               .keepData(settings.keepData())
+              .shutdownHookDelay(settings.shutdownHookDelay())
               .build();
       started.push(kafka);
       kafka.start();

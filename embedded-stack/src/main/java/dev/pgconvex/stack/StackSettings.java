@@ -131,6 +131,7 @@ public final class StackSettings {
   private final boolean useTestcontainers;
   private final Duration startTimeout;
   private final boolean keepData;
+  private final Duration shutdownHookDelay;
 
   private StackSettings(Builder b) {
     this.workDir = b.workDir;
@@ -146,6 +147,7 @@ public final class StackSettings {
     this.useTestcontainers = b.useTestcontainers;
     this.startTimeout = b.startTimeout;
     this.keepData = b.keepData;
+    this.shutdownHookDelay = b.shutdownHookDelay;
   }
 
   /** Everything embedded, work directory {@code target/stack}. */
@@ -275,6 +277,14 @@ public final class StackSettings {
     return keepData;
   }
 
+  /**
+   * How long the servers' JVM shutdown hooks wait for the owner to close the stack in order (a CLI
+   * that stops its pipeline on Ctrl-C) before stopping the servers themselves; default 0.
+   */
+  public Duration shutdownHookDelay() {
+    return shutdownHookDelay;
+  }
+
   public Path convexDataDir() {
     return convexDataDir;
   }
@@ -320,6 +330,7 @@ public final class StackSettings {
     private boolean useTestcontainers;
     private Duration startTimeout = Duration.ofMinutes(2);
     private boolean keepData;
+    private Duration shutdownHookDelay = Duration.ZERO;
 
     private Builder() {}
 
@@ -378,6 +389,12 @@ public final class StackSettings {
     /** See {@link StackSettings#keepData()}. */
     public Builder keepData(boolean keep) {
       this.keepData = keep;
+      return this;
+    }
+
+    /** See {@link StackSettings#shutdownHookDelay()}. */
+    public Builder shutdownHookDelay(Duration delay) {
+      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
       return this;
     }
 

@@ -72,7 +72,8 @@ final class DemoCommand implements Callable<Integer> {
           "demo creates its own tables and runs on the embedded Postgres; use"
               + " './cdc run --pg-url ...' for your database");
     }
-    try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_demo"))) {
+    try (StopSignal stop = StopSignal.install("demo-stop", 20_000);
+        Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_demo"))) {
       pipeline.startInfrastructure();
       try (Connection db = pipeline.connect()) {
         DemoDatabase demo = new DemoDatabase(db, 42);
@@ -93,13 +94,13 @@ final class DemoCommand implements Callable<Integer> {
           print(r);
           return r.synced() ? 0 : 1;
         }
-        interactive(pipeline, demo);
+        interactive(pipeline, demo, stop);
         return 0;
       }
     }
   }
 
-  private void interactive(Pipeline pipeline, DemoDatabase demo) throws Exception {
+  private void interactive(Pipeline pipeline, DemoDatabase demo, StopSignal stop) throws Exception {
     System.out.println();
     System.out.println("pgconvex demo is running. Ctrl-C to stop.");
     System.out.println("  Postgres:        " + pipeline.jdbcUrl() + " (user postgres)");
@@ -108,7 +109,6 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("  Metrics:         " + pipeline.endpoint().url() + "/metrics");
     System.out.println("  Health:          " + pipeline.endpoint().url() + "/health");
     System.out.println();
-    StopSignal stop = StopSignal.install("demo-stop", 20_000);
     long lastPrint = 0;
     boolean stopped = false;
     while (!stopped) {
