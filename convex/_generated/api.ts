@@ -11,10 +11,12 @@
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 import type * as cdc_ingest from "../cdc/ingest.js";
+import type * as cdc_lineage from "../cdc/lineage.js";
 import type * as cdc_tables from "../cdc/tables.js";
 
 const fullApi: ApiFromModules<{
   "cdc/ingest": typeof cdc_ingest;
+  "cdc/lineage": typeof cdc_lineage;
   "cdc/tables": typeof cdc_tables;
 }> = anyApi as any;
 

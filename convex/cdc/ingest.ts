@@ -37,7 +37,7 @@ export const MAX_DOC_PAGE_LIMIT = 1000;
 export const MAX_DOC_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** Tables of the pipeline itself: ops may not target them. */
-const RESERVED_TABLES = new Set(["cdc_keys", "cdc_checkpoints"]);
+const RESERVED_TABLES = new Set(["cdc_keys", "cdc_checkpoints", "cdc_lineage"]);
 
 /** Position format of docs/contracts.md: 16 upper-case hex digits (LSN), `:`, 8 upper-case hex digits. */
 const POSITION_RE = /^[0-9A-F]{16}:[0-9A-F]{8}$/;
@@ -376,6 +376,34 @@ export const docPage = internalQuery({
     }
     const isDone = rows.length < max && scanned === rows.length;
     return { page, continueCursor, isDone };
+  },
+});
+
+/**
+ * `keyPage({ table, cursor?, pageSize? })`: one page of the source keys of `table` that have a live
+ * document, with the position of their last change: `{ page: [{ key, position }], continueCursor, isDone }`
+ * (key-text order, tombstones skipped, so a page may be short or empty before `isDone`). Reads key rows
+ * only, never documents: `TABLE_COUNT_PAGE_SIZE` rows a page by default and at most. Used to find documents
+ * whose rows no longer exist in Postgres after a re-snapshot (their keys get a delete just above
+ * `position`, which any newer change of the row still beats).
+ */
+export const keyPage = internalQuery({
+  args: { table: v.string(), cursor: cursorValidator, pageSize: v.optional(v.number()) },
+  returns: v.object({
+    page: v.array(v.object({ key: v.string(), position: v.string() })),
+    continueCursor: v.string(),
+    isDone: v.boolean(),
+  }),
+  handler: async (ctx, { table, cursor, pageSize }) => {
+    const numItems = clamp(pageSize ?? TABLE_COUNT_PAGE_SIZE, TABLE_COUNT_PAGE_SIZE);
+    const result = await ctx.db
+      .query("cdc_keys")
+      .withIndex("by_table_key", (q) => q.eq("table", table))
+      .paginate({ numItems, cursor: cursor ? cursor : null });
+    const page = result.page
+      .filter((row) => row.docId !== undefined)
+      .map((row) => ({ key: row.key, position: row.position }));
+    return { page, continueCursor: result.continueCursor, isDone: result.isDone };
   },
 });
 

@@ -1,5 +1,5 @@
 /**
- * Tables that the pgconvex CDC ingest functions (`cdc/ingest.ts`) need in the target deployment.
+ * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`) need in the target deployment.
  *
  * Spread them into your own schema:
  *
@@ -9,7 +9,7 @@
  * export default defineSchema({ ...yourTables, ...cdcTables });
  * ```
  *
- * Both tables belong to the pipeline: do not write to them from your own functions.
+ * These tables belong to the pipeline: do not write to them from your own functions.
  */
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
@@ -39,4 +39,16 @@ export const cdcTables = {
     commitTs: v.optional(v.number()),
     updatedAt: v.number(),
   }).index("by_source", ["source"]),
+
+  /**
+   * Which pipeline (`cdc.topic.prefix`) mirrors into this deployment and from which Postgres (cluster
+   * `systemIdentifier`, `database`, `slot`): written by `cdc/lineage:claimLineage`. The document's `_id` is the
+   * mirror id the pipeline records in Kafka beside its ids, so ids of a wiped or replaced deployment are never
+   * written into this one.
+   */
+  cdc_lineage: defineTable({
+    pipeline: v.string(),
+    source: v.optional(v.object({ systemIdentifier: v.string(), database: v.string(), slot: v.string() })),
+    createdAt: v.number(),
+  }).index("by_pipeline", ["pipeline"]),
 };

@@ -9,6 +9,7 @@ import dev.pgconvex.source.config.SourceSettings;
 import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.engine.EngineProperties;
 import dev.pgconvex.source.engine.KafkaChangeConsumer;
+import dev.pgconvex.source.engine.PartitionTruncateWatch;
 import dev.pgconvex.source.engine.SlotMonitor;
 import dev.pgconvex.source.engine.SourceMetrics;
 import dev.pgconvex.source.engine.SourceProgress;
@@ -16,6 +17,7 @@ import dev.pgconvex.source.engine.TopicSetup;
 import dev.pgconvex.source.preflight.PgConnections;
 import dev.pgconvex.source.preflight.Preflight;
 import dev.pgconvex.source.preflight.PublicationState;
+import dev.pgconvex.source.preflight.SourceLineage;
 import dev.pgconvex.source.preflight.SourcePreflightException;
 import dev.pgconvex.source.preflight.SourceUnavailableException;
 import dev.pgconvex.source.preflight.StoredOffsets;
@@ -83,6 +85,7 @@ public final class CdcSource implements Service {
   private final SourceSettings settings;
   private final SourceProgress progress = new SourceProgress();
   private final SourceMetrics metrics;
+  private final PartitionTruncateWatch truncateWatch;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final AtomicReference<String> failure = new AtomicReference<>();
@@ -104,6 +107,7 @@ public final class CdcSource implements Service {
   public CdcSource(Config config, MeterRegistry registry) {
     this.settings = SourceSettings.from(Objects.requireNonNull(config, "config"));
     this.metrics = new SourceMetrics(Objects.requireNonNull(registry, "registry"), progress);
+    this.truncateWatch = new PartitionTruncateWatch(settings);
   }
 
   @Override
@@ -131,7 +135,9 @@ public final class CdcSource implements Service {
         boolean offsetsStored =
             StoredOffsets.exist(
                 admin, settings, EngineProperties.engineName(settings), Duration.ofSeconds(60));
-        Preflight.run(settings, offsetsStored);
+        SourceLineage.Claim lineage = SourceLineage.inspect(settings, admin);
+        Preflight.run(settings, offsetsStored, lineage.problems(settings.topics().prefix()));
+        SourceLineage.record(settings, lineage);
         ensureInternalTables();
         TopicSetup.ensureTopics(admin, settings, Duration.ofSeconds(60));
       }
@@ -141,7 +147,7 @@ public final class CdcSource implements Service {
       if (settings.incrementalInitialLoad()) {
         requestInitialLoads();
       }
-      slotMonitor = new SlotMonitor(settings, progress, this::fail);
+      slotMonitor = new SlotMonitor(settings, progress, this::fail, truncateWatch);
       slotMonitor.start();
       log.info("CDC source running: slot '{}', tables {}", settings.slotName(), settings.tables());
     } catch (RuntimeException | InterruptedException e) {
@@ -167,6 +173,7 @@ public final class CdcSource implements Service {
               + " (id int PRIMARY KEY, ts timestamptz)");
       st.execute(EngineProperties.heartbeatQuery(settings.heartbeatTable()));
       st.execute(EngineProperties.signalTableDdl(settings.signalTable()));
+      truncateWatch.install(c);
       if (PublicationState.fixIfNeeded(c, settings)) {
         log.warn(
             "Publication '{}' published partition changes under the partitions' names, which"

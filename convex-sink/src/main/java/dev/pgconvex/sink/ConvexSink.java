@@ -4,6 +4,7 @@ import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.kafka.LineageTopic;
 import dev.pgconvex.common.kafka.TopicBootstrap;
 import dev.pgconvex.common.service.Service;
 import dev.pgconvex.sink.batch.AimdLimiter;
@@ -13,6 +14,7 @@ import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.sink.internals.Checkpointer;
 import dev.pgconvex.sink.internals.SinkLoop;
 import dev.pgconvex.sink.internals.SinkMetrics;
+import dev.pgconvex.sink.lineage.SinkLineage;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -115,6 +118,13 @@ public final class ConvexSink implements Service {
             Duration.ofMillis(config.getLong(SinkConfig.REQUEST_TIMEOUT_MS)),
             Duration.ofMillis(config.getLong(SinkConfig.CONNECT_TIMEOUT_MS)),
             maxInFlight + 1);
+    try {
+      SinkLineage.claim(
+          client, lineageTopic(), topics.prefix(), config.getString(SinkConfig.CONVEX_URL));
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
     int id = INSTANCES.incrementAndGet();
     workers =
         Executors.newFixedThreadPool(
@@ -188,6 +198,14 @@ public final class ConvexSink implements Service {
         config.getString(SinkConfig.CONVEX_URL),
         topics.sinkGroup(),
         maxInFlight);
+  }
+
+  private LineageTopic lineageTopic() {
+    Map<String, Object> p = new HashMap<>(config.passthrough("kafka."));
+    p.put(
+        CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
+    return new LineageTopic(topics.lineage(), p);
   }
 
   private Map<String, Object> consumerProps() {

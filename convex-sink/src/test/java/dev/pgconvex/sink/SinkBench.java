@@ -451,6 +451,13 @@ public final class SinkBench {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
             String body = request.getBody().readUtf8();
+            if (body.contains("cdc/lineage:claimLineage")) {
+              return new MockResponse()
+                  .setBody(
+                      "{\"status\":\"success\",\"value\":{\"status\":\"created\",\"lineage\":"
+                          + "{\"pipeline\":\"bench\",\"mirrorId\":\"m1\",\"source\":null,"
+                          + "\"createdAt\":0}}}");
+            }
             if (!body.contains("cdc/ingest:applyBatch")) {
               return new MockResponse().setBody("{\"status\":\"success\",\"value\":null}");
             }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       ConvexEmulatorCommand.class,
       SchemaCommand.class,
       ResyncCommand.class,
+      ResetCommand.class,
       PendingCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,

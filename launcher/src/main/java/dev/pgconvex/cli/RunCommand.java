@@ -69,7 +69,8 @@ final class RunCommand implements Callable<Integer> {
       throw new UserFacingException(
           "say which tables to mirror: --tables schema.table[,...] (or --mapping FILE)");
     }
-    try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, false, database))) {
+    try (StopSignal stop = StopSignal.install("run-stop", 30_000);
+        Pipeline pipeline = new Pipeline(options.toSettings(workDir, false, database))) {
       pipeline.startInfrastructure();
       long startLsn;
       try (Connection c = pipeline.connect();
@@ -90,7 +91,6 @@ final class RunCommand implements Callable<Integer> {
       if (exitWhenSynced) {
         return awaitSynced(pipeline, startLsn, start);
       }
-      StopSignal stop = StopSignal.install("run-stop", 30_000);
       while (!stop.await(10_000)) {
         Pipeline.Progress p = pipeline.progress();
         System.err.printf(

@@ -53,7 +53,8 @@ public final class CatalogReader {
   private static final Set<String> VALUE_INDEX_METHODS = Set.of("btree", "hash");
 
   /** The pipeline's own tables (convex/cdc/tables.ts). */
-  private static final Set<String> CDC_TABLES = Set.of("cdc_keys", "cdc_checkpoints");
+  private static final Set<String> CDC_TABLES =
+      Set.of("cdc_keys", "cdc_checkpoints", "cdc_lineage");
 
   private final Connection connection;
   private final List<String> warnings = new ArrayList<>();

@@ -20,6 +20,7 @@ public final class FunctionsFolder {
       List.of(
           "cdc/ingest.ts",
           "cdc/tables.ts",
+          "cdc/lineage.ts",
           "_generated/server.ts",
           "_generated/api.ts",
           "_generated/dataModel.ts");

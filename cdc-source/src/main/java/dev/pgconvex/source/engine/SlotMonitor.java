@@ -25,13 +25,27 @@ public final class SlotMonitor implements AutoCloseable {
   private final SourceSettings settings;
   private final SourceProgress progress;
   private final Consumer<String> onLost;
+  private final PartitionTruncateWatch truncateWatch;
   private final ScheduledExecutorService scheduler;
   private Connection connection; // only touched by the scheduler thread
 
   public SlotMonitor(SourceSettings settings, SourceProgress progress, Consumer<String> onLost) {
+    this(settings, progress, onLost, null);
+  }
+
+  /**
+   * @param truncateWatch given a chance at every poll to watch partitions created meanwhile; may be
+   *     null
+   */
+  public SlotMonitor(
+      SourceSettings settings,
+      SourceProgress progress,
+      Consumer<String> onLost,
+      PartitionTruncateWatch truncateWatch) {
     this.settings = settings;
     this.progress = progress;
     this.onLost = onLost;
+    this.truncateWatch = truncateWatch;
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -73,6 +87,9 @@ public final class SlotMonitor implements AutoCloseable {
             }
           }
         }
+      }
+      if (truncateWatch != null) {
+        truncateWatch.install(connection);
       }
     } catch (SQLException | RuntimeException e) {
       log.warn("Cannot read replication slot '{}': {}", settings.slotName(), e.toString());

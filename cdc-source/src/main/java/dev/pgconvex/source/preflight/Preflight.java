@@ -41,9 +41,20 @@ public final class Preflight {
    * @throws SourceUnavailableException when Postgres cannot be reached or a query fails
    */
   public static void run(SourceSettings settings, boolean offsetsStored) {
-    List<String> problems;
+    run(settings, offsetsStored, List.of());
+  }
+
+  /**
+   * Connects and runs every check; {@code found} are problems found before (the pipeline's
+   * lineage), reported first, together with the rest.
+   *
+   * @throws SourcePreflightException listing every problem with its fix
+   * @throws SourceUnavailableException when Postgres cannot be reached or a query fails
+   */
+  public static void run(SourceSettings settings, boolean offsetsStored, List<String> found) {
+    List<String> problems = new ArrayList<>(found);
     try (Connection c = PgConnections.open(settings, "pgconvex-source-preflight")) {
-      problems = check(c, settings, offsetsStored);
+      problems.addAll(check(c, settings, offsetsStored));
     } catch (SQLException e) {
       throw new SourceUnavailableException(
           "Preflight query failed on " + settings.jdbcUrl().url() + ": " + e.getMessage(), e);

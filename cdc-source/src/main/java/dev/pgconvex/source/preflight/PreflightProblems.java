@@ -1,5 +1,6 @@
 package dev.pgconvex.source.preflight;
 
+import dev.pgconvex.common.lineage.SourceIdentity;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.TableId;
 import java.util.List;
@@ -149,8 +150,8 @@ public final class PreflightProblems {
         + " are missing and continuing would leave a gap; a resync is needed: drop the slot"
         + " (SELECT pg_drop_replication_slot('"
         + slot
-        + "')), delete the offsets topic, and start again with a fresh snapshot (raise"
-        + " max_slot_wal_keep_size to avoid a repeat)";
+        + "')), run ./cdc reset to remove the pipeline's Kafka state, and start again with a"
+        + " fresh snapshot (raise max_slot_wal_keep_size to avoid a repeat)";
   }
 
   public static String slotMissingWithOffsets(String slot, String offsetsTopic) {
@@ -159,8 +160,8 @@ public final class PreflightProblems {
         + "' does not exist but a position is stored in "
         + offsetsTopic
         + ": the changes since that position are gone (the slot was dropped or renamed), so"
-        + " continuing would leave a gap; a resync is needed: delete topic "
-        + offsetsTopic
+        + " continuing would leave a gap; a resync is needed: run ./cdc reset (same --work-dir"
+        + " or --kafka, and the pipeline's cdc.topic.prefix) to remove the pipeline's Kafka state"
         + " and start again with a fresh snapshot (or set source.snapshot.mode=always)";
   }
 
@@ -227,5 +228,18 @@ public final class PreflightProblems {
         + ", or set "
         + SourceConfig.PUBLICATION_NAME
         + " to a publication the source may create";
+  }
+
+  public static String otherLineage(String prefix, SourceIdentity recorded, SourceIdentity actual) {
+    return "the Kafka state of pipeline '"
+        + prefix
+        + "' (offsets, changelogs, ids) was made from "
+        + recorded.describe()
+        + ", but this source is connected to "
+        + actual.describe()
+        + ": positions of two databases cannot be compared, so mirroring on would silently lose"
+        + " rows; connect to the database the pipeline was mirroring, or start over with ./cdc"
+        + " reset (same --work-dir or --kafka and cdc.topic.prefix; --convex-data also empties the"
+        + " mirror in Convex), or give this database its own cdc.topic.prefix";
   }
 }

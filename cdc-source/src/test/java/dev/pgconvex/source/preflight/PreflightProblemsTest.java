@@ -40,7 +40,12 @@ class PreflightProblemsTest {
             PreflightProblems.cannotWriteHeartbeatTable(T, "app"),
             PreflightProblems.noWalSenders(),
             PreflightProblems.cannotCreateHeartbeatTable(T, "app"),
-            PreflightProblems.cannotCreatePublication("pub", List.of(T)));
+            PreflightProblems.cannotCreatePublication("pub", List.of(T)),
+            PreflightProblems.publicationNotViaRoot("pub", List.of(T)),
+            PreflightProblems.otherLineage(
+                "p",
+                new dev.pgconvex.common.lineage.SourceIdentity("1", "a", "s"),
+                new dev.pgconvex.common.lineage.SourceIdentity("2", "a", "s")));
     // Each sentence says what is wrong, then (after the colon) what to do.
     assertThat(all).allSatisfy(p -> assertThat(p).matches("(?s)[^:]+.*: .+"));
     assertThat(PreflightProblems.noReplication("app"))
@@ -50,6 +55,12 @@ class PreflightProblemsTest {
     assertThat(PreflightProblems.slotLost("s"))
         .contains("resync is needed", "pg_drop_replication_slot('s')");
     assertThat(PreflightProblems.slotActive("s", 42)).contains("process 42");
+    assertThat(
+            PreflightProblems.otherLineage(
+                "p",
+                new dev.pgconvex.common.lineage.SourceIdentity("1", "shop", "s"),
+                new dev.pgconvex.common.lineage.SourceIdentity("2", "shop", "s")))
+        .contains("cluster 1", "cluster 2", "./cdc reset");
   }
 
   @Test

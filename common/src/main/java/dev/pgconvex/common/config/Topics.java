@@ -30,6 +30,14 @@ public record Topics(String prefix) {
     return prefix + ".offsets";
   }
 
+  /**
+   * Compacted, one partition: which Postgres and which Convex mirror the pipeline's state belongs
+   * to ({@code dev.pgconvex.common.kafka.LineageTopic}).
+   */
+  public String lineage() {
+    return prefix + ".lineage";
+  }
+
   public String schemaHistory() {
     return prefix + ".schema-history";
   }

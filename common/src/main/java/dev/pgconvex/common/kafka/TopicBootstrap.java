@@ -23,8 +23,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates the pipeline's own topics when missing: {@code ops}, {@code ids} (compacted), {@code
- * dlq}. Every service calls it at start, so whichever starts first creates them; it is idempotent
- * and safe to race.
+ * dlq}, {@code lineage} (compacted, one partition). Every service calls it at start, so whichever
+ * starts first creates them; it is idempotent and safe to race.
  */
 public final class TopicBootstrap {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -43,6 +43,7 @@ public final class TopicBootstrap {
             .configs(
                 Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     out.add(new NewTopic(topics.deadLetters(), partitions, rf));
+    out.add(LineageTopic.definition(topics.lineage(), rf));
     return out;
   }
 

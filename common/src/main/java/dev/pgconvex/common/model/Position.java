@@ -17,6 +17,17 @@ public final class Position {
     return String.format(Locale.ROOT, "%016X:%08X", lsn, orderInTx & 0xFFFFFFFFL);
   }
 
+  /**
+   * The lowest position above {@code position}: an operation there beats the change at {@code
+   * position} and loses to every later change of the same row (a later WAL record has a higher
+   * LSN).
+   */
+  public static String after(String position) {
+    long lsn = lsn(position);
+    long order = Long.parseUnsignedLong(position.substring(17), 16);
+    return order < 0xFFFFFFFFL ? of(lsn, order + 1) : of(lsn + 1, 0);
+  }
+
   /** The LSN part of a position. */
   public static long lsn(String position) {
     return Long.parseUnsignedLong(position.substring(0, 16), 16);

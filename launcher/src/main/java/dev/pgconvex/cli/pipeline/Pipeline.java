@@ -58,6 +58,9 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
+  /** How long the servers' own shutdown hooks leave the command to close the pipeline first. */
+  public static final Duration SHUTDOWN_HOOK_DELAY = Duration.ofSeconds(25);
+
   private final PipelineSettings settings;
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -101,6 +104,8 @@ public final class Pipeline implements AutoCloseable {
             // A run resumes where the last one on this work dir stopped: offsets, Streams
             // changelogs and ids live in the broker's data.
             .keepData(!settings.fresh())
+            // On Ctrl-C the command closes the pipeline in order; the servers go last.
+            .shutdownHookDelay(SHUTDOWN_HOOK_DELAY)
             .convexEnabled(false)
             .useTestcontainers(
                 Boolean.getBoolean(USE_TESTCONTAINERS)
@@ -165,6 +170,7 @@ public final class Pipeline implements AutoCloseable {
       emulator =
           ConvexEmulatorProcess.builder()
               .functionsDir(functions)
+              .shutdownHookDelay(SHUTDOWN_HOOK_DELAY)
               .dataDir(
                   settings.fresh()
                       ? null
@@ -207,6 +213,11 @@ public final class Pipeline implements AutoCloseable {
     convexClient =
         new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
     closeables.add(convexClient);
+    if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
+      SnapshotSweeper sweeper = new SnapshotSweeper(this);
+      closeables.add(sweeper);
+      sweeper.start();
+    }
   }
 
   /**

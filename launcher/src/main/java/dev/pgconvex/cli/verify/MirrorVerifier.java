@@ -85,11 +85,7 @@ public final class MirrorVerifier {
             st.executeQuery("SELECT * FROM " + quote(t.schema()) + "." + quote(t.table()))) {
           while (rs.next()) {
             rows++;
-            ObjectNode keyRow = Json.NODES.objectNode();
-            for (String k : t.primaryKey()) {
-              keyRow.set(k, jsonOf(rs.getObject(k)));
-            }
-            String key = SourceKey.of(keyRow, t.primaryKey());
+            String key = sourceKey(rs, t);
             JsonNode actual = docs.remove(key);
             if (actual == null) {
               add(mismatches, t.target() + " " + key + ": row in Postgres, no document in Convex");
@@ -223,6 +219,20 @@ public final class MirrorVerifier {
       case JSON -> Json.parse(v.toString());
       default -> Json.NODES.textNode(v.toString());
     };
+  }
+
+  /** The source key of the current row of {@code rs}, as the transformer builds it. */
+  static String sourceKey(ResultSet rs, TableMapping t) throws SQLException {
+    ObjectNode keyRow = Json.NODES.objectNode();
+    for (String k : t.primaryKey()) {
+      keyRow.set(k, jsonOf(rs.getObject(k)));
+    }
+    return SourceKey.of(keyRow, t.primaryKey());
+  }
+
+  /** {@code "schema"."table"} of {@code t}, for SQL. */
+  static String qualified(TableMapping t) {
+    return quote(t.schema()) + "." + quote(t.table());
   }
 
   /**
