@@ -12,10 +12,10 @@ import java.util.List;
 /**
  * What the catalog says about the source's publication and the captured partitioned tables.
  *
- * <p>Why it matters: a publication without {@code publish_via_partition_root} publishes a change
- * to a partition under the partition's own name ({@code public.payment_p2022_03}), which the
- * source's table filter does not match, so Debezium drops it without a word while the slot moves
- * past it. With the option every partition's change arrives as a change of the captured parent.
+ * <p>Why it matters: a publication without {@code publish_via_partition_root} publishes a change to
+ * a partition under the partition's own name ({@code public.payment_p2022_03}), which the source's
+ * table filter does not match, so Debezium drops it without a word while the slot moves past it.
+ * With the option every partition's change arrives as a change of the captured parent.
  *
  * @param exists whether the publication exists
  * @param viaRoot its {@code pubviaroot} (false when it does not exist)

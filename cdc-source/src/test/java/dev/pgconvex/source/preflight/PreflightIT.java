@@ -120,8 +120,7 @@ class PreflightIT {
   }
 
   @Test
-  void aPublicationOfAnotherOwnerThatLosesPartitionChangesIsRefusedWithTheAlter()
-      throws Exception {
+  void aPublicationOfAnotherOwnerThatLosesPartitionChangesIsRefusedWithTheAlter() throws Exception {
     String url = SharedStack.freshDatabase("pubroot");
     String db = url.substring(url.lastIndexOf('/') + 1);
     String role = TestNames.unique("repl");
@@ -157,8 +156,7 @@ class PreflightIT {
                         PreflightProblems.publicationNotViaRoot(
                             pub, java.util.List.of(new TableId("public", "sale")))));
     assertThat(PreflightProblems.publicationNotViaRoot(pub, java.util.List.of()))
-        .contains(
-            "ALTER PUBLICATION \"" + pub + "\" SET (publish_via_partition_root = true)");
+        .contains("ALTER PUBLICATION \"" + pub + "\" SET (publish_via_partition_root = true)");
 
     // The DBA runs the statement: the same start passes.
     try (Connection c = SharedStack.postgres().connect(db)) {
