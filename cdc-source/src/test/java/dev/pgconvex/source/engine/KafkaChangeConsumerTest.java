@@ -154,6 +154,56 @@ class KafkaChangeConsumerTest {
         .isNull();
   }
 
+  /** A TRUNCATE as Debezium emits it: no key, no row images, op "t". */
+  private static RecordChangeEvent<SourceRecord> truncate(String topic, long lsn, long commitLsn) {
+    Struct source =
+        new Struct(SOURCE)
+            .put("ts_ms", 1_700_000_000_000L)
+            .put("snapshot", "false")
+            .put("lsn", lsn);
+    Struct value =
+        new Struct(ENVELOPE).put("source", source).put("op", "t").put("ts_ms", 1_700_000_000_100L);
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", lsn, "lsn_commit", commitLsn),
+            topic,
+            null,
+            null,
+            null,
+            ENVELOPE,
+            value);
+    return () -> r;
+  }
+
+  @Test
+  void aTruncateIsForwardedWithoutAKeyAndCounted() throws Exception {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+
+    consumer.handleBatch(List.of(truncate("pfx.shop.orders", 700, 690L)), committer);
+
+    assertThat(producer.history())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.topic()).isEqualTo("pfx.shop.orders");
+              assertThat(r.key()).isNull();
+              assertThat(Json.parse(r.value()).get("op").asText()).isEqualTo("t");
+            });
+    assertThat(
+            registry
+                .get("pgconvex.source.events")
+                .tag("table", "shop.orders")
+                .tag("op", "truncate")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(committer.marked).hasSize(1);
+  }
+
   @Test
   void aFailedSendMarksNothingAndFailsTheBatch() {
     MockProducer<byte[], byte[]> producer =
