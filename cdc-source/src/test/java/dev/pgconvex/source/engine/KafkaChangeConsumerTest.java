@@ -107,6 +107,7 @@ class KafkaChangeConsumerTest {
             change("pfx.public.users", 1, "d", "false", 300, 250L, "a"),
             tombstone("pfx.public.users", 1, 300),
             change("pfx.public.pgconvex_heartbeat", 1, "u", "false", 400, 350L, null),
+            change("pfx.public.pgconvex_signal", 1, "c", "false", 450, 350L, null),
             tombstone("__debezium-heartbeat.pfx", 0, 500));
 
     consumer.handleBatch(batch, committer);
@@ -123,7 +124,7 @@ class KafkaChangeConsumerTest {
     assertThat(Json.parse(sent.get(1).value()).get("after").get("note").isNull()).isTrue();
     assertThat(sent.get(3).value()).isNull();
 
-    assertThat(committer.marked).hasSize(6);
+    assertThat(committer.marked).hasSize(7);
     assertThat(committer.batchesFinished).isEqualTo(1);
     assertThat(progress.lastLsn()).isEqualTo(500);
     assertThat(progress.ackedCommitLsn()).isEqualTo(350);
@@ -152,6 +153,28 @@ class KafkaChangeConsumerTest {
                 .tag("table", "public.pgconvex_heartbeat")
                 .counter())
         .isNull();
+    // Not forwarded by design, but counted.
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "heartbeat_table")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "heartbeat")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "signal_table")
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   /** A TRUNCATE as Debezium emits it: no key, no row images, op "t". */
