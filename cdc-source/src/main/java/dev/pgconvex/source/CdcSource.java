@@ -8,6 +8,7 @@ import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.SourceSettings;
 import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.engine.EngineProperties;
+import dev.pgconvex.source.engine.FilteredEvents;
 import dev.pgconvex.source.engine.KafkaChangeConsumer;
 import dev.pgconvex.source.engine.SlotMonitor;
 import dev.pgconvex.source.engine.SourceMetrics;
@@ -83,6 +84,7 @@ public final class CdcSource implements Service {
   private final SourceSettings settings;
   private final SourceProgress progress = new SourceProgress();
   private final SourceMetrics metrics;
+  private final FilteredEvents filteredEvents;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final AtomicReference<String> failure = new AtomicReference<>();
@@ -104,6 +106,7 @@ public final class CdcSource implements Service {
   public CdcSource(Config config, MeterRegistry registry) {
     this.settings = SourceSettings.from(Objects.requireNonNull(config, "config"));
     this.metrics = new SourceMetrics(Objects.requireNonNull(registry, "registry"), progress);
+    this.filteredEvents = new FilteredEvents(settings, registry);
   }
 
   @Override
@@ -141,7 +144,7 @@ public final class CdcSource implements Service {
       if (settings.incrementalInitialLoad()) {
         requestInitialLoads();
       }
-      slotMonitor = new SlotMonitor(settings, progress, this::fail);
+      slotMonitor = new SlotMonitor(settings, progress, filteredEvents, this::fail);
       slotMonitor.start();
       log.info("CDC source running: slot '{}', tables {}", settings.slotName(), settings.tables());
     } catch (RuntimeException | InterruptedException e) {

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.source.engine.FilteredEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -62,6 +64,46 @@ class SkipPointsIT {
                   .counter()
                   .count())
           .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void changesOfATableAddedToThePublicationButNotCapturedAreCountedAsFiltered() throws Exception {
+    ItSupport it = new ItSupport("filtered");
+    it.sql(
+        "CREATE TABLE public.kept (id int PRIMARY KEY)",
+        "CREATE TABLE public.extra (id int PRIMARY KEY)");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    try (CdcSource source = new CdcSource(it.config("public.kept"), registry)) {
+      source.start();
+      await().atMost(Duration.ofSeconds(30)).until(source::snapshotFinished);
+      assertThat(registry.get("pgconvex.source.events.filtered").functionCounter().count())
+          .isZero();
+
+      // Someone adds a table to the publication while the source runs: Debezium receives its
+      // changes and drops them, as the table is not in its include list.
+      it.sql(
+          "ALTER PUBLICATION \"" + it.publication + "\" ADD TABLE public.extra",
+          "INSERT INTO public.extra VALUES (1), (2)",
+          "INSERT INTO public.kept VALUES (1)");
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          registry.get("pgconvex.source.events.filtered").functionCounter().count())
+                      .isEqualTo(2));
+      try (Connection c = it.connect()) {
+        assertThat(
+                new FilteredEvents(source.settings(), new SimpleMeterRegistry())
+                    .uncapturedPublicationTables(c))
+            .containsExactly("public.extra");
+      }
+      assertThat(registry.get("pgconvex.source.events.erroneous").functionCounter().count())
+          .isZero();
+      assertThat(source.health().up()).isTrue();
     }
   }
 }

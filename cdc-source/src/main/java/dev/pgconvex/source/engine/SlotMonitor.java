@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the replication slot's lag ({@code pg_current_wal_lsn() - confirmed_flush_lsn}) on its own
  * small JDBC connection every {@code source.slot.lag.poll.interval.ms}, into {@link
- * SourceProgress}. Reports a lost slot to {@code onLost}. Owns one daemon thread; close to stop.
+ * SourceProgress}. Reports a lost slot to {@code onLost}. On the same thread and connection it
+ * polls {@link FilteredEvents} (changes Debezium dropped). Owns one daemon thread; close to stop.
  */
 public final class SlotMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SlotMonitor.class);
@@ -25,12 +26,18 @@ public final class SlotMonitor implements AutoCloseable {
   private final SourceSettings settings;
   private final SourceProgress progress;
   private final Consumer<String> onLost;
+  private final FilteredEvents filtered;
   private final ScheduledExecutorService scheduler;
   private Connection connection; // only touched by the scheduler thread
 
-  public SlotMonitor(SourceSettings settings, SourceProgress progress, Consumer<String> onLost) {
+  public SlotMonitor(
+      SourceSettings settings,
+      SourceProgress progress,
+      FilteredEvents filtered,
+      Consumer<String> onLost) {
     this.settings = settings;
     this.progress = progress;
+    this.filtered = filtered;
     this.onLost = onLost;
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
@@ -74,6 +81,7 @@ public final class SlotMonitor implements AutoCloseable {
           }
         }
       }
+      filtered.poll(connection);
     } catch (SQLException | RuntimeException e) {
       log.warn("Cannot read replication slot '{}': {}", settings.slotName(), e.toString());
       closeConnection();
