@@ -35,6 +35,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -176,6 +177,17 @@ public final class CdcSource implements Service {
                 + " the source cannot match to the captured tables: ran {}",
             settings.publicationName(),
             PublicationState.fixStatement(settings.publicationName()));
+      }
+      List<String> unpublished =
+          PublicationState.unpublishedOperations(c, settings.publicationName());
+      if (!unpublished.isEmpty()) {
+        // Postgres never sends these changes: nothing downstream could count or report them.
+        log.warn(
+            "Publication '{}' does not publish {}: such changes of the captured tables never reach"
+                + " the source and Convex keeps the old rows. Run {}",
+            settings.publicationName(),
+            String.join(", ", unpublished),
+            PublicationState.publishAllStatement(settings.publicationName()));
       }
     } catch (SQLException e) {
       throw new SourceUnavailableException(

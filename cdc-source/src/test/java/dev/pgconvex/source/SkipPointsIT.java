@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.source.engine.FilteredEvents;
+import dev.pgconvex.source.preflight.PublicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.time.Duration;
@@ -64,6 +65,23 @@ class SkipPointsIT {
                   .counter()
                   .count())
           .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aPublicationThatDoesNotPublishTruncatesIsNamedWithItsFix() throws Exception {
+    ItSupport it = new ItSupport("pubops");
+    it.sql(
+        "CREATE TABLE public.t (id int PRIMARY KEY)",
+        "CREATE PUBLICATION \""
+            + it.publication
+            + "\" FOR TABLE public.t WITH (publish = 'insert, update, delete')");
+    try (Connection c = it.connect()) {
+      assertThat(PublicationState.unpublishedOperations(c, it.publication))
+          .containsExactly("truncate");
+      assertThat(PublicationState.unpublishedOperations(c, "no_such_pub")).isEmpty();
+      c.createStatement().execute(PublicationState.publishAllStatement(it.publication));
+      assertThat(PublicationState.unpublishedOperations(c, it.publication)).isEmpty();
     }
   }
 
