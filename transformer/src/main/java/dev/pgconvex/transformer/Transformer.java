@@ -52,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * for a required parent), {@code pgconvex.transformer.pending.refs} (requests waiting for a
  * parent's id), {@code pgconvex.transformer.orphans.reported{table}} (rows reported to the
  * dead-letter topic after {@code transformer.orphan.report.after.ms}; Prometheus {@code
- * pgconvex_transformer_orphans_reported_total}), {@code pgconvex.transformer.dead.letters}
- * (conversion failures and orphan reports), and Kafka Streams' own metrics.
+ * pgconvex_transformer_orphans_reported_total}), {@code
+ * pgconvex.transformer.dead.letters{table,reason}} (conversion failures and orphan reports, each
+ * (table, reason) warned once), {@code pgconvex.transformer.ids.skipped{table,reason}} (unusable
+ * ids records) and Kafka Streams' own metrics. docs/skip-points.md lists them.
  */
 public final class Transformer implements Service {
   /**
@@ -70,7 +72,7 @@ public final class Transformer implements Service {
 
   private final Config config;
   private final MeterRegistry registry;
-  private final PendingCounts counts = new PendingCounts();
+  private final PendingCounts counts;
   private volatile Mapping mapping;
   private volatile KafkaStreams streams;
   private volatile KafkaStreamsMetrics streamsMetrics;
@@ -84,6 +86,7 @@ public final class Transformer implements Service {
   public Transformer(Config config, MeterRegistry registry, Mapping mapping) {
     this.config = Objects.requireNonNull(config, "config");
     this.registry = Objects.requireNonNull(registry, "registry");
+    this.counts = new PendingCounts(registry);
     this.mapping = mapping;
   }
 
@@ -253,9 +256,6 @@ public final class Transformer implements Service {
             .register(registry);
       }
     }
-    FunctionCounter.builder("pgconvex.transformer.dead.letters", counts, PendingCounts::deadLetters)
-        .description("Rows sent to the dead-letter topic")
-        .register(registry);
   }
 
   @Override

@@ -140,7 +140,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         context.forward(new Record<>(ref, Msg.of(dead), nowMs));
         rows.put(ref, s.withHeld(s.heldSinceMs(), true));
         counts.orphanReported(d.table());
-        counts.deadLetter();
+        counts.orphanDeadLetter(d.table(), () -> "Orphan reported: " + dead.reason());
       }
     }
   }
