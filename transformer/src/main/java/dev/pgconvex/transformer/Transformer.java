@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  * dead-letter topic after {@code transformer.orphan.report.after.ms}; Prometheus {@code
  * pgconvex_transformer_orphans_reported_total}), {@code
  * pgconvex.transformer.dead.letters{table,reason}} (conversion failures and orphan reports, each
- * (table, reason) warned once), {@code pgconvex.transformer.ids.skipped{table,reason}} (unusable
- * ids records) and Kafka Streams' own metrics. docs/skip-points.md lists them.
+ * (table, reason) warned once), {@code pgconvex.transformer.stale.changes{table}} (replayed changes
+ * older than the row's state), {@code pgconvex.transformer.ids.skipped{table,reason}} (unusable ids
+ * records) and Kafka Streams' own metrics. docs/skip-points.md lists them.
  */
 public final class Transformer implements Service {
   /**

@@ -471,6 +471,9 @@ class TransformerTopologyTest {
     d.update("posts", null, post(10, 1, null).put("title", "new"), 200);
     d.update("posts", null, post(10, 1, null).put("title", "old"), 100);
     assertThat(d.ops()).extracting(o -> o.doc().get("title").asText()).containsExactly("new");
+    assertThat(d.counts.staleChanges("posts")).isEqualTo(1);
+    assertThat(d.registry.scrape())
+        .contains("pgconvex_transformer_stale_changes_total{table=\"posts\"} 1.0");
   }
 
   @Test

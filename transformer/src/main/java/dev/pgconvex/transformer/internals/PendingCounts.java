@@ -1,6 +1,7 @@
 package dev.pgconvex.transformer.internals;
 
 import dev.pgconvex.common.observe.SkipReporter;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * table. Also where every record the transformer does not turn into an operation is counted
  * (docs/skip-points.md): dead letters ({@code pgconvex.transformer.dead.letters{table,reason}},
  * warned once per pair), ids records it cannot use ({@code
- * pgconvex.transformer.ids.skipped{table,reason}}). Shared by all tasks of one instance, so each
- * warning is logged once per instance. Written by the stream threads, read by metric gauges from
- * any thread.
+ * pgconvex.transformer.ids.skipped{table,reason}}) and stale changes ({@code
+ * pgconvex.transformer.stale.changes{table}}). Shared by all tasks of one instance, so each warning
+ * is logged once per instance. Written by the stream threads, read by metric gauges from any
+ * thread.
  */
 public final class PendingCounts {
   private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
@@ -32,6 +34,7 @@ public final class PendingCounts {
   private final SkipReporter conversionDeadLetters;
   private final SkipReporter orphanDeadLetters;
   private final SkipReporter idsSkipped;
+  private final Map<String, Counter> staleChanges = new ConcurrentHashMap<>();
 
   /** Counts into a registry of its own (tests, measurements). */
   public PendingCounts() {
@@ -116,6 +119,30 @@ public final class PendingCounts {
   /** Ids records of {@code table} ignored for {@code reason} since start. */
   public long idsSkipped(String table, String reason) {
     return idsSkipped.count(table, reason);
+  }
+
+  /**
+   * Counts a change older than the row's state (a replay or duplicate after a restart or resync):
+   * expected, so counted without a warning.
+   */
+  public void staleChange(String table) {
+    staleChanges
+        .computeIfAbsent(
+            table,
+            t ->
+                Counter.builder("pgconvex.transformer.stale.changes")
+                    .description(
+                        "Changes older than the row's stored state (replays, duplicates): not"
+                            + " emitted, Convex would skip them too")
+                    .tag("table", t)
+                    .register(registry))
+        .increment();
+  }
+
+  /** Stale changes of {@code table} since start. */
+  public long staleChanges(String table) {
+    Counter c = staleChanges.get(table);
+    return c == null ? 0 : (long) c.count();
   }
 
   /**
