@@ -97,7 +97,12 @@ class SinkLoopTest {
             }
             if (body.contains("setCheckpoint")) {
               lastCheckpointBody = body;
-              return new MockResponse().setBody("{\"status\":\"success\",\"value\":null}");
+              String position = Json.parse(body).path("args").path("position").asText();
+              return new MockResponse()
+                  .setBody(
+                      "{\"status\":\"success\",\"value\":{\"status\":\"applied\",\"position\":\""
+                          + position
+                          + "\"}}");
             }
             batches.incrementAndGet();
             if (gated) {
@@ -249,6 +254,9 @@ class SinkLoopTest {
                     && lastCheckpointBody.contains("0000000000000007:00000000"));
     assertThat(Json.parse(lastCheckpointBody).path("args").path("source").asText())
         .isEqualTo("src");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> "0000000000000007:00000000".equals(checkpointer.lastCheckpoint()));
   }
 
   @Test
