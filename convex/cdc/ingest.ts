@@ -13,6 +13,7 @@
 import { ConvexError, convexToJson, v, type Infer, type Value } from "convex/values";
 import type { Id, TableNames } from "../_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "../_generated/server";
+import schema from "../schema.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Limits (see README.md "Limits" for the arithmetic behind them).
@@ -38,6 +39,13 @@ export const MAX_DOC_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** Tables of the pipeline itself: ops may not target them. */
 const RESERVED_TABLES = new Set(["cdc_keys", "cdc_checkpoints", "cdc_lineage"]);
+
+/**
+ * Tables the deployed schema (`schema.ts` of this folder) declares: ops may target only these. Convex does
+ * not check writes to a table its schema does not list, so an op for a table missing from the deployed
+ * schema (a mapping newer than the deployment) would silently create an undeclared, unvalidated table.
+ */
+const DECLARED_TABLES: ReadonlySet<string> = new Set(Object.keys(schema.tables));
 
 /** Position format of docs/contracts.md: 16 upper-case hex digits (LSN), `:`, 8 upper-case hex digits. */
 const POSITION_RE = /^[0-9A-F]{16}:[0-9A-F]{8}$/;
@@ -93,8 +101,8 @@ const cursorValidator = v.optional(v.union(v.string(), v.null()));
  * The same key may appear several times in a batch: each op sees the writes of the ops before it.
  *
  * Rejected up front with a `ConvexError` (nothing written) when the batch is over the limits
- * (`{code: "BATCH_TOO_LARGE", limit: "ops" | "argBytes", max, actual}`) or an op is malformed
- * (`{code: "INVALID_OP", index, reason}`).
+ * (`{code: "BATCH_TOO_LARGE", limit: "ops" | "argBytes", max, actual}`) or an op is malformed or targets a
+ * table the deployed schema does not declare (`{code: "INVALID_OP", index, reason}`).
  *
  * Returns `{ results: [{ status: "applied" | "skipped" | "missing", id: string | null }] }`, one per op, in
  * order; `id` is always the id of the key's live document after the op, or null.
@@ -143,6 +151,12 @@ function validateOp(op: Op, index: number): void {
   };
   if (!TABLE_RE.test(op.table)) fail(`invalid table name ${JSON.stringify(op.table)}`);
   if (RESERVED_TABLES.has(op.table)) fail(`table ${op.table} belongs to the pipeline`);
+  if (!DECLARED_TABLES.has(op.table)) {
+    fail(
+      `table ${op.table} is not declared in the deployed Convex schema; regenerate the schema with ` +
+        "`./cdc schema generate` and deploy it, then replay this op",
+    );
+  }
   if (op.key.length === 0) fail("empty key");
   if (!POSITION_RE.test(op.position)) {
     fail(`position ${JSON.stringify(op.position)} is not <16 hex digits>:<8 hex digits> (upper case)`);

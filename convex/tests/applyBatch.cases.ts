@@ -402,6 +402,25 @@ export const cases: Case[] = [
     ],
   },
   {
+    // Convex does not check writes to a table its schema does not list: without this check the op would
+    // create an undeclared table. The sink isolates the rejected op to the dead-letter topic.
+    name: "an op for a table the schema does not declare rejects the batch, naming the table and the fix",
+    steps: [
+      {
+        fn: "cdc/ingest:applyBatch",
+        args: { ops: [upsert("users", "[1]", pos(10), user(1)), upsert("auditLog", "[1]", pos(10), { n: 1 })] },
+        expect: { $error: { data: { code: "INVALID_OP", index: 1 } } },
+      },
+      {
+        fn: "cdc/ingest:applyBatch",
+        args: { ops: [del("auditLog", "[1]", pos(11))] },
+        expect: { $error: { data: { code: "INVALID_OP", index: 0 } } },
+      },
+      count("users", 0),
+      { fn: "cdc/ingest:tableCount", args: { table: "auditLog" }, expect: { count: 0, isDone: true } },
+    ],
+  },
+  {
     name: "the sink may forward commitTs and txId of the ops record",
     steps: [
       batch([{ ...upsert("users", "[1]", pos(10), user(1)), commitTs: 1732233600123, txId: 1234 }], [applied("<id:users>")]),

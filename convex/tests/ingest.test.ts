@@ -162,6 +162,29 @@ describe("limits", () => {
     expect(await keyRows(t, "users")).toHaveLength(0);
   });
 
+  test("an op for an undeclared table names the table and the fix; the schema's own tables pass", async () => {
+    const t = newDeployment();
+    const data = await errorData(
+      t.mutation(internal.cdc.ingest.applyBatch, { ops: [upsert("[1]", pos(1), { n: 1 }, "auditLog")] }),
+    );
+    expect(data).toMatchObject({ code: "INVALID_OP", index: 0 });
+    expect(data.reason).toContain("auditLog");
+    expect(data.reason).toContain("./cdc schema generate");
+    const tables = await t.run(async (ctx) => (await ctx.db.query("auditLog" as any).collect()).length);
+    expect(tables).toBe(0);
+    // Every table of the demo schema is accepted (orderItems included), the pipeline's own are not.
+    const ok = await t.mutation(internal.cdc.ingest.applyBatch, {
+      ops: [upsert("[1,1]", pos(1), { orderId: 1, lineNo: 1, sku: "a" }, "orderItems"), upsert("[1]", pos(1), user(1))],
+    });
+    expect(ok.results.map((r) => r.status)).toEqual(["applied", "applied"]);
+    for (const reserved of ["cdc_keys", "cdc_checkpoints"]) {
+      const rejected = await errorData(
+        t.mutation(internal.cdc.ingest.applyBatch, { ops: [upsert("[9]", pos(2), { n: 1 }, reserved)] }),
+      );
+      expect(rejected.reason).toContain("belongs to the pipeline");
+    }
+  });
+
   test("too many argument bytes are rejected up front", async () => {
     const t = newDeployment();
     const big = "é".repeat(400_000); // 800,000 UTF-8 bytes, 400,000 UTF-16 units

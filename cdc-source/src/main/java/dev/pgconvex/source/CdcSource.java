@@ -8,6 +8,7 @@ import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.SourceSettings;
 import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.engine.EngineProperties;
+import dev.pgconvex.source.engine.FilteredEvents;
 import dev.pgconvex.source.engine.KafkaChangeConsumer;
 import dev.pgconvex.source.engine.PartitionTruncateWatch;
 import dev.pgconvex.source.engine.SlotMonitor;
@@ -36,6 +37,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -86,6 +88,7 @@ public final class CdcSource implements Service {
   private final SourceProgress progress = new SourceProgress();
   private final SourceMetrics metrics;
   private final PartitionTruncateWatch truncateWatch;
+  private final FilteredEvents filteredEvents;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final AtomicReference<String> failure = new AtomicReference<>();
@@ -108,6 +111,7 @@ public final class CdcSource implements Service {
     this.settings = SourceSettings.from(Objects.requireNonNull(config, "config"));
     this.metrics = new SourceMetrics(Objects.requireNonNull(registry, "registry"), progress);
     this.truncateWatch = new PartitionTruncateWatch(settings);
+    this.filteredEvents = new FilteredEvents(settings, registry);
   }
 
   @Override
@@ -147,7 +151,7 @@ public final class CdcSource implements Service {
       if (settings.incrementalInitialLoad()) {
         requestInitialLoads();
       }
-      slotMonitor = new SlotMonitor(settings, progress, this::fail, truncateWatch);
+      slotMonitor = new SlotMonitor(settings, progress, filteredEvents, this::fail, truncateWatch);
       slotMonitor.start();
       log.info("CDC source running: slot '{}', tables {}", settings.slotName(), settings.tables());
     } catch (RuntimeException | InterruptedException e) {
@@ -180,6 +184,17 @@ public final class CdcSource implements Service {
                 + " the source cannot match to the captured tables: ran {}",
             settings.publicationName(),
             PublicationState.fixStatement(settings.publicationName()));
+      }
+      List<String> unpublished =
+          PublicationState.unpublishedOperations(c, settings.publicationName());
+      if (!unpublished.isEmpty()) {
+        // Postgres never sends these changes: nothing downstream could count or report them.
+        log.warn(
+            "Publication '{}' does not publish {}: such changes of the captured tables never reach"
+                + " the source and Convex keeps the old rows. Run {}",
+            settings.publicationName(),
+            String.join(", ", unpublished),
+            PublicationState.publishAllStatement(settings.publicationName()));
       }
     } catch (SQLException e) {
       throw new SourceUnavailableException(

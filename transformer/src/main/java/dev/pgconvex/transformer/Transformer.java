@@ -25,6 +25,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -52,8 +56,13 @@ import org.slf4j.LoggerFactory;
  * for a required parent), {@code pgconvex.transformer.pending.refs} (requests waiting for a
  * parent's id), {@code pgconvex.transformer.orphans.reported{table}} (rows reported to the
  * dead-letter topic after {@code transformer.orphan.report.after.ms}; Prometheus {@code
- * pgconvex_transformer_orphans_reported_total}), {@code pgconvex.transformer.dead.letters}
- * (conversion failures and orphan reports), and Kafka Streams' own metrics.
+ * pgconvex_transformer_orphans_reported_total}), {@code
+ * pgconvex.transformer.dead.letters{table,reason}} (conversion failures and orphan reports, each
+ * (table, reason) warned once), {@code pgconvex.transformer.stale.changes{table}} (replayed changes
+ * older than the row's state), {@code pgconvex.transformer.ids.skipped{table,reason}} (unusable ids
+ * records), {@code pgconvex.transformer.topic.mismatches{table,kind}} (1 per table found at start
+ * whose topic is never read, or was never created by the source: {@link TopicCheck}) and Kafka
+ * Streams' own metrics. docs/skip-points.md lists them.
  */
 public final class Transformer implements Service {
   /**
@@ -70,7 +79,7 @@ public final class Transformer implements Service {
 
   private final Config config;
   private final MeterRegistry registry;
-  private final PendingCounts counts = new PendingCounts();
+  private final PendingCounts counts;
   private volatile Mapping mapping;
   private volatile KafkaStreams streams;
   private volatile KafkaStreamsMetrics streamsMetrics;
@@ -84,6 +93,7 @@ public final class Transformer implements Service {
   public Transformer(Config config, MeterRegistry registry, Mapping mapping) {
     this.config = Objects.requireNonNull(config, "config");
     this.registry = Objects.requireNonNull(registry, "registry");
+    this.counts = new PendingCounts(registry);
     this.mapping = mapping;
   }
 
@@ -154,7 +164,9 @@ public final class Transformer implements Service {
 
   /**
    * Creates missing Debezium topics of mapped tables: Kafka Streams stops with a fatal error when a
-   * source topic is missing, and Debezium creates a table's topic only with its first event.
+   * source topic is missing, and Debezium creates a table's topic only with its first event. First
+   * warns about the tables the topics show the mapping and the source disagree on ({@link
+   * TopicCheck}).
    */
   private void ensureSourceTopics(Mapping m, Topics topics, int partitions) {
     short rf = (short) config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR);
@@ -163,11 +175,37 @@ public final class Transformer implements Service {
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
         config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
     try (Admin admin = Admin.create(props)) {
+      checkTopics(admin, m, topics);
       TopicBootstrap.ensure(
           admin,
           TransformerTopology.sourceTopics(m, topics).stream()
               .map(t -> new NewTopic(t, partitions, rf))
               .toList());
+    }
+  }
+
+  private void checkTopics(Admin admin, Mapping m, Topics topics) {
+    Set<String> existing;
+    try {
+      existing = admin.listTopics().names().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while listing Kafka topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "Kafka did not list its topics; check " + CommonConfig.KAFKA_BOOTSTRAP_SERVERS, e);
+    }
+    for (TopicCheck.Mismatch x : TopicCheck.find(existing, m, topics)) {
+      LOG.warn("{}", x.message());
+      // Present once per table for as long as this instance runs: sum() > 0 means a table the
+      // mapping and source.tables disagree on.
+      Gauge.builder("pgconvex.transformer.topic.mismatches", () -> 1)
+          .tag("table", x.table())
+          .tag("kind", x.kind())
+          .description(
+              "Tables found at start whose topic the transformer never reads (unmapped) or that the"
+                  + " source never created (uncaptured)")
+          .register(registry);
     }
   }
 
@@ -253,9 +291,6 @@ public final class Transformer implements Service {
             .register(registry);
       }
     }
-    FunctionCounter.builder("pgconvex.transformer.dead.letters", counts, PendingCounts::deadLetters)
-        .description("Rows sent to the dead-letter topic")
-        .register(registry);
   }
 
   @Override

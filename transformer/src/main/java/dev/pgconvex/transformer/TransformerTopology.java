@@ -27,8 +27,6 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Builds the transformer's Kafka Streams topology. Every node, store and internal topic is named,
@@ -56,8 +54,6 @@ public final class TransformerTopology {
 
   /** {@code parentRef NUL childRef NUL field} to position of the pending request. */
   public static final String SUBSCRIPTIONS_STORE = "subscriptions";
-
-  private static final Logger LOG = LoggerFactory.getLogger(TransformerTopology.class);
 
   private TransformerTopology() {}
 
@@ -167,7 +163,7 @@ public final class TransformerTopology {
 
     KStream<String, Msg> ids =
         builder.stream(topics.ids(), Consumed.with(str, str).withName("ids-source"))
-            .mapValues(TransformerTopology::parseIds, Named.as("ids-parse"));
+            .mapValues((k, v) -> parseIds(k, v, topics, counts), Named.as("ids-parse"));
     KStream<String, Msg> responses =
         assembledSplit
             .get("assembled-requests")
@@ -213,7 +209,22 @@ public final class TransformerTopology {
         .toList();
   }
 
-  private static Msg parseIds(String value) {
+  /**
+   * An ids record as an update, or null (dropped by the resolver) for one that carries no usable
+   * id, counted in {@code pgconvex.transformer.ids.skipped{table,reason}} and warned once.
+   */
+  static Msg parseIds(String key, String value, Topics topics, PendingCounts counts) {
+    if (key == null) {
+      counts.idsSkipped(
+          "unknown",
+          "no_key",
+          () ->
+              "Ignoring a record of "
+                  + topics.ids()
+                  + " without a key: its id cannot be matched to a document. Only the sink writes"
+                  + " that topic (key = table/key); find what else writes it");
+      return null;
+    }
     if (value == null) {
       return Msg.of(new IdUpdate(null));
     }
@@ -222,8 +233,24 @@ public final class TransformerTopology {
       var id = node.get("id");
       return Msg.of(new IdUpdate(id == null || id.isNull() ? null : id.asText()));
     } catch (IllegalArgumentException e) {
-      LOG.warn("Ignoring a malformed ids record: {}", e.getMessage());
+      counts.idsSkipped(
+          tableOfRef(key),
+          "not_json",
+          () ->
+              "Ignoring a malformed record of "
+                  + topics.ids()
+                  + " for "
+                  + key
+                  + " ("
+                  + e.getMessage()
+                  + "): children of that document wait until the sink writes its id again;"
+                  + " re-send the row (update it in Postgres) and find what else writes the topic");
       return null;
     }
+  }
+
+  private static String tableOfRef(String ref) {
+    int slash = ref.indexOf('/');
+    return slash > 0 ? ref.substring(0, slash) : "unknown";
   }
 }

@@ -12,6 +12,8 @@ import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -144,7 +146,8 @@ final class Fixture {
   /** A TopologyTestDriver over the transformer topology. Close it. */
   static final class Driver implements AutoCloseable {
     final Mapping mapping;
-    final PendingCounts counts = new PendingCounts();
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final PendingCounts counts = new PendingCounts(registry);
     final TopologyTestDriver driver;
     final TestInputTopic<String, String> ids;
     final TestOutputTopic<String, String> ops;

@@ -65,6 +65,7 @@ class OrphanReportTest {
                     + "\",\"missing\":[{\"field\":\"authorId\",\"parentTable\":\"users\","
                     + "\"parentKey\":\"[1]\"}]}"));
     assertThat(d.counts.orphansReported("posts")).isEqualTo(1);
+    assertThat(d.counts.deadLetters("posts", "orphan")).isEqualTo(1);
     assertThat(d.counts.pendingRows("posts")).as("still waiting").isEqualTo(1);
 
     advance(10 * TIMEOUT_MS);

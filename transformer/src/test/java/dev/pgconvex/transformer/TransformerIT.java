@@ -133,6 +133,39 @@ class TransformerIT {
     }
   }
 
+  @Test
+  void tablesTheMappingAndTheSourceDisagreeOnAreNamedAtStart() throws Exception {
+    // The source created topics for users, posts and audit_log (source.tables); the mapping has
+    // no audit_log, and orders, shipments and categories are mapped but were never captured.
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(List.of(new NewTopic(topics.source("public", "audit_log"), 2, (short) 1)))
+          .all()
+          .get();
+    }
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (Transformer t = new Transformer(config(), registry, Fixture.mapping())) {
+      t.start();
+      assertThat(
+              registry
+                  .get("pgconvex.transformer.topic.mismatches")
+                  .tag("table", "public.audit_log")
+                  .tag("kind", "unmapped")
+                  .gauge()
+                  .value())
+          .isEqualTo(1.0);
+      assertThat(
+              registry
+                  .find("pgconvex.transformer.topic.mismatches")
+                  .tag("kind", "uncaptured")
+                  .gauges())
+          .extracting(g -> g.getId().getTag("table"))
+          .containsExactlyInAnyOrder("public.orders", "public.shipments", "public.categories");
+      assertThat(t.health().up()).isTrue();
+    }
+  }
+
   private void send(String topic, String key, String value) throws Exception {
     producer.send(new ProducerRecord<>(topic, key, value)).get();
   }
@@ -216,6 +249,14 @@ class TransformerIT {
       assertThat(deadLetters())
           .singleElement()
           .satisfies(d -> assertThat(d.reason()).startsWith("posts.title:"));
+      assertThat(
+              registry
+                  .get("pgconvex.transformer.dead.letters")
+                  .tag("table", "posts")
+                  .tag("reason", "bad_value")
+                  .counter()
+                  .count())
+          .isEqualTo(1.0);
     }
 
     // Restart: the held row comes back from the changelog and is released by the parent's id.

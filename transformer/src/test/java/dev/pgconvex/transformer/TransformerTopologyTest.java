@@ -379,6 +379,7 @@ class TransformerTopologyTest {
     assertThat(dead.get(0).key()).isEqualTo("{\"id\":10}");
     assertThat(dead.get(0).value()).contains("\"title\":42");
     assertThat(d.counts.deadLetters()).isEqualTo(1);
+    assertThat(d.counts.deadLetters("posts", "bad_value")).isEqualTo(1);
     assertThat(d.ops()).extracting(o -> o.ref().toString()).containsExactly("posts/[11]");
   }
 
@@ -387,6 +388,25 @@ class TransformerTopologyTest {
     d.send("users", "{\"id\":1}", "{not json");
     assertThat(d.deadLetters().get(0).reason()).contains("not JSON");
     assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.deadLetters("users", "not_json")).isEqualTo(1);
+  }
+
+  @Test
+  void eventsWithoutAKeyOrAnAfterImageOrWithAnUnknownOpAreDeadLetteredPerReason() {
+    d.send("users", null, envelope("c", null, row("name", "no id"), 100, 0));
+    d.send("users", "{\"id\":2}", envelope("u", null, null, 110, 0));
+    d.send("users", "{\"id\":3}", envelope("x", null, row("id", 3), 120, 0));
+
+    assertThat(d.deadLetters())
+        .extracting(DeadLetter::reason)
+        .satisfiesExactly(
+            r -> assertThat(r).contains("without the primary key [id]"),
+            r -> assertThat(r).contains("without an after image"),
+            r -> assertThat(r).contains("unsupported change event op 'x'"));
+    assertThat(d.counts.deadLetters("users", "no_key")).isEqualTo(1);
+    assertThat(d.counts.deadLetters("users", "no_after")).isEqualTo(1);
+    assertThat(d.counts.deadLetters("users", "unsupported_op")).isEqualTo(1);
+    assertThat(d.counts.deadLetters()).isEqualTo(3);
   }
 
   @Test
@@ -397,6 +417,34 @@ class TransformerTopologyTest {
     assertThat(dead.get(0).reason())
         .startsWith("truncate of public.posts is not mirrored; run a resync");
     assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.deadLetters("posts", "truncate")).isEqualTo(1);
+    // The counter is tagged per table and reason (Prometheus form, as /metrics serves it).
+    assertThat(d.registry.scrape())
+        .contains(
+            "pgconvex_transformer_dead_letters_total{reason=\"truncate\",table=\"posts\"} 1.0");
+  }
+
+  @Test
+  void aTruncateAsTheSourceEmitsItIsDeadLetteredAndTheNextChangeFlows() {
+    // The shape SkipPointsIT (cdc-source) reads from Kafka: no key, no images, op "t".
+    d.send(
+        "users",
+        null,
+        "{\"before\":null,\"after\":null,\"source\":{\"version\":\"3.6.3.Final\","
+            + "\"connector\":\"postgresql\",\"name\":\"t\",\"ts_ms\":1700000000000,"
+            + "\"snapshot\":\"false\",\"db\":\"app\",\"schema\":\"public\",\"table\":\"users\","
+            + "\"txId\":801,\"lsn\":24023128},\"transaction\":null,\"op\":\"t\","
+            + "\"ts_ms\":1700000000100}");
+    d.create("users", row("id", 1, "name", "after the truncate"), 24023200);
+
+    assertThat(d.deadLetters())
+        .singleElement()
+        .satisfies(
+            dl -> {
+              assertThat(dl.reason()).contains("truncate of public.users", "run a resync");
+              assertThat(dl.key()).isNull();
+            });
+    assertThat(d.ops()).extracting(o -> o.ref().toString()).containsExactly("users/[1]");
   }
 
   @Test
@@ -423,6 +471,9 @@ class TransformerTopologyTest {
     d.update("posts", null, post(10, 1, null).put("title", "new"), 200);
     d.update("posts", null, post(10, 1, null).put("title", "old"), 100);
     assertThat(d.ops()).extracting(o -> o.doc().get("title").asText()).containsExactly("new");
+    assertThat(d.counts.staleChanges("posts")).isEqualTo(1);
+    assertThat(d.registry.scrape())
+        .contains("pgconvex_transformer_stale_changes_total{table=\"posts\"} 1.0");
   }
 
   @Test
@@ -461,6 +512,18 @@ class TransformerTopologyTest {
     assertThat(d.ops()).isEmpty();
     d.id("users/[1]", "u1");
     assertThat(d.ops()).hasSize(1);
+    assertThat(d.counts.idsSkipped("users", "not_json")).isEqualTo(1);
+  }
+
+  @Test
+  void idsRecordWithoutAKeyIsCountedAndIgnored() {
+    d.ids.pipeInput((String) null, "{\"id\":\"u1\",\"position\":\"0000000000000000:00000000\"}");
+    d.create("posts", post(10, 1, null), 100);
+    assertThat(d.ops()).isEmpty();
+    assertThat(d.counts.idsSkipped("unknown", "no_key")).isEqualTo(1);
+    assertThat(d.registry.scrape())
+        .contains(
+            "pgconvex_transformer_ids_skipped_total{reason=\"no_key\",table=\"unknown\"} 1.0");
   }
 
   @Test

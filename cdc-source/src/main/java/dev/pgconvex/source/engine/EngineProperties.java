@@ -83,6 +83,12 @@ public final class EngineProperties {
     p.setProperty("hstore.handling.mode", "json");
     p.setProperty("interval.handling.mode", "string");
     p.setProperty("tombstones.on.delete", "true");
+    // Debezium's default (skipped.operations=t) drops a TRUNCATE inside the connector, so Convex
+    // would silently keep every row of a truncated table. With none it reaches the table's topic
+    // (op "t"), is counted in pgconvex_source_events_total{op="truncate"} and the transformer
+    // dead-letters it with the fix (resync the table). ("none" adds no publish list to the
+    // publication Debezium creates, so Postgres publishes truncates, its default.)
+    p.setProperty("skipped.operations", "none");
     p.setProperty("provide.transaction.metadata", "true");
 
     p.setProperty("heartbeat.interval.ms", Long.toString(s.heartbeatIntervalMs()));

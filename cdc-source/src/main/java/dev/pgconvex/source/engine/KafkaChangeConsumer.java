@@ -22,8 +22,9 @@ import org.apache.kafka.connect.source.SourceRecord;
  * Hands each Debezium batch to Kafka and marks records processed only once Kafka acknowledged the
  * whole batch: a stored offset never runs ahead of the data (no WAL gap after a crash; duplicates
  * are possible). Key and value are Debezium JSON without schemas; tombstones are kept. Debezium
- * heartbeats and heartbeat-table changes are marked processed without being sent (they only move
- * the position).
+ * heartbeats, heartbeat-table and signal-table changes are marked processed without being sent
+ * (they only move the position, or drive resyncs), and counted in {@code
+ * pgconvex_source_internal_records_total{kind}}.
  *
  * <p>Called by the engine on one thread at a time; the producer is owned by the caller. A send that
  * fails is reported to {@code onFailure}, then thrown, which stops the engine.
@@ -105,6 +106,10 @@ public final class KafkaChangeConsumer
     for (RecordChangeEvent<SourceRecord> event : records) {
       committer.markProcessed(event);
       observe(event.record());
+      String kind = internalKind(event.record().topic());
+      if (kind != null) {
+        metrics.internalRecord(kind);
+      }
     }
     committer.markBatchFinished();
   }
@@ -154,9 +159,26 @@ public final class KafkaChangeConsumer
   }
 
   private boolean isInternal(String topic) {
-    return topic.equals(heartbeatTopic)
-        || topic.equals(heartbeatTableTopic)
-        || topic.equals(signalTableTopic);
+    return internalKind(topic) != null;
+  }
+
+  /**
+   * The kind of a record the source keeps out of Kafka by design, or null for one it forwards:
+   * {@code heartbeat} (Debezium's heartbeat topic), {@code heartbeat_table} (changes of the
+   * heartbeat table, which only move the position) or {@code signal_table} (resync signals and
+   * incremental snapshot watermarks).
+   */
+  private String internalKind(String topic) {
+    if (topic.equals(heartbeatTopic)) {
+      return "heartbeat";
+    }
+    if (topic.equals(heartbeatTableTopic)) {
+      return "heartbeat_table";
+    }
+    if (topic.equals(signalTableTopic)) {
+      return "signal_table";
+    }
+    return null;
   }
 
   private static String stringField(Struct s, String name) {

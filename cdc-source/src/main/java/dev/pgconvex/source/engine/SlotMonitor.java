@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the replication slot's lag ({@code pg_current_wal_lsn() - confirmed_flush_lsn}) on its own
  * small JDBC connection every {@code source.slot.lag.poll.interval.ms}, into {@link
- * SourceProgress}. Reports a lost slot to {@code onLost}. Owns one daemon thread; close to stop.
+ * SourceProgress}. Reports a lost slot to {@code onLost}. On the same thread and connection it
+ * polls {@link FilteredEvents} (changes Debezium dropped). Owns one daemon thread; close to stop.
  */
 public final class SlotMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SlotMonitor.class);
@@ -25,25 +26,25 @@ public final class SlotMonitor implements AutoCloseable {
   private final SourceSettings settings;
   private final SourceProgress progress;
   private final Consumer<String> onLost;
+  private final FilteredEvents filtered;
   private final PartitionTruncateWatch truncateWatch;
   private final ScheduledExecutorService scheduler;
   private Connection connection; // only touched by the scheduler thread
 
-  public SlotMonitor(SourceSettings settings, SourceProgress progress, Consumer<String> onLost) {
-    this(settings, progress, onLost, null);
-  }
-
   /**
+   * @param filtered polled with the slot: changes Debezium dropped
    * @param truncateWatch given a chance at every poll to watch partitions created meanwhile; may be
    *     null
    */
   public SlotMonitor(
       SourceSettings settings,
       SourceProgress progress,
+      FilteredEvents filtered,
       Consumer<String> onLost,
       PartitionTruncateWatch truncateWatch) {
     this.settings = settings;
     this.progress = progress;
+    this.filtered = filtered;
     this.onLost = onLost;
     this.truncateWatch = truncateWatch;
     this.scheduler =
@@ -88,6 +89,7 @@ public final class SlotMonitor implements AutoCloseable {
           }
         }
       }
+      filtered.poll(connection);
       if (truncateWatch != null) {
         truncateWatch.install(connection);
       }

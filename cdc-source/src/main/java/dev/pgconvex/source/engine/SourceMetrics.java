@@ -8,14 +8,17 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The source's meters. Prometheus names: {@code pgconvex_source_events_total{table,op}}, {@code
- * pgconvex_source_snapshot_rows_total{table}}, {@code pgconvex_source_snapshot_running}, {@code
- * pgconvex_source_millis_behind_source}, {@code pgconvex_source_slot_lag_bytes}, {@code
- * pgconvex_source_last_lsn}, {@code pgconvex_source_acked_commit_lsn}. Thread-safe.
+ * pgconvex_source_snapshot_rows_total{table}}, {@code pgconvex_source_internal_records_total{kind}}
+ * (heartbeat, heartbeat_table, signal_table: not forwarded by design), {@code
+ * pgconvex_source_snapshot_running}, {@code pgconvex_source_millis_behind_source}, {@code
+ * pgconvex_source_slot_lag_bytes}, {@code pgconvex_source_last_lsn}, {@code
+ * pgconvex_source_acked_commit_lsn}. Thread-safe.
  */
 public final class SourceMetrics {
   private final MeterRegistry registry;
   private final Map<String, Counter> events = new ConcurrentHashMap<>();
   private final Map<String, Counter> snapshotRows = new ConcurrentHashMap<>();
+  private final Map<String, Counter> internalRecords = new ConcurrentHashMap<>();
 
   /** Registers the gauges, which read {@code progress}. */
   public SourceMetrics(MeterRegistry registry, SourceProgress progress) {
@@ -62,6 +65,20 @@ public final class SourceMetrics {
   /** Snapshot rows acknowledged by Kafka since this source started, all tables. */
   public long snapshotRowsTotal() {
     return (long) snapshotRows.values().stream().mapToDouble(Counter::count).sum();
+  }
+
+  void internalRecord(String kind) {
+    internalRecords
+        .computeIfAbsent(
+            kind,
+            k ->
+                Counter.builder("pgconvex.source.internal.records")
+                    .description(
+                        "Heartbeat and signal records kept out of Kafka by design (they only move"
+                            + " the position or drive resyncs)")
+                    .tag("kind", kind)
+                    .register(registry))
+        .increment();
   }
 
   void snapshotRow(String table) {

@@ -71,6 +71,41 @@ public record PublicationState(
   }
 
   /**
+   * The operations an existing publication does not publish ({@code insert}, {@code update}, {@code
+   * delete}, {@code truncate}): Postgres never sends those changes, so the source cannot see them.
+   * Empty when the publication publishes all four or does not exist yet (Debezium then creates it
+   * publishing all four).
+   */
+  public static List<String> unpublishedOperations(Connection c, String publication)
+      throws SQLException {
+    List<String> missing = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM pg_publication"
+                + " WHERE pubname = ?")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          String[] ops = {"insert", "update", "delete", "truncate"};
+          for (int i = 0; i < ops.length; i++) {
+            if (!rs.getBoolean(i + 1)) {
+              missing.add(ops[i]);
+            }
+          }
+        }
+      }
+    }
+    return missing;
+  }
+
+  /** The statement that makes {@code publication} publish every operation. */
+  public static String publishAllStatement(String publication) {
+    return "ALTER PUBLICATION \""
+        + publication
+        + "\" SET (publish = 'insert, update, delete, truncate')";
+  }
+
+  /**
    * Makes an existing publication publish partition changes via the root, when it would lose them
    * and the source may alter it (preflight refused the other case). Idempotent.
    *

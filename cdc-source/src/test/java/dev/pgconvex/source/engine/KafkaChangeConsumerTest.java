@@ -107,6 +107,7 @@ class KafkaChangeConsumerTest {
             change("pfx.public.users", 1, "d", "false", 300, 250L, "a"),
             tombstone("pfx.public.users", 1, 300),
             change("pfx.public.pgconvex_heartbeat", 1, "u", "false", 400, 350L, null),
+            change("pfx.public.pgconvex_signal", 1, "c", "false", 450, 350L, null),
             tombstone("__debezium-heartbeat.pfx", 0, 500));
 
     consumer.handleBatch(batch, committer);
@@ -123,7 +124,7 @@ class KafkaChangeConsumerTest {
     assertThat(Json.parse(sent.get(1).value()).get("after").get("note").isNull()).isTrue();
     assertThat(sent.get(3).value()).isNull();
 
-    assertThat(committer.marked).hasSize(6);
+    assertThat(committer.marked).hasSize(7);
     assertThat(committer.batchesFinished).isEqualTo(1);
     assertThat(progress.lastLsn()).isEqualTo(500);
     assertThat(progress.ackedCommitLsn()).isEqualTo(350);
@@ -152,6 +153,78 @@ class KafkaChangeConsumerTest {
                 .tag("table", "public.pgconvex_heartbeat")
                 .counter())
         .isNull();
+    // Not forwarded by design, but counted.
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "heartbeat_table")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "heartbeat")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "signal_table")
+                .counter()
+                .count())
+        .isEqualTo(1);
+  }
+
+  /** A TRUNCATE as Debezium emits it: no key, no row images, op "t". */
+  private static RecordChangeEvent<SourceRecord> truncate(String topic, long lsn, long commitLsn) {
+    Struct source =
+        new Struct(SOURCE)
+            .put("ts_ms", 1_700_000_000_000L)
+            .put("snapshot", "false")
+            .put("lsn", lsn);
+    Struct value =
+        new Struct(ENVELOPE).put("source", source).put("op", "t").put("ts_ms", 1_700_000_000_100L);
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", lsn, "lsn_commit", commitLsn),
+            topic,
+            null,
+            null,
+            null,
+            ENVELOPE,
+            value);
+    return () -> r;
+  }
+
+  @Test
+  void aTruncateIsForwardedWithoutAKeyAndCounted() throws Exception {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+
+    consumer.handleBatch(List.of(truncate("pfx.shop.orders", 700, 690L)), committer);
+
+    assertThat(producer.history())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.topic()).isEqualTo("pfx.shop.orders");
+              assertThat(r.key()).isNull();
+              assertThat(Json.parse(r.value()).get("op").asText()).isEqualTo("t");
+            });
+    assertThat(
+            registry
+                .get("pgconvex.source.events")
+                .tag("table", "shop.orders")
+                .tag("op", "truncate")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(committer.marked).hasSize(1);
   }
 
   @Test

@@ -96,7 +96,8 @@ public final class BatchApplier {
     } catch (ConvexRejectedException e) {
       if (ops.size() == 1) {
         PendingOp op = ops.get(0);
-        log.warn("Convex rejected {} at {}: {}", op.ref(), op.op().position(), e.errorMessage());
+        // The dead letter is counted and warned once per (table, reason) by the caller.
+        log.debug("Convex rejected {} at {}: {}", op.ref(), op.op().position(), e.errorMessage());
         out.add(new OpOutcome(op, OpOutcome.Status.DEAD_LETTER, null, rejectedReason(op, e)));
         return;
       }

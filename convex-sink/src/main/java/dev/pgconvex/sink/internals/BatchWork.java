@@ -92,6 +92,23 @@ final class BatchWork implements Callable<BatchWork.Done> {
               acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, Json.write(value))));
             } else if (op.op() == Operation.Kind.DELETE) {
               acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, null)));
+            } else {
+              // The contract says an applied upsert or patch returns the live document's id:
+              // without one no ids record is written and children of this row stay held.
+              metrics.idSkipped(
+                  op.table(),
+                  () ->
+                      "Convex applied "
+                          + op.op().name().toLowerCase(java.util.Locale.ROOT)
+                          + " of "
+                          + ref
+                          + " at "
+                          + op.position()
+                          + " but returned no id, so no "
+                          + idsTopic
+                          + " record is written and rows referring to it stay held; the deployed"
+                          + " cdc/ingest functions do not match docs/contracts.md: deploy the"
+                          + " ones of this version");
             }
           }
           case SKIPPED -> skipped.computeIfAbsent(op.table(), t -> new long[1])[0]++;
@@ -107,7 +124,24 @@ final class BatchWork implements Callable<BatchWork.Done> {
                     p.value(),
                     System.currentTimeMillis());
             acks.add(producer.send(new ProducerRecord<>(dlqTopic, p.key(), Json.write(dl))));
-            metrics.deadLettered();
+            String reason =
+                o.status() == OpOutcome.Status.MISSING
+                    ? "missing"
+                    : op == null ? "unreadable" : "rejected";
+            metrics.deadLettered(
+                op != null ? op.table() : tableOf(p.key()),
+                reason,
+                () ->
+                    "Dead letter from "
+                        + p.topic()
+                        + " partition "
+                        + p.partition()
+                        + " offset "
+                        + p.offset()
+                        + " ("
+                        + p.ref()
+                        + "): "
+                        + o.reason());
           }
         }
       }
@@ -129,5 +163,11 @@ final class BatchWork implements Callable<BatchWork.Done> {
     } finally {
       release.run();
     }
+  }
+
+  /** The table of a doc ref ({@code table/key}), or {@code unknown}. */
+  private static String tableOf(String ref) {
+    int slash = ref == null ? -1 : ref.indexOf('/');
+    return slash > 0 ? ref.substring(0, slash) : "unknown";
   }
 }

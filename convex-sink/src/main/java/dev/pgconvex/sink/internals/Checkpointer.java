@@ -1,5 +1,6 @@
 package dev.pgconvex.sink.internals;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.sink.http.ConvexException;
 import java.util.LinkedHashMap;
@@ -14,7 +15,13 @@ import org.slf4j.LoggerFactory;
  * Advances the sink's checkpoint in Convex ({@code cdc/ingest:setCheckpoint({source, position,
  * commitTs})}) at most once per interval, on its own thread so the consumer never waits for it. A
  * failed call is logged and the next offer tries again (the mutation only moves forward, so order
- * does not matter). Thread-safe.
+ * does not matter).
+ *
+ * <p>The answer is read: only {@code applied} makes the position {@link #lastCheckpoint()}. A
+ * {@code skipped} one means Convex holds a higher checkpoint for the source (another sink with the
+ * same {@code sink.checkpoint.source}, or a replay of the ops topic): it is not reported as stored,
+ * not re-sent, and warned once. An answer without a known status is warned once and the position is
+ * offered again later. Thread-safe.
  */
 public final class Checkpointer implements AutoCloseable {
   /** The mutation (docs/contracts.md). */
@@ -38,6 +45,8 @@ public final class Checkpointer implements AutoCloseable {
   private long lastCall;
   private boolean callRunning;
   private volatile String applied;
+  private volatile boolean warnedSkipped;
+  private volatile boolean warnedUnexpected;
 
   public Checkpointer(ConvexClient client, String source, long intervalMs) {
     this.client = client;
@@ -66,8 +75,7 @@ public final class Checkpointer implements AutoCloseable {
   private void send(String position, long commitTs) {
     boolean ok = false;
     try {
-      call(position, commitTs);
-      ok = true;
+      ok = call(position, commitTs);
     } catch (ConvexException e) {
       log.warn("Could not advance checkpoint {} to {}: {}", source, position, e.getMessage());
     } finally {
@@ -80,18 +88,56 @@ public final class Checkpointer implements AutoCloseable {
     }
   }
 
-  private void call(String position, long commitTs) {
+  /**
+   * Calls the mutation and reads its answer.
+   *
+   * @return true when Convex answered (applied or skipped): the position need not be sent again
+   */
+  private boolean call(String position, long commitTs) {
     Map<String, Object> args = new LinkedHashMap<>();
     args.put("source", source);
     args.put("position", position);
     if (commitTs > 0) {
       args.put("commitTs", commitTs);
     }
-    client.mutation(SET_CHECKPOINT, args);
-    applied = position;
+    JsonNode answer = client.mutation(SET_CHECKPOINT, args);
+    String status = answer.path("status").asText("");
+    switch (status) {
+      case "applied" -> {
+        applied = position;
+        return true;
+      }
+      case "skipped" -> {
+        if (!warnedSkipped) {
+          warnedSkipped = true;
+          log.warn(
+              "Convex kept checkpoint '{}' at {}, ahead of this sink's {}: another sink writes the"
+                  + " same sink.checkpoint.source or the ops topic is being replayed; the"
+                  + " checkpoint is not moved back and this sink's position is not reported as"
+                  + " stored",
+              source,
+              answer.path("position").asText("?"),
+              position);
+        }
+        return true;
+      }
+      default -> {
+        if (!warnedUnexpected) {
+          warnedUnexpected = true;
+          log.warn(
+              "{} answered {} instead of {{status, position}}: the checkpoint of '{}' is not known"
+                  + " to be stored; the deployed cdc/ingest functions do not match"
+                  + " docs/contracts.md: deploy the ones of this version",
+              SET_CHECKPOINT,
+              answer,
+              source);
+        }
+        return false;
+      }
+    }
   }
 
-  /** The last position Convex accepted, or null. */
+  /** The last position Convex stored ({@code applied}) for this sink, or null. */
   public String lastCheckpoint() {
     return applied;
   }

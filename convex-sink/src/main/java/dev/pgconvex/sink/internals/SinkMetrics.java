@@ -1,5 +1,6 @@
 package dev.pgconvex.sink.internals;
 
+import dev.pgconvex.common.observe.SkipReporter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -8,17 +9,22 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sink's meters (Prometheus names): {@code pgconvex_sink_ops_applied_total{table}}, {@code
  * pgconvex_sink_ops_skipped_total{table}}, {@code pgconvex_sink_retries_total{reason}}, {@code
- * pgconvex_sink_dead_letters_total}, {@code pgconvex_sink_batch_splits_total}, {@code
- * pgconvex_sink_batch_ops} (summary), {@code pgconvex_sink_batch_latency_seconds} (timer), {@code
- * pgconvex_sink_lag_ms} and {@code pgconvex_sink_send_rate} (gauges). Thread-safe.
+ * pgconvex_sink_dead_letters_total{table,reason}} (reason unreadable, rejected or missing; each
+ * pair warned once), {@code pgconvex_sink_ids_skipped_total{table,reason}} (applied without an id),
+ * {@code pgconvex_sink_batch_splits_total}, {@code pgconvex_sink_batch_ops} (summary), {@code
+ * pgconvex_sink_batch_latency_seconds} (timer), {@code pgconvex_sink_lag_ms} and {@code
+ * pgconvex_sink_send_rate} (gauges). Thread-safe.
  */
 public final class SinkMetrics implements ApplyListener {
   private final MeterRegistry registry;
-  private final Counter deadLetters;
+  private final SkipReporter deadLetters;
+  private final SkipReporter idsSkipped;
   private final Counter splits;
   private final DistributionSummary batchOps;
   private final Timer batchLatency;
@@ -26,9 +32,18 @@ public final class SinkMetrics implements ApplyListener {
   public SinkMetrics(MeterRegistry registry, DoubleSupplier lagMs, DoubleSupplier sendRate) {
     this.registry = registry;
     this.deadLetters =
-        Counter.builder("pgconvex.sink.dead.letters")
-            .description("Ops sent to the dead-letter topic")
-            .register(registry);
+        new SkipReporter(
+            registry,
+            "pgconvex.sink.dead.letters",
+            "Ops sent to the dead-letter topic (unreadable, rejected by Convex, patch of a missing"
+                + " document)",
+            LoggerFactory.getLogger(BatchWork.class));
+    this.idsSkipped =
+        new SkipReporter(
+            registry,
+            "pgconvex.sink.ids.skipped",
+            "Applied ops for which Convex returned no document id: no ids record is written",
+            LoggerFactory.getLogger(BatchWork.class));
     this.splits =
         Counter.builder("pgconvex.sink.batch.splits")
             .description("Rejected batches split to isolate a bad op")
@@ -59,8 +74,20 @@ public final class SinkMetrics implements ApplyListener {
     registry.counter("pgconvex.sink.ops.skipped", "table", table).increment(n);
   }
 
-  public void deadLettered() {
-    deadLetters.increment();
+  /**
+   * Counts an op sent to the dead-letter topic; warns once per (table, reason).
+   *
+   * @param table target table, or {@code unknown} for a record that names none
+   * @param reason {@code unreadable}, {@code rejected} or {@code missing}
+   * @param message names the record, the table and the fix
+   */
+  public void deadLettered(String table, String reason, Supplier<String> message) {
+    deadLetters.skip(table, reason, message);
+  }
+
+  /** Counts an applied op without an id (no ids record written); warns once per table. */
+  public void idSkipped(String table, Supplier<String> message) {
+    idsSkipped.skip(table, "no_id", message);
   }
 
   /** Total ops applied, over all tables. */
@@ -77,7 +104,17 @@ public final class SinkMetrics implements ApplyListener {
   }
 
   public double deadLetterTotal() {
-    return deadLetters.count();
+    return deadLetters.total();
+  }
+
+  /** Applied ops of {@code table} that came back without an id, since start. */
+  public long idsSkipped(String table) {
+    return idsSkipped.count(table, "no_id");
+  }
+
+  /** Dead letters of (table, reason) since start. */
+  public long deadLetters(String table, String reason) {
+    return deadLetters.count(table, reason);
   }
 
   @Override

@@ -98,7 +98,8 @@ public class BatchApplierTest {
 
   /**
    * A stand-in for cdc/ingest:applyBatch: a key "poison" fails the whole batch with a function
-   * error; a patch of key "[0]" finds no document; everything else is applied with id "id-key".
+   * error; a patch of key "[0]" finds no document; a key with "noid" is applied but answered
+   * without an id (functions that break the contract); everything else is applied with id "id-key".
    */
   public static MockResponse fakeApplyBatch(RecordedRequest request) {
     JsonNode body = Json.parse(request.getBody().clone().readUtf8());
@@ -114,7 +115,8 @@ public class BatchApplierTest {
       ObjectNode r = results.addObject();
       if (op.path("op").asText().equals("patch") && op.path("key").asText().equals("[0]")) {
         r.put("status", "missing").putNull("id");
-      } else if (op.path("op").asText().equals("delete")) {
+      } else if (op.path("op").asText().equals("delete")
+          || op.path("key").asText().contains("noid")) {
         r.put("status", "applied").putNull("id");
       } else {
         r.put("status", "applied").put("id", "id-" + op.path("key").asText());

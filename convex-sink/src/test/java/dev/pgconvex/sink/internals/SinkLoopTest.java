@@ -74,6 +74,7 @@ class SinkLoopTest {
   SinkLoop loop;
   Thread thread;
   Checkpointer checkpointer;
+  SinkMetrics metrics;
   final AtomicInteger batches = new AtomicInteger();
   final AtomicInteger appliedCount = new AtomicInteger();
   volatile String lastCheckpointBody;
@@ -96,7 +97,12 @@ class SinkLoopTest {
             }
             if (body.contains("setCheckpoint")) {
               lastCheckpointBody = body;
-              return new MockResponse().setBody("{\"status\":\"success\",\"value\":null}");
+              String position = Json.parse(body).path("args").path("position").asText();
+              return new MockResponse()
+                  .setBody(
+                      "{\"status\":\"success\",\"value\":{\"status\":\"applied\",\"position\":\""
+                          + position
+                          + "\"}}");
             }
             batches.incrementAndGet();
             if (gated) {
@@ -121,7 +127,7 @@ class SinkLoopTest {
     producer = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
     workers = Executors.newFixedThreadPool(4);
     AimdLimiter limiter = new AimdLimiter(4);
-    SinkMetrics metrics = new SinkMetrics(new SimpleMeterRegistry(), () -> 0, limiter::limit);
+    metrics = new SinkMetrics(new SimpleMeterRegistry(), () -> 0, limiter::limit);
     checkpointer = new Checkpointer(client, "src", 100);
     loop =
         new SinkLoop(
@@ -237,6 +243,8 @@ class SinkLoopTest {
     assertThat(batches.get()).isGreaterThanOrEqualTo(3); // at most 3 ops a batch
     assertThat(loop.lastAppliedCommitTs()).isEqualTo(1021);
     assertThat(appliedCount).hasValue(9); // 7 + upsert + delete; not the 2 dead letters
+    assertThat(metrics.deadLetters("items", "unreadable")).isEqualTo(1);
+    assertThat(metrics.deadLetters("items", "missing")).isEqualTo(1);
     // Checkpoint: the lower of the partitions' last positions.
     await()
         .atMost(Duration.ofSeconds(5))
@@ -246,6 +254,29 @@ class SinkLoopTest {
                     && lastCheckpointBody.contains("0000000000000007:00000000"));
     assertThat(Json.parse(lastCheckpointBody).path("args").path("source").asText())
         .isEqualTo("src");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> "0000000000000007:00000000".equals(checkpointer.lastCheckpoint()));
+  }
+
+  @Test
+  void aRejectedOpAndAnAppliedOpWithoutIdAreCountedPerTableAndTheRestFlows() {
+    add(P0, 0, op(1, "upsert", "[poison]"));
+    add(P0, 1, op(2, "upsert", "[noid]"));
+    add(P0, 2, op(3, "upsert", "[3]"));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 3);
+
+    assertThat(metrics.deadLetters("items", "rejected")).isEqualTo(1);
+    assertThat(metrics.idsSkipped("items")).isEqualTo(1);
+    assertThat(producer.history())
+        .filteredOn(r -> r.topic().equals("p.ids"))
+        .extracting(ProducerRecord::key)
+        .containsExactly("items/[3]");
+    assertThat(producer.history())
+        .filteredOn(r -> r.topic().equals("p.dlq"))
+        .singleElement()
+        .satisfies(r -> assertThat(r.value()).contains("Convex rejected upsert of items/[poison]"));
   }
 
   @Test

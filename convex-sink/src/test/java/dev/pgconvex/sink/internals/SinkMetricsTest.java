@@ -13,7 +13,8 @@ class SinkMetricsTest {
     SinkMetrics m = new SinkMetrics(registry, () -> 42, () -> 7.5);
     m.applied("threads", 3);
     m.skipped("threads", 1);
-    m.deadLettered();
+    m.deadLettered("threads", "rejected", () -> "threads/[1] rejected; fix the row");
+    m.idSkipped("threads", () -> "threads/[2] applied without an id; redeploy");
     m.onRetry("rate_limited");
     m.onSplit();
     m.onBatchApplied(3, 5_000_000);
@@ -24,7 +25,8 @@ class SinkMetricsTest {
         .contains("pgconvex_sink_ops_applied_total{table=\"threads\"} 3.0")
         .contains("pgconvex_sink_ops_skipped_total{table=\"threads\"} 1.0")
         .contains("pgconvex_sink_retries_total{reason=\"rate_limited\"} 1.0")
-        .contains("pgconvex_sink_dead_letters_total 1.0")
+        .contains("pgconvex_sink_dead_letters_total{reason=\"rejected\",table=\"threads\"} 1.0")
+        .contains("pgconvex_sink_ids_skipped_total{reason=\"no_id\",table=\"threads\"} 1.0")
         .contains("pgconvex_sink_batch_splits_total 1.0")
         .contains("pgconvex_sink_batch_ops_count 1")
         .contains("pgconvex_sink_batch_latency_seconds_count 1")

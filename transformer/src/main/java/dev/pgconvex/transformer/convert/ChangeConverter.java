@@ -69,12 +69,14 @@ public final class ChangeConverter {
       env = Json.parse(value);
     } catch (IllegalArgumentException e) {
       throw new ConversionException(
+          ConversionException.NOT_JSON,
           table.qualifiedName() + ": the change event is not JSON; check the source's converter");
     }
     String op = env.path("op").asText("");
     JsonNode source = env.path("source");
     if (op.equals("t")) {
       throw new ConversionException(
+          ConversionException.TRUNCATE,
           "truncate of "
               + table.qualifiedName()
               + " is not mirrored; run a resync of the table to bring Convex in line");
@@ -104,6 +106,7 @@ public final class ChangeConverter {
         JsonNode after = env.path("after");
         if (!after.isObject()) {
           throw new ConversionException(
+              ConversionException.NO_AFTER,
               table.qualifiedName()
                   + ": '"
                   + op
@@ -131,6 +134,7 @@ public final class ChangeConverter {
       }
       default ->
           throw new ConversionException(
+              ConversionException.UNSUPPORTED_OP,
               table.qualifiedName()
                   + ": unsupported change event op '"
                   + op
@@ -190,6 +194,7 @@ public final class ChangeConverter {
     }
     if (k == null) {
       throw new ConversionException(
+          ConversionException.NO_KEY,
           table.qualifiedName()
               + ": change event without the primary key "
               + table.primaryKey()

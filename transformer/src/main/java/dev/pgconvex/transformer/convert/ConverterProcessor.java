@@ -18,13 +18,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First stage: converts each Debezium record of every mapped table into a {@link RowChange} keyed
- * by the row's doc ref, or a {@link DeadLetter} keyed by the original key. Stateless; one instance
- * per task, used by its stream thread only.
+ * by the row's doc ref, or a {@link DeadLetter} keyed by the original key, counted in {@code
+ * pgconvex.transformer.dead.letters{table,reason}} (table: the target table) and warned once per
+ * pair. Stateless; one instance per task, used by its stream thread only.
  */
 public final class ConverterProcessor implements Processor<String, String, String, Msg> {
   private static final Logger LOG = LoggerFactory.getLogger(ConverterProcessor.class);
 
   private final Map<String, ChangeConverter> byTopic = new HashMap<>();
+  private final String topicPrefix;
   private final PendingCounts counts;
   private ProcessorContext<String, Msg> context;
 
@@ -45,6 +47,7 @@ public final class ConverterProcessor implements Processor<String, String, Strin
                 }
               }));
     }
+    this.topicPrefix = topics.prefix() + ".";
     this.counts = counts;
   }
 
@@ -60,36 +63,59 @@ public final class ConverterProcessor implements Processor<String, String, Strin
     ChangeConverter converter = topic == null ? null : byTopic.get(topic);
     try {
       if (converter == null) {
-        throw new ConversionException("topic " + topic + " is not in the mapping");
+        throw new ConversionException(
+            ConversionException.UNMAPPED_TABLE,
+            "topic "
+                + topic
+                + " is not in the mapping; add its table to the mapping (./cdc schema generate)"
+                + " and restart the transformer, or remove it from source.tables");
       }
       RowChange change = converter.convert(record.key(), record.value());
       if (change != null) {
         context.forward(record.withKey(change.ref()).withValue(Msg.of(change)));
       }
+      // null: a tombstone after a delete, which the delete already mirrored (by design).
     } catch (ConversionException | RuntimeException e) {
       // One bad row must not stop the pipeline: report it and go on with the next record.
       String reason =
           e instanceof ConversionException
               ? e.getMessage()
               : "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
-      LOG.warn(
-          "Dead letter from {} partition {} offset {}: {}",
-          topic,
-          meta == null ? -1 : meta.partition(),
-          meta == null ? -1 : meta.offset(),
-          reason);
-      counts.deadLetter();
+      String code = e instanceof ConversionException ce ? ce.code() : "unexpected";
+      String table = converter != null ? converter.table().target() : tableOf(topic);
+      int partition = meta == null ? -1 : meta.partition();
+      long offset = meta == null ? -1 : meta.offset();
+      counts.deadLetter(
+          table,
+          code,
+          () ->
+              "Dead letter from "
+                  + topic
+                  + " partition "
+                  + partition
+                  + " offset "
+                  + offset
+                  + ": "
+                  + reason);
       DeadLetter dead =
           new DeadLetter(
               "transformer",
               reason,
               topic,
-              meta == null ? -1 : meta.partition(),
-              meta == null ? -1 : meta.offset(),
+              partition,
+              offset,
               record.key(),
               record.value(),
               System.currentTimeMillis());
       context.forward(record.withValue(Msg.of(dead)));
     }
+  }
+
+  /** {@code schema.table} of a Debezium topic outside the mapping (the topic when not one). */
+  private String tableOf(String topic) {
+    if (topic == null) {
+      return "unknown";
+    }
+    return topic.startsWith(topicPrefix) ? topic.substring(topicPrefix.length()) : topic;
   }
 }

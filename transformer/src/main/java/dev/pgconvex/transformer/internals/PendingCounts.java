@@ -1,24 +1,71 @@
 package dev.pgconvex.transformer.internals;
 
+import dev.pgconvex.common.observe.SkipReporter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * Live counts of held rows (per target table) and pending subscriptions, kept per stream task so a
  * task that moves to another instance takes its counts with it, plus the refs of each task's held
  * rows (so the orphan check reads only those, not the whole store) and the orphans reported per
- * table. Written by the stream threads, read by metric gauges from any thread.
+ * table. Also where every record the transformer does not turn into an operation is counted
+ * (docs/skip-points.md): dead letters ({@code pgconvex.transformer.dead.letters{table,reason}},
+ * warned once per pair), ids records it cannot use ({@code
+ * pgconvex.transformer.ids.skipped{table,reason}}) and stale changes ({@code
+ * pgconvex.transformer.stale.changes{table}}). Shared by all tasks of one instance, so each warning
+ * is logged once per instance. Written by the stream threads, read by metric gauges from any
+ * thread.
  */
 public final class PendingCounts {
   private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> orphansReported = new ConcurrentHashMap<>();
-  private final AtomicLong deadLetters = new AtomicLong();
   private final Map<String, Set<String>> unmappedColumns = new ConcurrentHashMap<>();
+  private final MeterRegistry registry;
+  private final SkipReporter conversionDeadLetters;
+  private final SkipReporter orphanDeadLetters;
+  private final SkipReporter idsSkipped;
+  private final Map<String, Counter> staleChanges = new ConcurrentHashMap<>();
+
+  /** Counts into a registry of its own (tests, measurements). */
+  public PendingCounts() {
+    this(new SimpleMeterRegistry());
+  }
+
+  /** Counts skipped records into {@code registry}. */
+  public PendingCounts(MeterRegistry registry) {
+    this.registry = registry;
+    String deadLetters = "pgconvex.transformer.dead.letters";
+    String deadLettersHelp =
+        "Records sent to the dead-letter topic (conversion failures and orphan reports)";
+    this.conversionDeadLetters =
+        new SkipReporter(
+            registry,
+            deadLetters,
+            deadLettersHelp,
+            LoggerFactory.getLogger("dev.pgconvex.transformer.convert.ConverterProcessor"));
+    this.orphanDeadLetters =
+        new SkipReporter(
+            registry,
+            deadLetters,
+            deadLettersHelp,
+            LoggerFactory.getLogger("dev.pgconvex.transformer.resolve.Assembler"));
+    this.idsSkipped =
+        new SkipReporter(
+            registry,
+            "pgconvex.transformer.ids.skipped",
+            "Records of the ids topic that carry no usable id (not JSON, no key): ignored",
+            LoggerFactory.getLogger("dev.pgconvex.transformer.TransformerTopology"));
+  }
 
   /** Rows of {@code table} held for a required parent, summed over this instance's tasks. */
   public long pendingRows(String table) {
@@ -40,13 +87,62 @@ public final class PendingCounts {
     return refsByTask.values().stream().mapToLong(AtomicLong::get).sum();
   }
 
-  /** Dead letters written since start. */
+  /** Dead letters written since start, all tables and reasons. */
   public long deadLetters() {
-    return deadLetters.get();
+    return conversionDeadLetters.total() + orphanDeadLetters.total();
   }
 
-  public void deadLetter() {
-    deadLetters.incrementAndGet();
+  /** Dead letters of {@code table} (target name) for {@code reason} since start. */
+  public long deadLetters(String table, String reason) {
+    return conversionDeadLetters.count(table, reason) + orphanDeadLetters.count(table, reason);
+  }
+
+  /**
+   * Counts a record the converter sent to the dead-letter topic; warns once per (table, reason).
+   *
+   * @param message names the table and the fix
+   */
+  public void deadLetter(String table, String reason, Supplier<String> message) {
+    conversionDeadLetters.skip(table, reason, message);
+  }
+
+  /** Counts an orphan report (reason {@code orphan}); warns once per table. */
+  public void orphanDeadLetter(String table, Supplier<String> message) {
+    orphanDeadLetters.skip(table, "orphan", message);
+  }
+
+  /** Counts an ids record that was ignored; warns once per (table, reason). */
+  public void idsSkipped(String table, String reason, Supplier<String> message) {
+    idsSkipped.skip(table, reason, message);
+  }
+
+  /** Ids records of {@code table} ignored for {@code reason} since start. */
+  public long idsSkipped(String table, String reason) {
+    return idsSkipped.count(table, reason);
+  }
+
+  /**
+   * Counts a change older than the row's state (a replay or duplicate after a restart or resync):
+   * expected, so counted without a warning.
+   */
+  public void staleChange(String table) {
+    staleChanges
+        .computeIfAbsent(
+            table,
+            t ->
+                Counter.builder("pgconvex.transformer.stale.changes")
+                    .description(
+                        "Changes older than the row's stored state (replays, duplicates): not"
+                            + " emitted, Convex would skip them too")
+                    .tag("table", t)
+                    .register(registry))
+        .increment();
+  }
+
+  /** Stale changes of {@code table} since start. */
+  public long staleChanges(String table) {
+    Counter c = staleChanges.get(table);
+    return c == null ? 0 : (long) c.count();
   }
 
   /**

@@ -29,6 +29,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Assembles child documents: keeps each row's state in the {@code rows} store, asks the resolver
@@ -45,6 +47,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * released as usual when the parent arrives; only the task's held rows are read, not the store.
  */
 public final class Assembler implements Processor<String, Msg, String, Msg> {
+  private static final Logger LOG = LoggerFactory.getLogger(Assembler.class);
   private final String storeName;
   private final PendingCounts counts;
   private final boolean countsOwner;
@@ -140,7 +143,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         context.forward(new Record<>(ref, Msg.of(dead), nowMs));
         rows.put(ref, s.withHeld(s.heldSinceMs(), true));
         counts.orphanReported(d.table());
-        counts.deadLetter();
+        counts.orphanDeadLetter(d.table(), () -> "Orphan reported: " + dead.reason());
       }
     }
   }
@@ -175,7 +178,17 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         change.resync() ? change.at(prev == null ? Position.SNAPSHOT : prev.position()) : change;
     List<RefRequest> requests = new ArrayList<>();
     if (prev != null && c.position().compareTo(prev.position()) < 0) {
-      return; // a replay of an older change: Convex would skip it anyway
+      // A replay of an older change (duplicates after a restart, a re-read topic): expected, and
+      // Convex would skip it anyway, so counted without a warning.
+      counts.staleChange(DocRef.parse(ref).table());
+      if (LOG.isDebugEnabled()) {
+        LOG.debug(
+            "Stale change of {} at {} dropped: the row's state is at {}",
+            ref,
+            c.position(),
+            prev.position());
+      }
+      return;
     }
     if (c.kind() == Operation.Kind.DELETE) {
       if (prev != null) {
