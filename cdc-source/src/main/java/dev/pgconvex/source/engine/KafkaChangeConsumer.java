@@ -1,9 +1,13 @@
 package dev.pgconvex.source.engine;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.common.json.Json;
 import dev.pgconvex.source.config.SourceSettings;
+import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.engine.SourceProgress.SnapshotState;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +43,8 @@ public final class KafkaChangeConsumer
   private final String heartbeatTopic;
   private final String heartbeatTableTopic;
   private final String signalTableTopic;
+  private final String messageTopic;
+  private final java.util.function.Function<TableId, String> topicOf;
   private final JsonConverter keyConverter = new JsonConverter();
   private final JsonConverter valueConverter = new JsonConverter();
 
@@ -56,6 +62,8 @@ public final class KafkaChangeConsumer
     this.heartbeatTopic = settings.heartbeatTopic();
     this.heartbeatTableTopic = settings.topicOf(settings.heartbeatTable());
     this.signalTableTopic = settings.topicOf(settings.signalTable());
+    this.messageTopic = settings.messageTopic();
+    this.topicOf = settings::topicOf;
     // replace.null.with.default=false: a NULL in a column with a DEFAULT must stay NULL.
     Map<String, String> conf =
         Map.of(
@@ -84,6 +92,11 @@ public final class KafkaChangeConsumer
               : valueConverter.fromConnectData(r.topic(), r.valueSchema(), r.value());
       acks.add(producer.send(new ProducerRecord<>(r.topic(), key, value)));
       sent.add(r);
+      ProducerRecord<byte[], byte[]> truncate = partitionTruncate(r);
+      if (truncate != null) {
+        acks.add(producer.send(truncate));
+        sent.add(r);
+      }
     }
     for (int i = 0; i < acks.size(); i++) {
       try {
@@ -112,6 +125,58 @@ public final class KafkaChangeConsumer
       }
     }
     committer.markBatchFinished();
+  }
+
+  /**
+   * The truncate event of the parent for a {@link PartitionTruncateWatch} message (a TRUNCATE of
+   * one partition, which the publication does not publish), or null for any other record. Shaped
+   * like Debezium's own truncate event (op {@code t}, no key), plus {@code partition}, so the
+   * transformer dead-letters it with the fix.
+   */
+  private ProducerRecord<byte[], byte[]> partitionTruncate(SourceRecord r) {
+    if (!r.topic().equals(messageTopic)
+        || !(r.value() instanceof Struct value)
+        || value.schema().field("message") == null) {
+      return null;
+    }
+    Struct message = value.getStruct("message");
+    if (message == null
+        || !PartitionTruncateWatch.MESSAGE_PREFIX.equals(message.getString("prefix"))) {
+      return null;
+    }
+    Object raw = message.get("content");
+    String content =
+        raw instanceof byte[] b
+            ? new String(b, StandardCharsets.UTF_8)
+            : raw instanceof java.nio.ByteBuffer bb
+                ? StandardCharsets.UTF_8.decode(bb.duplicate()).toString()
+                // binary.handling.mode=base64 turns the content into base64 text
+                : new String(
+                    java.util.Base64.getDecoder().decode(String.valueOf(raw)),
+                    StandardCharsets.UTF_8);
+    int bar = content.indexOf('|');
+    if (bar <= 0) {
+      return null;
+    }
+    TableId parent = TableId.parse(content.substring(0, bar));
+    String partition = content.substring(bar + 1);
+    Struct source = value.getStruct("source");
+    long ts = source != null && source.get("ts_ms") instanceof Number n ? n.longValue() : 0L;
+    Object lsn = source == null ? null : source.get("lsn");
+    ObjectNode event = Json.NODES.objectNode();
+    event.putNull("before");
+    event.putNull("after");
+    event.put("op", "t");
+    event.put("ts_ms", System.currentTimeMillis());
+    event.put("partition", partition);
+    ObjectNode src =
+        event.putObject("source").put("schema", parent.schema()).put("table", parent.table());
+    src.put("ts_ms", ts);
+    if (lsn instanceof Number n) {
+      src.put("lsn", n.longValue());
+    }
+    metrics.event(parent.toString(), "truncate");
+    return new ProducerRecord<>(topicOf.apply(parent), null, Json.writeBytes(event));
   }
 
   private void observe(SourceRecord r) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -225,6 +226,82 @@ class KafkaChangeConsumerTest {
                 .count())
         .isEqualTo(1);
     assertThat(committer.marked).hasSize(1);
+  }
+
+  @Test
+  void aPartitionTruncateMessageBecomesATruncateOfTheParent() throws Exception {
+    // The shape Debezium gives a logical decoding message, content base64 as binary.handling.mode
+    // makes it.
+    Schema messageSchema =
+        SchemaBuilder.struct()
+            .field("prefix", Schema.STRING_SCHEMA)
+            .field("content", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    Schema envelope =
+        SchemaBuilder.struct()
+            .field("op", Schema.STRING_SCHEMA)
+            .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
+            .field("source", SOURCE)
+            .field("message", messageSchema)
+            .build();
+    String content =
+        java.util.Base64.getEncoder()
+            .encodeToString("shop.orders|shop.orders_2024".getBytes(StandardCharsets.UTF_8));
+    Struct value =
+        new Struct(envelope)
+            .put("op", "m")
+            .put("ts_ms", 1L)
+            .put("source", new Struct(SOURCE).put("ts_ms", 1_700_000_000_000L).put("lsn", 800L))
+            .put(
+                "message",
+                new Struct(messageSchema)
+                    .put("prefix", PartitionTruncateWatch.MESSAGE_PREFIX)
+                    .put("content", content));
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", 800L),
+            settings.messageTopic(),
+            null,
+            null,
+            null,
+            envelope,
+            value);
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+
+    consumer.handleBatch(List.of(() -> r), committer);
+
+    assertThat(producer.history())
+        .extracting(ProducerRecord::topic)
+        .containsExactly(settings.messageTopic(), "pfx.shop.orders");
+    var truncate = Json.parse(producer.history().get(1).value());
+    assertThat(truncate.get("op").asText()).isEqualTo("t");
+    assertThat(truncate.get("partition").asText()).isEqualTo("shop.orders_2024");
+    assertThat(truncate.get("source").get("table").asText()).isEqualTo("orders");
+    assertThat(producer.history().get(1).key()).isNull();
+    assertThat(committer.marked).hasSize(1);
+
+    // Any other message is forwarded alone.
+    Struct other =
+        new Struct(envelope)
+            .put("op", "m")
+            .put("source", new Struct(SOURCE).put("ts_ms", 1L))
+            .put("message", new Struct(messageSchema).put("prefix", "cutover").put("content", ""));
+    SourceRecord o =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", 801L),
+            settings.messageTopic(),
+            null,
+            null,
+            null,
+            envelope,
+            other);
+    consumer.handleBatch(List.of(() -> o), committer);
+    assertThat(producer.history()).hasSize(3);
   }
 
   @Test
