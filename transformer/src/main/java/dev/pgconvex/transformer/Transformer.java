@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -75,6 +76,7 @@ public final class Transformer implements Service {
 
   private static final Logger LOG = LoggerFactory.getLogger(Transformer.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration WAIT_NOTICE = Duration.ofSeconds(5);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
   private final Config config;
@@ -139,18 +141,42 @@ public final class Transformer implements Service {
     streamsMetrics = new KafkaStreamsMetrics(ks);
     streamsMetrics.bindTo(registry);
     streams = ks;
+    // A state listener, not polling: RUNNING (or a failure) releases the wait at once.
+    CountDownLatch settled = new CountDownLatch(1);
+    ks.setStateListener(
+        (now, before) -> {
+          if (now == KafkaStreams.State.RUNNING || !now.isRunningOrRebalancing()) {
+            settled.countDown();
+          }
+          if (now == KafkaStreams.State.REBALANCING && before == KafkaStreams.State.RUNNING) {
+            LOG.info("Transformer rebalancing: the group's tasks are being reassigned");
+          }
+        });
     ks.start();
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (ks.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-      if (!ks.state().isRunningOrRebalancing()) {
-        throw new IllegalStateException("Kafka Streams stopped while starting: " + ks.state());
+    long t0 = System.nanoTime();
+    try {
+      // Say what it waits for: after a crash of this instance without a stable cdc.instance.id,
+      // Kafka waits out the dead member's session (session.timeout.ms) before assigning tasks.
+      while (!settled.await(WAIT_NOTICE.toMillis(), TimeUnit.MILLISECONDS)) {
+        long waited = (System.nanoTime() - t0) / 1_000_000_000L;
+        if (waited >= START_TIMEOUT.toSeconds()) {
+          break;
+        }
+        LOG.info(
+            "Transformer waiting {} s for Kafka to assign its tasks (group {}, state {}); after a"
+                + " crash without cdc.instance.id the dead member's session ({} ms) runs out"
+                + " first",
+            waited,
+            topics.transformerAppId(),
+            ks.state(),
+            sessionTimeoutMs());
       }
-      try {
-        Thread.sleep(20); // polling a state machine that has no blocking wait
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("Interrupted while starting the transformer", e);
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while starting the transformer", e);
+    }
+    if (!ks.state().isRunningOrRebalancing()) {
+      throw new IllegalStateException("Kafka Streams stopped while starting: " + ks.state());
     }
     if (ks.state() != KafkaStreams.State.RUNNING) {
       LOG.warn("Transformer not running after {}; state {}", START_TIMEOUT, ks.state());
@@ -160,6 +186,11 @@ public final class Transformer implements Service {
         m.tables().size(),
         partitions,
         topics.transformerAppId());
+  }
+
+  private String sessionTimeoutMs() {
+    Object v = TransformerConfig.streamsProperties(config).get("session.timeout.ms");
+    return v == null ? "45000" : v.toString();
   }
 
   /**

@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SinkLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
+  private static final long WAIT_NOTICE_NANOS = 5_000_000_000L;
   private static final int ENVELOPE_BYTES = 64;
 
   /** Settings of the loop. */
@@ -135,9 +136,21 @@ public final class SinkLoop implements Runnable {
   public void run() {
     try {
       consumer.subscribe(List.of(settings.opsTopic()), new Rebalance());
+      long waitingSince = System.nanoTime();
+      long lastNotice = waitingSince;
       while (!stopping && failure == null) {
         ConsumerRecords<String, String> records = consumer.poll(pollTimeout());
         long now = System.nanoTime();
+        if (assigned == 0 && now - lastNotice >= WAIT_NOTICE_NANOS) {
+          // Say what it waits for: after a crash without a stable cdc.instance.id, Kafka waits
+          // out the dead member's session before it assigns the partitions again.
+          lastNotice = now;
+          log.info(
+              "Sink waiting {} s for Kafka to assign partitions of {}; after a crash without"
+                  + " cdc.instance.id the dead member's session runs out first",
+              (now - waitingSince) / 1_000_000_000L,
+              settings.opsTopic());
+        }
         for (ConsumerRecord<String, String> r : records) {
           PartitionState s = states.get(new TopicPartition(r.topic(), r.partition()));
           if (s != null) {
