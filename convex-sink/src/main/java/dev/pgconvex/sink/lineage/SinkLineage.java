@@ -5,7 +5,10 @@ import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.LineageTopic;
 import dev.pgconvex.common.lineage.SourceIdentity;
 import dev.pgconvex.common.lineage.TargetIdentity;
+import dev.pgconvex.sink.http.ConvexAuthException;
 import dev.pgconvex.sink.http.ConvexClient;
+import dev.pgconvex.sink.http.ConvexException;
+import dev.pgconvex.sink.http.ConvexRetriableException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +44,8 @@ public final class SinkLineage {
       ConvexClient client, LineageTopic topic, String pipeline, String convexUrl) {
     Optional<SourceIdentity> source = topic.source();
     Optional<TargetIdentity> recorded = topic.target();
-    JsonNode current = client.query(GET, Json.NODES.objectNode().put("pipeline", pipeline));
+    JsonNode current =
+        call(convexUrl, () -> client.query(GET, Json.NODES.objectNode().put("pipeline", pipeline)));
     boolean inConvex = current != null && !current.isNull();
     if (recorded.isPresent()) {
       TargetIdentity r = recorded.get();
@@ -59,7 +63,7 @@ public final class SinkLineage {
     } else {
       args.putNull("source");
     }
-    JsonNode claimed = client.mutation(CLAIM, args);
+    JsonNode claimed = call(convexUrl, () -> client.mutation(CLAIM, args));
     String status = claimed.path("status").asText();
     JsonNode lineage = claimed.path("lineage");
     if ("conflict".equals(status)) {
@@ -78,6 +82,47 @@ public final class SinkLineage {
           status);
     }
     return target;
+  }
+
+  private static final long RETRY_FOR_MS = 30_000;
+
+  /**
+   * One Convex call of the start-up check: transient failures are retried for up to 30 s (capped
+   * backoff); anything else stops the start with one clear line.
+   */
+  private static JsonNode call(String url, java.util.function.Supplier<JsonNode> call) {
+    long deadline = System.currentTimeMillis() + RETRY_FOR_MS;
+    long delay = 200;
+    while (true) {
+      try {
+        return call.get();
+      } catch (ConvexAuthException e) {
+        throw new SinkPreflightException(e.getMessage());
+      } catch (ConvexRetriableException e) {
+        if (System.currentTimeMillis() + delay > deadline) {
+          throw new SinkPreflightException(
+              "Convex at " + url + " did not answer the lineage check in time: " + e.getMessage());
+        }
+        try {
+          Thread.sleep(delay); // backoff between attempts, not a wait for a condition
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new SinkPreflightException("Interrupted while checking the lineage in Convex");
+        }
+        delay = Math.min(delay * 2, 5_000);
+      } catch (ConvexException e) {
+        String m = String.valueOf(e.getMessage());
+        throw new SinkPreflightException(
+            m.contains("Could not find") || m.contains("not found")
+                ? "Convex at "
+                    + url
+                    + " lacks the pipeline's cdc/lineage functions: deploy the functions folder of"
+                    + " this version (./cdc schema generate ... --out convex/, then npx convex"
+                    + " deploy): "
+                    + m
+                : "Convex at " + url + " refused the lineage check: " + m);
+      }
+    }
   }
 
   /** The problem texts: what was found, then what to do. */

@@ -194,7 +194,7 @@ public final class PipelineReset {
         }
       }
     }
-    if (tableExists(t.signalTable())) {
+    if (tableExists(t.signalTable()) && hasRows(t.signalTable())) {
       steps.add(
           new Step(
               "delete the pending signals in " + t.signalTable() + " (so initial loads run again)",
@@ -213,6 +213,13 @@ public final class PipelineReset {
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }
+    }
+  }
+
+  private boolean hasRows(String qualified) throws SQLException {
+    try (Statement st = t.postgres().createStatement();
+        ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM " + quoted(qualified) + ")")) {
+      return rs.next() && rs.getBoolean(1);
     }
   }
 
