@@ -336,11 +336,7 @@ export const tableCount = internalQuery({
   args: { table: v.string(), cursor: cursorValidator, pageSize: v.optional(v.number()) },
   returns: v.object({ count: v.number(), continueCursor: v.string(), isDone: v.boolean() }),
   handler: async (ctx, { table, cursor, pageSize }) => {
-    const numItems = clamp(pageSize ?? TABLE_COUNT_PAGE_SIZE, TABLE_COUNT_PAGE_SIZE);
-    const result = await ctx.db
-      .query("cdc_keys")
-      .withIndex("by_table_key", (q) => q.eq("table", table))
-      .paginate({ numItems, cursor: cursor ? cursor : null });
+    const result = await keyRowsPage(ctx, table, cursor, pageSize);
     const count = result.page.filter((row) => row.docId !== undefined).length;
     return { count, continueCursor: result.continueCursor, isDone: result.isDone };
   },
@@ -409,11 +405,7 @@ export const keyPage = internalQuery({
     isDone: v.boolean(),
   }),
   handler: async (ctx, { table, cursor, pageSize }) => {
-    const numItems = clamp(pageSize ?? TABLE_COUNT_PAGE_SIZE, TABLE_COUNT_PAGE_SIZE);
-    const result = await ctx.db
-      .query("cdc_keys")
-      .withIndex("by_table_key", (q) => q.eq("table", table))
-      .paginate({ numItems, cursor: cursor ? cursor : null });
+    const result = await keyRowsPage(ctx, table, cursor, pageSize);
     const page = result.page
       .filter((row) => row.docId !== undefined)
       .map((row) => ({ key: row.key, position: row.position }));
@@ -424,6 +416,20 @@ export const keyPage = internalQuery({
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
+
+/** One page of `table`'s key rows in key order, `pageSize` clamped to 1..`TABLE_COUNT_PAGE_SIZE`. */
+async function keyRowsPage(
+  ctx: QueryCtx,
+  table: string,
+  cursor: string | null | undefined,
+  pageSize: number | undefined,
+) {
+  const numItems = clamp(pageSize ?? TABLE_COUNT_PAGE_SIZE, TABLE_COUNT_PAGE_SIZE);
+  return await ctx.db
+    .query("cdc_keys")
+    .withIndex("by_table_key", (q) => q.eq("table", table))
+    .paginate({ numItems, cursor: cursor ? cursor : null });
+}
 
 /** `n` rounded down and clamped to 1..`max` (NaN -> 1). */
 function clamp(n: number, max: number): number {

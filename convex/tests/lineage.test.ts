@@ -9,6 +9,17 @@ import { newDeployment } from "./test.helpers";
 
 const shop = { systemIdentifier: "7301", database: "shop", slot: "pgconvex" };
 
+/** Upserts of users `[0]` .. `[n-1]`, at positions (1, i). */
+function upserts(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    table: "users",
+    key: `[${i}]`,
+    op: "upsert" as const,
+    position: pos(1, i),
+    doc: { clerkUserId: `u${i}`, email: `u${i}@x`, credits: "0" },
+  }));
+}
+
 describe("claimLineage", () => {
   test("the first claim creates the lineage; its mirror id is the document's id", async () => {
     const t = newDeployment();
@@ -59,14 +70,7 @@ describe("claimLineage", () => {
 describe("resetMirror", () => {
   test("deletes documents, key rows, checkpoints and lineage page by page", async () => {
     const t = newDeployment();
-    const ops = Array.from({ length: 7 }, (_, i) => ({
-      table: "users",
-      key: `[${i}]`,
-      op: "upsert" as const,
-      position: pos(1, i),
-      doc: { clerkUserId: `u${i}`, email: `u${i}@x`, credits: "0" },
-    }));
-    await t.mutation(internal.cdc.ingest.applyBatch, { ops });
+    await t.mutation(internal.cdc.ingest.applyBatch, { ops: upserts(7) });
     await t.mutation(internal.cdc.ingest.applyBatch, {
       ops: [{ table: "users", key: "[0]", op: "delete", position: pos(2, 0) }],
     });
@@ -94,14 +98,7 @@ describe("resetMirror", () => {
 describe("keyPage", () => {
   test("lists live keys with their positions, page by page, without tombstones", async () => {
     const t = newDeployment();
-    const ops = Array.from({ length: 5 }, (_, i) => ({
-      table: "users",
-      key: `[${i}]`,
-      op: "upsert" as const,
-      position: pos(1, i),
-      doc: { clerkUserId: `u${i}`, email: `u${i}@x`, credits: "0" },
-    }));
-    await t.mutation(internal.cdc.ingest.applyBatch, { ops });
+    await t.mutation(internal.cdc.ingest.applyBatch, { ops: upserts(5) });
     await t.mutation(internal.cdc.ingest.applyBatch, {
       ops: [{ table: "users", key: "[2]", op: "delete", position: pos(2, 0) }],
     });

@@ -81,6 +81,15 @@ class KafkaChangeConsumerTest {
     return () -> r;
   }
 
+  private static MockProducer<byte[], byte[]> producer(boolean autoComplete) {
+    return new MockProducer<>(
+        autoComplete, null, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private KafkaChangeConsumer consumer(MockProducer<byte[], byte[]> producer) {
+    return new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+  }
+
   private static RecordChangeEvent<SourceRecord> tombstone(String topic, int id, long lsn) {
     SourceRecord r =
         new SourceRecord(
@@ -97,10 +106,8 @@ class KafkaChangeConsumerTest {
 
   @Test
   void sendsJsonWithoutSchemasAndMarksOnlyAfterAcknowledgement() throws Exception {
-    MockProducer<byte[], byte[]> producer =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    KafkaChangeConsumer consumer =
-        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    MockProducer<byte[], byte[]> producer = producer(true);
+    KafkaChangeConsumer consumer = consumer(producer);
     var batch =
         List.of(
             change("pfx.public.users", 1, "r", "last", 100, null, "a"),
@@ -202,10 +209,8 @@ class KafkaChangeConsumerTest {
 
   @Test
   void aTruncateIsForwardedWithoutAKeyAndCounted() throws Exception {
-    MockProducer<byte[], byte[]> producer =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    KafkaChangeConsumer consumer =
-        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    MockProducer<byte[], byte[]> producer = producer(true);
+    KafkaChangeConsumer consumer = consumer(producer);
 
     consumer.handleBatch(List.of(truncate("pfx.shop.orders", 700, 690L)), committer);
 
@@ -267,10 +272,8 @@ class KafkaChangeConsumerTest {
             null,
             envelope,
             value);
-    MockProducer<byte[], byte[]> producer =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    KafkaChangeConsumer consumer =
-        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    MockProducer<byte[], byte[]> producer = producer(true);
+    KafkaChangeConsumer consumer = consumer(producer);
 
     consumer.handleBatch(List.of(() -> r), committer);
 
@@ -306,10 +309,8 @@ class KafkaChangeConsumerTest {
 
   @Test
   void aFailedSendMarksNothingAndFailsTheBatch() {
-    MockProducer<byte[], byte[]> producer =
-        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
-    KafkaChangeConsumer consumer =
-        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    MockProducer<byte[], byte[]> producer = producer(false);
+    KafkaChangeConsumer consumer = consumer(producer);
     var batch =
         List.of(
             change("pfx.public.users", 1, "c", "false", 100, 90L, "a"),
@@ -342,10 +343,8 @@ class KafkaChangeConsumerTest {
 
   @Test
   void snapshotRecordsMarkTheSnapshotRunning() throws Exception {
-    MockProducer<byte[], byte[]> producer =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    KafkaChangeConsumer consumer =
-        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    MockProducer<byte[], byte[]> producer = producer(true);
+    KafkaChangeConsumer consumer = consumer(producer);
     consumer.handleBatch(
         List.of(change("pfx.public.users", 1, "r", "first", 10, null, "a")), committer);
     assertThat(progress.snapshotRunning()).isTrue();

@@ -134,13 +134,8 @@ public final class SinkLineage {
             + " over with a fresh snapshot";
 
     static String convexWiped(String pipeline, TargetIdentity recorded, String url) {
-      return "Kafka holds the ids of pipeline '"
-          + pipeline
-          + "' for Convex mirror "
-          + recorded.mirrorId()
-          + " (at "
-          + recorded.convexUrl()
-          + "), but "
+      return idsOf(pipeline, recorded)
+          + ", but "
           + url
           + " holds no mirror of it: the deployment was wiped or replaced, and writing on would"
           + " put ids of the old one into documents; point the sink at the deployment it was"
@@ -149,19 +144,24 @@ public final class SinkLineage {
     }
 
     static String otherMirror(String pipeline, TargetIdentity recorded, String url, String found) {
-      return "Kafka holds the ids of pipeline '"
-          + pipeline
-          + "' for Convex mirror "
-          + recorded.mirrorId()
-          + " (at "
-          + recorded.convexUrl()
-          + "), but "
+      return idsOf(pipeline, recorded)
+          + ", but "
           + url
           + " is mirror "
           + found
           + ": another deployment, whose documents those ids do not name; point the sink at the"
           + " deployment it was mirroring into, or "
           + RESET;
+    }
+
+    private static String idsOf(String pipeline, TargetIdentity recorded) {
+      return "Kafka holds the ids of pipeline '"
+          + pipeline
+          + "' for Convex mirror "
+          + recorded.mirrorId()
+          + " (at "
+          + recorded.convexUrl()
+          + ")";
     }
 
     static String otherSource(
