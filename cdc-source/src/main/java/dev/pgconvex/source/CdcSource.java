@@ -4,6 +4,10 @@ import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.model.Position;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.common.status.LastError;
+import dev.pgconvex.common.status.SourceStatus;
+import dev.pgconvex.common.status.StageState;
+import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.SourceSettings;
 import dev.pgconvex.source.config.TableId;
@@ -40,6 +44,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -99,6 +104,7 @@ public final class CdcSource implements Service {
   private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private volatile Thread engineThread;
   private volatile SlotMonitor slotMonitor;
+  private volatile long failedAtMs;
 
   /**
    * Reads the configuration; connects to nothing yet.
@@ -308,6 +314,7 @@ public final class CdcSource implements Service {
 
   private void fail(String reason) {
     if (failure.compareAndSet(null, reason)) {
+      failedAtMs = System.currentTimeMillis();
       log.error("CDC source is down: {}", reason);
     }
   }
@@ -346,6 +353,30 @@ public final class CdcSource implements Service {
             + ", slot lag "
             + progress.slotLagBytes()
             + " bytes");
+  }
+
+  /** The source's typed status ({@code GET /status}); never blocks. */
+  @Override
+  public Optional<StageStatus> status() {
+    String reason = failure.get();
+    Health h = health();
+    StageState state =
+        reason != null
+            ? StageState.FAILED
+            : closed.get() ? StageState.STOPPED : h.up() ? StageState.RUNNING : StageState.STARTING;
+    long ts = progress.lastSourceTsMs();
+    return Optional.of(
+        new SourceStatus(
+            state,
+            h.detail(),
+            reason == null ? null : new LastError(reason, failedAtMs),
+            progress.ackedCommitLsn(),
+            progress.slotConfirmedFlushLsn(),
+            progress.slotLagBytes(),
+            progress.slotWalStatus(),
+            ts == 0 ? -1 : Math.max(0, System.currentTimeMillis() - ts),
+            progress.snapshotFinished(),
+            metrics.snapshotRowsTotal()));
   }
 
   /**

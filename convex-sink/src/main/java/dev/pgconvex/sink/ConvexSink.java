@@ -7,6 +7,10 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.kafka.LineageTopic;
 import dev.pgconvex.common.kafka.TopicBootstrap;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.common.status.LastError;
+import dev.pgconvex.common.status.SinkStatus;
+import dev.pgconvex.common.status.StageState;
+import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.sink.batch.AimdLimiter;
 import dev.pgconvex.sink.batch.Backoff;
 import dev.pgconvex.sink.batch.BatchApplier;
@@ -20,6 +24,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +71,7 @@ public final class ConvexSink implements Service {
   private final Topics topics;
   private final AimdLimiter limiter;
   private volatile SinkLoop loop;
+  private volatile long failureSeenAt;
   private volatile SinkMetrics metrics;
   private ConvexClient client;
   private ExecutorService workers;
@@ -281,6 +287,45 @@ public final class ConvexSink implements Service {
     }
     long ts = l.lastAppliedCommitTs();
     return ts == 0 ? 0 : Math.max(0, System.currentTimeMillis() - ts);
+  }
+
+  /** The sink's typed status ({@code GET /status}); never blocks. */
+  @Override
+  public Optional<StageStatus> status() {
+    SinkLoop l = loop;
+    Service.Health h = health();
+    Throwable f = l == null ? null : l.failure();
+    StageState state =
+        closed
+            ? StageState.STOPPED
+            : f != null
+                ? StageState.FAILED
+                : l == null || !h.up() ? StageState.STARTING : StageState.RUNNING;
+    LastError last = null;
+    if (f != null) {
+      if (failureSeenAt == 0) {
+        failureSeenAt = System.currentTimeMillis(); // the loop keeps no time: when first seen
+      }
+      last = new LastError(String.valueOf(f.getMessage()), failureSeenAt);
+    } else if (applier != null && !applier.failingFor().isZero()) {
+      // failing now (and retrying): since when
+      last =
+          new LastError(
+              String.valueOf(applier.lastFailure()),
+              System.currentTimeMillis() - applier.failingFor().toMillis());
+    }
+    return Optional.of(
+        new SinkStatus(
+            state,
+            h.detail(),
+            last,
+            l == null ? 0 : l.assignedPartitions(),
+            l == null ? 0 : l.lastAppliedCommitTs(),
+            checkpointer == null ? null : checkpointer.lastCheckpoint(),
+            (int) limiter.limit(),
+            metrics == null ? 0 : metrics.rateLimitedTotal(),
+            metrics == null ? 0 : metrics.retriesTotal(),
+            metrics == null ? 0 : (long) metrics.deadLetterTotal()));
   }
 
   /**

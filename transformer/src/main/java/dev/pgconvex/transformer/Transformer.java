@@ -11,6 +11,10 @@ import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.common.status.LastError;
+import dev.pgconvex.common.status.StageState;
+import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.common.status.TransformerStatus;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
 import dev.pgconvex.transformer.resolve.OrphanReport;
@@ -24,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -86,6 +91,7 @@ public final class Transformer implements Service {
   private volatile KafkaStreams streams;
   private volatile KafkaStreamsMetrics streamsMetrics;
   private volatile boolean closed;
+  private volatile LastError lastError;
 
   /**
    * @param config parsed with {@link TransformerConfig#definition()}
@@ -135,6 +141,7 @@ public final class Transformer implements Service {
     ks.setUncaughtExceptionHandler(
         e -> {
           LOG.error("Transformer stream thread failed; stopping the transformer", e);
+          lastError = new LastError("stream thread failed: " + e, System.currentTimeMillis());
           return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     registerMeters(m);
@@ -333,6 +340,34 @@ public final class Transformer implements Service {
     KafkaStreams.State s = ks.state();
     boolean up = s.isRunningOrRebalancing();
     return new Health(up, "kafka streams " + s + ", pending rows " + counts.pendingRows());
+  }
+
+  /** The transformer's typed status ({@code GET /status}); never blocks. */
+  @Override
+  public Optional<StageStatus> status() {
+    KafkaStreams ks = streams;
+    Health h = health();
+    String streamsState = ks == null ? (closed ? "CLOSED" : "NOT_STARTED") : ks.state().name();
+    StageState state;
+    if (closed) {
+      state = StageState.STOPPED;
+    } else if (ks == null) {
+      state = StageState.STARTING;
+    } else if (ks.state() == KafkaStreams.State.RUNNING) {
+      state = StageState.RUNNING;
+    } else if (ks.state().isRunningOrRebalancing()) {
+      state = StageState.STARTING;
+    } else {
+      state = StageState.FAILED;
+    }
+    return Optional.of(
+        new TransformerStatus(
+            state,
+            h.detail(),
+            lastError,
+            streamsState,
+            counts.pendingRows(),
+            counts.deadLetters()));
   }
 
   /** Rows held on this instance until a required parent's id is known. */

@@ -16,8 +16,11 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 
 /**
- * The HTTP endpoint of a service process: {@code GET /metrics} (Prometheus text) and {@code GET
- * /health} (JSON, 200 when every service is up, 503 otherwise). Owns its registry; thread-safe.
+ * The HTTP endpoint of a service process: {@code GET /metrics} (Prometheus text), {@code GET
+ * /health} (JSON, 200 when every service is up, 503 otherwise), {@code GET /health/live} (200 while
+ * the process serves: a liveness probe), {@code GET /health/ready} (200 when every service is up
+ * and every stage is {@code RUNNING}: a readiness probe; 503 otherwise) and {@code GET /status}
+ * (the stages' typed statuses, docs/contracts.md "Status"). Owns its registry; thread-safe.
  */
 public final class ServiceEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
@@ -43,6 +46,12 @@ public final class ServiceEndpoint implements AutoCloseable {
     server.createContext(
         "/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", registry.scrape()));
     server.createContext("/health", this::health);
+    server.createContext(
+        "/health/live",
+        ex -> respond(ex, 200, "application/json", Json.write(Map.of("status", "UP"))));
+    server.createContext("/health/ready", this::ready);
+    server.createContext(
+        "/status", ex -> respond(ex, 200, "application/json", Json.write(statusBody())));
     server.start();
   }
 
@@ -96,6 +105,33 @@ public final class ServiceEndpoint implements AutoCloseable {
     }
     body.put("status", up ? "UP" : "DOWN");
     respond(ex, up ? 200 : 503, "application/json", Json.write(body));
+  }
+
+  /** {@code {"stages": {"source": {...}, ...}}} of the registered stages, in registration order. */
+  public Map<String, Object> statusBody() {
+    Map<String, Object> stages = new LinkedHashMap<>();
+    for (Service s : services) {
+      s.status().ifPresent(st -> stages.put(st.stage(), st));
+    }
+    return Map.of("stages", stages);
+  }
+
+  private void ready(HttpExchange ex) throws IOException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    boolean ready = true;
+    for (Service s : services) {
+      Service.Health h = s.health();
+      boolean running =
+          s.status()
+              .map(st -> st.state() == dev.pgconvex.common.status.StageState.RUNNING)
+              .orElse(true);
+      ready &= h.up() && running;
+      body.put(
+          s.name(),
+          Map.of("status", h.up() && running ? "READY" : "NOT_READY", "detail", h.detail()));
+    }
+    body.put("status", ready ? "READY" : "NOT_READY");
+    respond(ex, ready ? 200 : 503, "application/json", Json.write(body));
   }
 
   private static void respond(HttpExchange ex, int status, String type, String body)

@@ -14,6 +14,14 @@ public interface Service extends AutoCloseable {
   /** Current health; never blocks. */
   Health health();
 
+  /**
+   * The stage's typed status ({@code GET /status}); empty for a service that is not a pipeline
+   * stage. Never blocks.
+   */
+  default java.util.Optional<dev.pgconvex.common.status.StageStatus> status() {
+    return java.util.Optional.empty();
+  }
+
   @Override
   void close();
 

@@ -128,6 +128,22 @@ public final class SinkMetrics implements ApplyListener {
     registry.counter("pgconvex.sink.retries", "reason", reason).increment();
   }
 
+  /** Retried Convex calls since start, all reasons. */
+  public long retriesTotal() {
+    return (long)
+        registry.find("pgconvex.sink.retries").counters().stream()
+            .mapToDouble(c -> c.count())
+            .sum();
+  }
+
+  /** Retries after a 429 (Convex throttling) since start. */
+  public long rateLimitedTotal() {
+    return (long)
+        registry.find("pgconvex.sink.retries").tag("reason", "rate_limited").counters().stream()
+            .mapToDouble(c -> c.count())
+            .sum();
+  }
+
   @Override
   public void onSplit() {
     splits.increment();

@@ -41,6 +41,19 @@ class PipelineIT {
           new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
       assertThat(first.synced()).as(first.toJson().toString()).isTrue();
 
+      // Every stage reports a typed status; a synced pipeline is ready.
+      JsonNode stages = Json.parse(http(p, "/status")).get("stages");
+      assertThat(stages.get("source").get("state").asText()).isEqualTo("RUNNING");
+      assertThat(stages.get("source").get("ackedCommitLsn").asLong()).isPositive();
+      assertThat(stages.get("source").get("snapshotFinished").asBoolean()).isTrue();
+      assertThat(stages.get("source").get("snapshotRows").asLong()).isPositive();
+      assertThat(stages.get("transformer").get("streamsState").asText()).isEqualTo("RUNNING");
+      assertThat(stages.get("transformer").get("pendingRows").asLong()).isZero();
+      assertThat(stages.get("sink").get("state").asText()).isEqualTo("RUNNING");
+      assertThat(stages.get("sink").get("assignedPartitions").asInt()).isEqualTo(4);
+      assertThat(stages.get("sink").get("lastAppliedCommitTs").asLong()).isPositive();
+      assertThat(http(p, "/health/ready")).contains("\"status\":\"READY\"");
+
       // Independently of the verifier: each thread's userId is the _id of the user with its
       // user_id.
       Map<String, String> userIds = keyToId(p, "users");
@@ -92,6 +105,16 @@ class PipelineIT {
           .contains("[777777]");
       assertThat(CliRun.of("pending", "--endpoint", p.endpoint().url()).out).contains("[777777]");
     }
+  }
+
+  static String http(Pipeline p, String path) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(p.endpoint().url() + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   static Connection connect(Pipeline p) throws Exception {

@@ -1,0 +1,31 @@
+package dev.pgconvex.common.status;
+
+/**
+ * The Convex sink's status.
+ *
+ * @param assignedPartitions partitions of {@code <prefix>.ops} this instance owns
+ * @param lastAppliedCommitTs source commit time (epoch ms) of the newest change applied in Convex,
+ *     0 before the first
+ * @param checkpoint the position Convex stored as the checkpoint, null before the first
+ * @param inFlightLimit the current limit of concurrent batches (AIMD)
+ * @param rateLimited 429 answers since start
+ * @param retries retried calls since start
+ * @param deadLetters ops dead-lettered since start
+ */
+public record SinkStatus(
+    StageState state,
+    String detail,
+    LastError lastError,
+    int assignedPartitions,
+    long lastAppliedCommitTs,
+    String checkpoint,
+    int inFlightLimit,
+    long rateLimited,
+    long retries,
+    long deadLetters)
+    implements StageStatus {
+  @Override
+  public String stage() {
+    return "sink";
+  }
+}
