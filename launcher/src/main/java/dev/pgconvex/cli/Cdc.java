@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       SchemaCommand.class,
       ResyncCommand.class,
       ResetCommand.class,
+      StatusCommand.class,
       PendingCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,

@@ -213,6 +213,7 @@ public final class Pipeline implements AutoCloseable {
     convexClient =
         new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
     closeables.add(convexClient);
+    writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
       closeables.add(sweeper);
@@ -392,6 +393,11 @@ public final class Pipeline implements AutoCloseable {
     return sink;
   }
 
+  /** The work dir (embedded servers' data, Streams state, the discovery file). */
+  public Path workDir() {
+    return settings.workDir().toAbsolutePath();
+  }
+
   public String jdbcUrl() {
     return jdbcUrl;
   }
@@ -447,6 +453,23 @@ public final class Pipeline implements AutoCloseable {
       }
     }
     closeables.clear();
+  }
+
+  /** The file in the work dir that tells {@code ./cdc status} where this pipeline answers. */
+  public static final String DISCOVERY_FILE = "pipeline.json";
+
+  // {"endpoint","pid","prefix"}: no secrets. Removed when the pipeline closes; a stale one (the
+  // process died) is recognised by its pid.
+  private void writeDiscoveryFile() throws IOException {
+    Path file = settings.workDir().toAbsolutePath().resolve(DISCOVERY_FILE);
+    var json =
+        dev.pgconvex.common.json.Json.NODES
+            .objectNode()
+            .put("endpoint", endpoint.url())
+            .put("pid", ProcessHandle.current().pid())
+            .put("prefix", topics.prefix());
+    Files.writeString(file, dev.pgconvex.common.json.Json.write(json));
+    closeables.add(() -> Files.deleteIfExists(file));
   }
 
   /** A stable instance id for the pipeline that lives in {@code workDir}. */

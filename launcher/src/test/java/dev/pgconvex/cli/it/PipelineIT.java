@@ -54,6 +54,21 @@ class PipelineIT {
       assertThat(stages.get("sink").get("lastAppliedCommitTs").asLong()).isPositive();
       assertThat(http(p, "/health/ready")).contains("\"status\":\"READY\"");
 
+      // ./cdc status: by endpoint, and found through the work dir's discovery file.
+      CliRun status = CliRun.of("status", "--endpoint", p.endpoint().url(), "--json");
+      JsonNode chain = Json.parse(status.out);
+      assertThat(chain.get("stages").size()).as(status.out).isEqualTo(3);
+      assertThat(chain.get("verdict").asText()).isIn("caught up", "lagging");
+      assertThat(chain.get("endToEndLagMs").isNumber()).as(status.out).isTrue();
+      CliRun local = CliRun.of("status", "--work-dir", p.workDir().toString());
+      assertThat(local.out).contains("verdict: ").contains("source").contains("sink");
+      CliRun nowhere = CliRun.of("status", "--endpoint", "http://127.0.0.1:1");
+      assertThat(nowhere.code).isEqualTo(1);
+      assertThat(nowhere.out).contains("verdict: failing").doesNotContain("Exception");
+      CliRun none = CliRun.of("status", "--work-dir", "target/it/no-such-pipeline");
+      assertThat(none.code).isEqualTo(2);
+      assertThat(none.err).contains("no running pipeline found");
+
       // Independently of the verifier: each thread's userId is the _id of the user with its
       // user_id.
       Map<String, String> userIds = keyToId(p, "users");

@@ -1,0 +1,153 @@
+package dev.pgconvex.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.model.Position;
+import dev.pgconvex.common.status.SinkStatus;
+import dev.pgconvex.common.status.SourceStatus;
+import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.operations.ChainEvaluator;
+import dev.pgconvex.operations.ChainStatus;
+import dev.pgconvex.operations.StatusProbe;
+import dev.pgconvex.operations.Thresholds;
+import dev.pgconvex.operations.Verdict;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./cdc status}: the whole chain of a running pipeline, one line per stage and the verdict
+ * ({@code caught up}, {@code lagging}, {@code stalled}, {@code failing}) with its reason. The
+ * stages come from {@code --endpoint} URLs (deployed services), or from the discovery file {@code
+ * pipeline.json} that {@code ./cdc run} and {@code ./cdc demo} write in their work dir. Exit codes:
+ * 0 caught up, 1 lagging, stalled or failing, 2 no pipeline found or bad input.
+ */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = "The whole chain's status and verdict for a running pipeline.")
+final class StatusCommand implements Callable<Integer> {
+  @Option(
+      names = "--endpoint",
+      description =
+          "A stage's HTTP endpoint, http://host:port (repeatable; one process may serve several"
+              + " stages). Default: the pipeline that ./cdc run or ./cdc demo runs here.")
+  List<String> endpoints = new ArrayList<>();
+
+  @Option(
+      names = "--work-dir",
+      description =
+          "Where to look for a local pipeline's pipeline.json (default: .cdc/run, then .cdc/demo).")
+  Path workDir;
+
+  @Option(names = "--json", description = "Print one JSON object (the interface for scripts).")
+  boolean json;
+
+  @Option(names = "--watch", description = "Print again every --interval-s until Ctrl-C.")
+  boolean watch;
+
+  @Option(
+      names = "--interval-s",
+      defaultValue = "2",
+      description = "With --watch: seconds between readings (default: ${DEFAULT-VALUE}).")
+  long intervalSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> urls;
+    try {
+      urls = endpoints.isEmpty() ? discover() : endpoints;
+    } catch (UserFacingException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    }
+    StatusProbe probe = new StatusProbe(urls, new ChainEvaluator(Thresholds.DEFAULTS));
+    while (true) {
+      ChainStatus c = probe.read();
+      print(c);
+      if (!watch) {
+        return c.verdict() == Verdict.CAUGHT_UP ? 0 : 1;
+      }
+      Thread.sleep(intervalSeconds * 1000); // the watch interval, not a wait for a condition
+    }
+  }
+
+  private List<String> discover() throws IOException {
+    List<Path> candidates =
+        workDir != null
+            ? List.of(workDir)
+            : List.of(Path.of(".cdc", "run"), Path.of(".cdc", "demo"));
+    List<String> stale = new ArrayList<>();
+    for (Path dir : candidates) {
+      Path file = dir.resolve(Pipeline.DISCOVERY_FILE);
+      if (!Files.exists(file)) {
+        continue;
+      }
+      JsonNode d = Json.parse(Files.readString(file));
+      long pid = d.path("pid").asLong();
+      if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        return List.of(d.path("endpoint").asText());
+      }
+      stale.add(file + " (pid " + pid + " is not running)");
+    }
+    throw new UserFacingException(
+        "no running pipeline found"
+            + (stale.isEmpty() ? " in " + candidates : "; stale: " + String.join(", ", stale))
+            + ": start one with ./cdc run or ./cdc demo, or give its endpoints with --endpoint"
+            + " http://host:port");
+  }
+
+  private void print(ChainStatus c) {
+    if (json) {
+      System.out.println(Json.write(c));
+      return;
+    }
+    for (StageStatus s : c.stages().values()) {
+      System.out.printf(Locale.ROOT, "%-12s %-9s %s%n", s.stage(), s.state(), line(s));
+    }
+    c.unreachable().forEach(u -> System.out.println("unreachable  " + u));
+    System.out.println(
+        "verdict: "
+            + c.verdict().word()
+            + (c.endToEndLagMs() == null ? "" : ", end-to-end lag " + c.endToEndLagMs() + " ms")
+            + (c.reason() == null ? "" : " (" + c.reason() + ")"));
+  }
+
+  private static String line(StageStatus s) {
+    if (s instanceof SourceStatus src) {
+      return String.format(
+          Locale.ROOT,
+          "acked commit LSN %s, slot lag %,d bytes (%s), %s",
+          Position.lsnText(src.ackedCommitLsn()),
+          src.slotLagBytes(),
+          src.slotWalStatus(),
+          src.snapshotFinished() ? "streaming" : "snapshot running");
+    }
+    if (s instanceof TransformerStatus t) {
+      return String.format(
+          Locale.ROOT,
+          "streams %s, %,d rows held for a parent, %,d dead letters",
+          t.streamsState(),
+          t.pendingRows(),
+          t.deadLetters());
+    }
+    SinkStatus k = (SinkStatus) s; // the interface is sealed: the last kind
+    return String.format(
+        Locale.ROOT,
+        "%d partitions, checkpoint %s, %,d retries (%,d throttled), %,d dead letters%s",
+        k.assignedPartitions(),
+        k.checkpoint(),
+        k.retries(),
+        k.rateLimited(),
+        k.deadLetters(),
+        k.lastError() == null ? "" : ", last error: " + k.lastError().message());
+  }
+}

@@ -1,0 +1,117 @@
+package dev.pgconvex.operations;
+
+import dev.pgconvex.common.status.SinkStatus;
+import dev.pgconvex.common.status.SourceStatus;
+import dev.pgconvex.common.status.StageState;
+import dev.pgconvex.common.status.StageStatus;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one definition of the chain's verdict, from the stages' statuses. Rules, the first that
+ * applies wins:
+ *
+ * <ol>
+ *   <li><b>failing</b>: an endpoint did not answer, a stage is missing, or a stage is {@code
+ *       FAILED} (the reason names the stage and its last error);
+ *   <li><b>stalled</b>: the end-to-end lag is above {@link Thresholds#stalledAfterMs()};
+ *   <li><b>lagging</b>: a stage is still starting, nothing has been applied yet, the end-to-end lag
+ *       is above {@link Thresholds#laggingAfterMs()}, or the slot holds more WAL than {@link
+ *       Thresholds#slotLagBytes()};
+ *   <li><b>caught up</b> otherwise.
+ * </ol>
+ *
+ * End-to-end lag is measured at the sink: now minus the commit time of the newest change it knows
+ * applied in Convex. Pure and thread-safe.
+ */
+public final class ChainEvaluator {
+  private static final List<String> STAGES = List.of("source", "transformer", "sink");
+
+  private final Thresholds thresholds;
+
+  public ChainEvaluator(Thresholds thresholds) {
+    this.thresholds = thresholds;
+  }
+
+  /**
+   * @param stages the statuses that were read, by stage name
+   * @param unreachable endpoints that did not answer, with the reason
+   * @param nowMs the current time
+   */
+  public ChainStatus evaluate(
+      Map<String, StageStatus> stages, List<String> unreachable, long nowMs) {
+    Map<String, StageStatus> ordered = new LinkedHashMap<>();
+    STAGES.forEach(
+        n -> {
+          if (stages.containsKey(n)) {
+            ordered.put(n, stages.get(n));
+          }
+        });
+    Long lag = endToEndLagMs(ordered, nowMs);
+    List<String> failing = new ArrayList<>(unreachable);
+    for (String n : STAGES) {
+      StageStatus s = ordered.get(n);
+      if (s == null) {
+        if (unreachable.isEmpty()) {
+          failing.add(n + " not found (give its endpoint with --endpoint)");
+        }
+      } else if (s.state() == StageState.FAILED || s.state() == StageState.STOPPED) {
+        failing.add(
+            n
+                + " "
+                + s.state().name().toLowerCase(java.util.Locale.ROOT)
+                + ": "
+                + (s.lastError() != null ? s.lastError().message() : s.detail()));
+      }
+    }
+    if (!failing.isEmpty()) {
+      return new ChainStatus(
+          Verdict.FAILING, String.join("; ", failing), lag, ordered, List.copyOf(unreachable));
+    }
+    if (lag != null && lag > thresholds.stalledAfterMs()) {
+      return new ChainStatus(
+          Verdict.STALLED,
+          "nothing reached Convex for "
+              + lag / 1000
+              + " s (above "
+              + thresholds.stalledAfterMs() / 1000
+              + " s)",
+          lag,
+          ordered,
+          List.of());
+    }
+    List<String> lagging = new ArrayList<>();
+    for (String n : STAGES) {
+      if (ordered.get(n).state() == StageState.STARTING) {
+        lagging.add(n + " starting: " + ordered.get(n).detail());
+      }
+    }
+    if (lag == null) {
+      lagging.add("nothing applied in Convex yet");
+    } else if (lag > thresholds.laggingAfterMs()) {
+      lagging.add("end-to-end lag " + lag + " ms (above " + thresholds.laggingAfterMs() + " ms)");
+    }
+    if (ordered.get("source") instanceof SourceStatus src
+        && src.slotLagBytes() > thresholds.slotLagBytes()) {
+      lagging.add(
+          "the slot holds "
+              + src.slotLagBytes()
+              + " bytes of WAL (above "
+              + thresholds.slotLagBytes()
+              + ")");
+    }
+    if (!lagging.isEmpty()) {
+      return new ChainStatus(Verdict.LAGGING, String.join("; ", lagging), lag, ordered, List.of());
+    }
+    return new ChainStatus(Verdict.CAUGHT_UP, null, lag, ordered, List.of());
+  }
+
+  private static Long endToEndLagMs(Map<String, StageStatus> stages, long nowMs) {
+    if (stages.get("sink") instanceof SinkStatus sink && sink.lastAppliedCommitTs() > 0) {
+      return Math.max(0, nowMs - sink.lastAppliedCommitTs());
+    }
+    return null;
+  }
+}
