@@ -41,7 +41,12 @@ import org.slf4j.LoggerFactory;
  * <p>Checkpoint rule (conservative): over the assigned partitions, take for each the highest
  * position among its handled ops; the checkpoint is the lowest of these, and it is not advanced
  * while a partition has consumed ops but none handled yet. Because each partition's ops come in
- * source order, every consumed op at or below that position is applied.
+ * source order, every consumed op at or below that position is applied. Heartbeat ops count like
+ * any op here, so the checkpoint (and its {@code commitTs}) moves while the database is idle.
+ *
+ * <p>End-to-end lag: each partition keeps the commit time of the newest change its done batches
+ * show applied in Convex (an applied or skipped row, or a heartbeat); {@link #endToEndLagMs} is now
+ * minus the lowest of these over the assigned partitions, so the slowest partition decides.
  *
  * <p>{@link #run()} runs on one thread; {@link #stop()} and the getters may be called from any.
  */
@@ -67,6 +72,8 @@ public final class SinkLoop implements Runnable {
     boolean paused;
     String lastPosition;
     long lastCommitTs;
+    // Commit time of the newest change known applied in Convex; 0 while none is.
+    long appliedCommitTs;
   }
 
   private final Settings settings;
@@ -81,6 +88,8 @@ public final class SinkLoop implements Runnable {
   private final Map<TopicPartition, PartitionState> states = new HashMap<>();
   private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
   private final AtomicLong lastAppliedCommitTs = new AtomicLong();
+  // Lowest per-partition applied commit time over the assigned partitions; 0 while unknown.
+  private volatile long slowestAppliedCommitTs;
   private int rotation;
   private volatile boolean stopping;
   private volatile boolean pending;
@@ -123,6 +132,18 @@ public final class SinkLoop implements Runnable {
     return lastAppliedCommitTs.get();
   }
 
+  /**
+   * Now minus the commit time of the newest change known applied in Convex (a row or a heartbeat)
+   * on the slowest assigned partition; empty while unknown: no partition assigned, or one of them
+   * with nothing applied since it was assigned.
+   */
+  public java.util.OptionalLong endToEndLagMs() {
+    long ts = slowestAppliedCommitTs;
+    return ts == 0
+        ? java.util.OptionalLong.empty()
+        : java.util.OptionalLong.of(Math.max(0, System.currentTimeMillis() - ts));
+  }
+
   /** True while ops are buffered or in flight. */
   public boolean pending() {
     return pending;
@@ -163,6 +184,7 @@ public final class SinkLoop implements Runnable {
         updatePauses();
         commitAsync();
         maybeCheckpoint();
+        updateSlowest();
       }
     } catch (WakeupException e) {
       // stop() during a poll
@@ -248,6 +270,7 @@ public final class SinkLoop implements Runnable {
           s.lastPosition = done.maxPosition();
           s.lastCommitTs = done.commitTsAtMax();
         }
+        s.appliedCommitTs = Math.max(s.appliedCommitTs, done.appliedCommitTs());
         s.inFlight = null;
       } catch (TimeoutException e) {
         log.warn("Abandoning the in-flight batch of {}: not done in time", tp);
@@ -356,6 +379,15 @@ public final class SinkLoop implements Runnable {
     }
   }
 
+  /** Publishes the slowest partition's applied commit time for {@link #endToEndLagMs}. */
+  private void updateSlowest() {
+    long min = Long.MAX_VALUE;
+    for (PartitionState s : states.values()) {
+      min = Math.min(min, s.appliedCommitTs);
+    }
+    slowestAppliedCommitTs = min == Long.MAX_VALUE ? 0 : min;
+  }
+
   private void shutdown() {
     try {
       Set<TopicPartition> all = new HashSet<>(states.keySet());
@@ -384,6 +416,7 @@ public final class SinkLoop implements Runnable {
       commitSync();
       partitions.forEach(states::remove);
       assigned = states.size();
+      updateSlowest();
     }
 
     @Override
@@ -397,6 +430,7 @@ public final class SinkLoop implements Runnable {
         toCommit.remove(tp);
       }
       assigned = states.size();
+      updateSlowest();
     }
 
     @Override
@@ -405,6 +439,7 @@ public final class SinkLoop implements Runnable {
         states.putIfAbsent(tp, new PartitionState());
       }
       assigned = states.size();
+      updateSlowest();
       log.info("Sink assigned {}", partitions);
     }
   }
