@@ -185,7 +185,8 @@ public final class ConvexSink implements Service {
             workers,
             metrics,
             checkpointer,
-            this::notifyApplied);
+            this::notifyApplied,
+            checkpointer.storedCommitTs());
     Thread t =
         new Thread(
             () -> {
@@ -338,8 +339,14 @@ public final class ConvexSink implements Service {
    * database idle and every stage running it stays below {@code source.heartbeat.interval.ms} plus
    * one batch; it grows without bound while any stage (this one included) stands still.
    *
+   * <p>Until its first batch is done, an assigned partition counts from what this sink knew of it
+   * when it last owned it, else from the commit time of the checkpoint Convex held at start (a
+   * lower bound), so a sink restarted while the transformer is down reports a growing lag, not an
+   * unknown one.
+   *
    * @return the lag in ms, or empty while unknown: not started, no partition assigned, or an
-   *     assigned partition with nothing applied since it was assigned (never a misleading 0)
+   *     assigned partition with nothing applied since it was assigned and no checkpoint in Convex
+   *     (never a misleading 0)
    */
   public java.util.OptionalLong endToEndLagMs() {
     SinkLoop l = loop;

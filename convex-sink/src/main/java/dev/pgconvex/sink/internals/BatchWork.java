@@ -25,7 +25,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  */
 final class BatchWork implements Callable<BatchWork.Done> {
   /**
-   * The result of a batch whose every op is handled (applied, skipped or dead-lettered).
+   * The result of a batch whose every op is handled (applied, skipped, dead-lettered, or a
+   * heartbeat).
    *
    * @param lastOffset offset of the batch's last record
    * @param maxPosition highest position among its ops (heartbeats included), or null

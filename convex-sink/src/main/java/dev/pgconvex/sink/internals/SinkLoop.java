@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>End-to-end lag: each partition keeps the commit time of the newest change its done batches
  * show applied in Convex (an applied or skipped row, or a heartbeat); {@link #endToEndLagMs} is now
- * minus the lowest of these over the assigned partitions, so the slowest partition decides.
+ * minus the lowest of these over the assigned partitions, so the slowest partition decides. A
+ * partition starts from what this loop knew of it when it last owned it, else from the commit time
+ * of Convex's checkpoint read at start (a lower bound), if any.
  *
  * <p>{@link #run()} runs on one thread; {@link #stop()} and the getters may be called from any.
  */
@@ -67,6 +69,10 @@ public final class SinkLoop implements Runnable {
       Duration checkpointInterval) {}
 
   private static final class PartitionState {
+    PartitionState(long appliedCommitTs) {
+      this.appliedCommitTs = appliedCommitTs;
+    }
+
     final PartitionBuffer buffer = new PartitionBuffer();
     Future<BatchWork.Done> inFlight;
     boolean paused;
@@ -85,7 +91,10 @@ public final class SinkLoop implements Runnable {
   private final SinkMetrics metrics;
   private final Checkpointer checkpointer;
   private final java.util.function.LongConsumer onOpApplied;
+  private final long storedCommitTs;
   private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+  // Applied commit time of partitions this loop owned before (consumer thread only).
+  private final Map<TopicPartition, Long> appliedBefore = new HashMap<>();
   private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
   private final AtomicLong lastAppliedCommitTs = new AtomicLong();
   // Lowest per-partition applied commit time over the assigned partitions; 0 while unknown.
@@ -106,6 +115,37 @@ public final class SinkLoop implements Runnable {
       SinkMetrics metrics,
       Checkpointer checkpointer,
       java.util.function.LongConsumer onOpApplied) {
+    this(
+        settings,
+        consumer,
+        producer,
+        applier,
+        limiter,
+        workers,
+        metrics,
+        checkpointer,
+        onOpApplied,
+        0);
+  }
+
+  /**
+   * As above; {@code storedCommitTs} is the commit time of the checkpoint Convex held at start
+   * ({@link Checkpointer#storedCommitTs()}, 0 for none): until its first batch is done, an assigned
+   * partition counts as applied up to it, so a sink restarted while a stage before it stands still
+   * reports a growing lag instead of an unknown one.
+   */
+  public SinkLoop(
+      Settings settings,
+      Consumer<String, String> consumer,
+      Producer<String, String> producer,
+      BatchApplier applier,
+      AimdLimiter limiter,
+      ExecutorService workers,
+      SinkMetrics metrics,
+      Checkpointer checkpointer,
+      java.util.function.LongConsumer onOpApplied,
+      long storedCommitTs) {
+    this.storedCommitTs = storedCommitTs;
     this.settings = settings;
     this.consumer = consumer;
     this.producer = producer;
@@ -135,7 +175,7 @@ public final class SinkLoop implements Runnable {
   /**
    * Now minus the commit time of the newest change known applied in Convex (a row or a heartbeat)
    * on the slowest assigned partition; empty while unknown: no partition assigned, or one of them
-   * with nothing applied since it was assigned.
+   * with nothing applied since it was assigned and no checkpoint in Convex to start from.
    */
   public java.util.OptionalLong endToEndLagMs() {
     long ts = slowestAppliedCommitTs;
@@ -379,6 +419,12 @@ public final class SinkLoop implements Runnable {
     }
   }
 
+  private void forget(TopicPartition tp, PartitionState s) {
+    if (s != null && s.appliedCommitTs > 0) {
+      appliedBefore.merge(tp, s.appliedCommitTs, Math::max);
+    }
+  }
+
   /** Publishes the slowest partition's applied commit time for {@link #endToEndLagMs}. */
   private void updateSlowest() {
     long min = Long.MAX_VALUE;
@@ -414,7 +460,9 @@ public final class SinkLoop implements Runnable {
       // Finish (or abandon after the shutdown timeout) their batches and commit what succeeded.
       collectDone(partitions, true);
       commitSync();
-      partitions.forEach(states::remove);
+      for (TopicPartition tp : partitions) {
+        forget(tp, states.remove(tp));
+      }
       assigned = states.size();
       updateSlowest();
     }
@@ -427,6 +475,7 @@ public final class SinkLoop implements Runnable {
         if (s != null && s.inFlight != null) {
           s.inFlight.cancel(true);
         }
+        forget(tp, s);
         toCommit.remove(tp);
       }
       assigned = states.size();
@@ -436,7 +485,10 @@ public final class SinkLoop implements Runnable {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       for (TopicPartition tp : partitions) {
-        states.putIfAbsent(tp, new PartitionState());
+        // What is applied stays applied whoever owns the partition now: an eager rebalance that
+        // hands the partition back keeps its lag known.
+        states.putIfAbsent(
+            tp, new PartitionState(Math.max(storedCommitTs, appliedBefore.getOrDefault(tp, 0L))));
       }
       assigned = states.size();
       updateSlowest();

@@ -367,6 +367,66 @@ class SinkLoopTest {
     consumer.schedulePollTask(() -> consumer.rebalance(List.of()));
     await().atMost(Duration.ofSeconds(10)).until(() -> loop.assignedPartitions() == 0);
     assertThat(loop.endToEndLagMs()).isEmpty();
+
+    // Handed back (an eager rebalance): what was applied stays known.
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of(P0, P1)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> loop.assignedPartitions() == 2);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(loop.endToEndLagMs()).isPresent());
+    assertThat(loop.endToEndLagMs().getAsLong()).isBetween(1_000L, 30_000L);
+  }
+
+  @Test
+  void aPartitionStartsFromTheCheckpointConvexHeldSoAStalledChainShowsAGrowingLag()
+      throws Exception {
+    loop.stop();
+    thread.join(10_000);
+    long stored = System.currentTimeMillis() - 30_000;
+    RecordingConsumer second = new RecordingConsumer();
+    AimdLimiter limiter = new AimdLimiter(4);
+    SinkLoop restarted =
+        new SinkLoop(
+            new SinkLoop.Settings(
+                OPS,
+                "p.ids",
+                "p.dlq",
+                3,
+                1 << 20,
+                Duration.ofMillis(5),
+                Duration.ofSeconds(5),
+                Duration.ofMillis(100)),
+            second,
+            producer,
+            new BatchApplier(client, limiter, new Backoff(1, 10), metrics),
+            limiter,
+            workers,
+            metrics,
+            checkpointer,
+            ts -> {},
+            stored);
+    second.schedulePollTask(
+        () -> {
+          second.rebalance(List.of(P0, P1));
+          second.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        });
+    Thread t = new Thread(restarted, "test-sink-loop-restarted");
+    t.start();
+    try {
+      await().atMost(Duration.ofSeconds(5)).until(() -> restarted.assignedPartitions() == 2);
+      // Nothing arrives (the transformer is down), yet the lag is known and at least 30 s.
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(restarted.endToEndLagMs()).isPresent());
+      long first = restarted.endToEndLagMs().getAsLong();
+      assertThat(first).isGreaterThanOrEqualTo(30_000L);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> restarted.endToEndLagMs().getAsLong() >= first + 200);
+    } finally {
+      restarted.stop();
+      t.join(10_000);
+    }
   }
 
   @Test

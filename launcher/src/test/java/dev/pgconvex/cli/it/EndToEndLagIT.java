@@ -9,6 +9,8 @@ import dev.pgconvex.cli.pipeline.Pipeline.Stage;
 import dev.pgconvex.cli.pipeline.PipelineSettings;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.sink.ConvexSink;
+import dev.pgconvex.sink.SinkConfig;
 import dev.pgconvex.transformer.Transformer;
 import dev.pgconvex.transformer.TransformerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,8 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * End-to-end lag is measured, not inferred: with the database idle the source's heartbeats travel
  * the whole chain, so the lag stays low; with the transformer stopped it grows without bound, and
- * falls once a transformer runs again. Source and sink run in the pipeline, the transformer as its
- * own object (as when the stages are separate deployables).
+ * falls once a transformer runs again; a sink started meanwhile reports it too. Source and sink run
+ * in the pipeline, the transformer as its own object (as when the stages are separate deployables).
  */
 @Timeout(480)
 class EndToEndLagIT {
@@ -131,6 +133,25 @@ class EndToEndLagIT {
           peak);
       assertThat(p.source().health().up()).isTrue();
       assertThat(p.sink().health().up()).isTrue();
+
+      // A sink (re)started while the transformer is down knows the lag too: its partitions start
+      // from the commit time of the checkpoint Convex holds, so the lag is not unknown, and grows.
+      try (ConvexSink late =
+          new ConvexSink(
+              SinkConfig.definition().parse(p.properties(Stage.SINK)), new SimpleMeterRegistry())) {
+        late.start();
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> late.endToEndLagMs().isPresent() && late.endToEndLagMs().getAsLong() > peak);
+        long lateLag = late.endToEndLagMs().getAsLong();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> late.endToEndLagMs().getAsLong() >= lateLag + 1_000);
+        log.info("A sink started while the transformer is stopped reports {} ms, growing", lateLag);
+      }
 
       // 3. A transformer runs again (the same state directory, as after a restart): it falls.
       long restartedAt = System.nanoTime();
