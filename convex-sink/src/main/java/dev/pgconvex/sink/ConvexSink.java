@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * operations to Convex through {@code cdc/ingest:applyBatch}, publishes the resulting document ids
  * to {@code <prefix>.ids}, dead-letters what Convex rejects to {@code <prefix>.dlq}, commits
  * offsets only after all of that succeeded, and advances the checkpoint {@code
- * cdc/ingest:setCheckpoint}.
+ * cdc/ingest:setCheckpoint}. Heartbeat ops are never sent to Convex; they make {@link
+ * #endToEndLagMs()} measurable while the database is idle.
  *
  * <pre>{@code
  * Config config = SinkConfig.parse(props);
@@ -145,7 +146,15 @@ public final class ConvexSink implements Service {
             client,
             SinkConfig.checkpointSource(config),
             config.getLong(SinkConfig.CHECKPOINT_INTERVAL_MS));
-    metrics = new SinkMetrics(registry, () -> lagMs(), limiter::limit);
+    metrics =
+        new SinkMetrics(
+            registry,
+            () -> lagMs(),
+            limiter::limit,
+            () -> {
+              java.util.OptionalLong lag = endToEndLagMs();
+              return lag.isPresent() ? lag.getAsLong() : Double.NaN;
+            });
     applier =
         new BatchApplier(
             client,
@@ -182,7 +191,8 @@ public final class ConvexSink implements Service {
             workers,
             metrics,
             checkpointer,
-            this::notifyApplied);
+            this::notifyApplied,
+            checkpointer.storedCommitTs());
     Thread t =
         new Thread(
             () -> {
@@ -280,6 +290,8 @@ public final class ConvexSink implements Service {
             });
   }
 
+  // pgconvex.sink.lag.ms: the sink's own backlog only (0 while nothing is pending, even when a
+  // stage before it stands still); endToEndLagMs() is the end-to-end figure.
   private double lagMs() {
     SinkLoop l = loop;
     if (l == null || !l.pending()) {
@@ -314,6 +326,7 @@ public final class ConvexSink implements Service {
               String.valueOf(applier.lastFailure()),
               System.currentTimeMillis() - applier.failingFor().toMillis());
     }
+    java.util.OptionalLong lag = endToEndLagMs();
     return Optional.of(
         new SinkStatus(
             state,
@@ -321,6 +334,7 @@ public final class ConvexSink implements Service {
             last,
             l == null ? 0 : l.assignedPartitions(),
             l == null ? 0 : l.lastAppliedCommitTs(),
+            lag.isPresent() ? lag.getAsLong() : null,
             checkpointer == null ? null : checkpointer.lastCheckpoint(),
             (int) limiter.limit(),
             metrics == null ? 0 : metrics.rateLimitedTotal(),
@@ -363,6 +377,33 @@ public final class ConvexSink implements Service {
             + (long) metrics.appliedTotal()
             + " ops applied, send limit "
             + String.format(java.util.Locale.ROOT, "%.1f", limiter.limit()));
+  }
+
+  /**
+   * End-to-end lag, the figure to alert on ({@code pgconvex_sink_end_to_end_lag_ms}): now minus the
+   * source commit time of the newest change known applied in Convex, a row or a heartbeat
+   * (docs/contracts.md, "Heartbeat"), on the slowest partition this sink is assigned. With the
+   * database idle and every stage running it stays below {@code source.heartbeat.interval.ms} plus
+   * one batch; it grows without bound while any stage (this one included) stands still.
+   *
+   * <p>Until its first batch is done, an assigned partition counts from what this sink knew of it
+   * when it last owned it, else from the commit time of the checkpoint Convex held at start (a
+   * lower bound), so a sink restarted while the transformer is down reports a growing lag, not an
+   * unknown one.
+   *
+   * @return the lag in ms, or empty while unknown: not started, no partition assigned, or an
+   *     assigned partition with nothing applied since it was assigned and no checkpoint in Convex
+   *     (never a misleading 0)
+   */
+  public java.util.OptionalLong endToEndLagMs() {
+    SinkLoop l = loop;
+    return l == null ? java.util.OptionalLong.empty() : l.endToEndLagMs();
+  }
+
+  /** Heartbeat ops done since start (never sent to Convex, not counted as applied ops). */
+  public long heartbeats() {
+    SinkMetrics m = metrics;
+    return m == null ? 0 : (long) m.heartbeatsTotal();
   }
 
   /** Source commit time (epoch ms) of the newest applied op; 0 before the first. */

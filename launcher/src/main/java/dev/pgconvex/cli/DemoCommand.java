@@ -116,8 +116,8 @@ final class DemoCommand implements Callable<Integer> {
       if (System.currentTimeMillis() - lastPrint >= 1000) {
         Pipeline.Progress p = pipeline.progress();
         System.out.printf(
-            "captured %,d  applied %,d  skipped %,d  pending references %,d  lag %,d ms%n",
-            p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagMs());
+            "captured %,d  applied %,d  skipped %,d  pending references %,d  lag %s%n",
+            p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagText());
         lastPrint = System.currentTimeMillis();
       }
       stopped = stop.await(200);

@@ -94,8 +94,8 @@ final class RunCommand implements Callable<Integer> {
       while (!stop.await(10_000)) {
         Pipeline.Progress p = pipeline.progress();
         System.err.printf(
-            "captured %,d  applied %,d  pending references %,d  lag %,d ms%n",
-            p.captured(), p.applied(), p.pendingRows(), p.lagMs());
+            "captured %,d  applied %,d  pending references %,d  lag %s%n",
+            p.captured(), p.applied(), p.pendingRows(), p.lagText());
         String down = down(pipeline);
         if (down != null) {
           System.err.println("error: " + down);

@@ -23,8 +23,8 @@ import java.util.Map;
  *   <li><b>caught up</b> otherwise.
  * </ol>
  *
- * End-to-end lag is measured at the sink: now minus the commit time of the newest change it knows
- * applied in Convex. Pure and thread-safe.
+ * End-to-end lag is measured at the sink: now minus the commit time of the newest change (user row
+ * or heartbeat) it knows applied in Convex, on its slowest partition. Pure and thread-safe.
  */
 public final class ChainEvaluator {
   private static final List<String> STAGES = List.of("source", "transformer", "sink");
@@ -108,10 +108,16 @@ public final class ChainEvaluator {
     return new ChainStatus(Verdict.CAUGHT_UP, null, lag, ordered, List.of());
   }
 
+  // The sink measures it from heartbeats on every partition (so it grows while a stage upstream
+  // stands still, even with the database idle); an older sink without that figure: now minus
+  // the newest applied commit time.
   private static Long endToEndLagMs(Map<String, StageStatus> stages, long nowMs) {
-    if (stages.get("sink") instanceof SinkStatus sink && sink.lastAppliedCommitTs() > 0) {
-      return Math.max(0, nowMs - sink.lastAppliedCommitTs());
+    if (!(stages.get("sink") instanceof SinkStatus sink)) {
+      return null;
     }
-    return null;
+    if (sink.endToEndLagMs() != null) {
+      return sink.endToEndLagMs();
+    }
+    return sink.lastAppliedCommitTs() > 0 ? Math.max(0, nowMs - sink.lastAppliedCommitTs()) : null;
   }
 }

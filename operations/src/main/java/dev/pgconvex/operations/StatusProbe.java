@@ -90,9 +90,10 @@ public final class StatusProbe {
   private static String describe(Exception e) {
     String m = e.getMessage();
     if (e instanceof java.net.ConnectException || m == null || m.isBlank()) {
-      return "cannot connect ("
-          + e.getClass().getSimpleName()
-          + "); is the pipeline running there?";
+      return "cannot connect: is the pipeline running there, and is the address right?";
+    }
+    if (e instanceof java.net.http.HttpTimeoutException) {
+      return "no answer within " + TIMEOUT.toSeconds() + " s";
     }
     return m;
   }

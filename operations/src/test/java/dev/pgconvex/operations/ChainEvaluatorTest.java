@@ -28,7 +28,17 @@ class ChainEvaluatorTest {
 
   private static SinkStatus sink(StageState s, long appliedAgoMs, LastError error) {
     return new SinkStatus(
-        s, "4 partitions", error, 4, appliedAgoMs < 0 ? 0 : NOW - appliedAgoMs, null, 8, 0, 0, 0);
+        s,
+        "4 partitions",
+        error,
+        4,
+        appliedAgoMs < 0 ? 0 : NOW - appliedAgoMs,
+        appliedAgoMs < 0 ? null : appliedAgoMs,
+        null,
+        8,
+        0,
+        0,
+        0);
   }
 
   private static Map<String, StageStatus> chain(StageStatus... stages) {

@@ -40,10 +40,14 @@ import org.apache.kafka.streams.state.Stores;
  *                       -> ref-requests (repartition by parent ref)
  *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
  *   -> assembler-responses [rows] -> ops -> ops-sink
+ * heartbeats-source -> heartbeat-fanout (one heartbeat op per ops partition)
+ *   -> heartbeat-ops-sink (each to the partition its key names)
  * </pre>
  *
  * Repartition topics get {@code partitions} partitions, like the ids topic, so the resolver's two
- * inputs are co-partitioned. Stateless; call from any thread.
+ * inputs are co-partitioned. The heartbeat path is a sub-topology of its own (one task, the
+ * heartbeats topic has one partition): it shows the transformer runs, not that the rows before a
+ * heartbeat have left it (docs/contracts.md, "Heartbeat"). Stateless; call from any thread.
  */
 public final class TransformerTopology {
   /** Child ref to {@link RowState}. */
@@ -54,6 +58,9 @@ public final class TransformerTopology {
 
   /** {@code parentRef NUL childRef NUL field} to position of the pending request. */
   public static final String SUBSCRIPTIONS_STORE = "subscriptions";
+
+  /** The source node of {@code <prefix>.heartbeats}; its sub-topology comes last. */
+  static final String HEARTBEATS_SOURCE = "heartbeats-source";
 
   private TransformerTopology() {}
 
@@ -195,6 +202,18 @@ public final class TransformerTopology {
         .merge(answered, Named.as("ops-merge"))
         .mapValues(v -> Json.write(v.op()), Named.as("ops-to-json"))
         .to(topics.ops(), Produced.with(str, str).withName("ops-sink"));
+
+    // Added last: the sub-topologies before it keep their ids (0 converter, 1 assemblers, 2
+    // resolver), so an upgraded instance finds its tasks' local state where it left it.
+    builder.stream(topics.heartbeats(), Consumed.with(str, str).withName(HEARTBEATS_SOURCE))
+        .flatMap(
+            (k, v) -> Heartbeats.fanOut(v, partitions, topics, counts),
+            Named.as("heartbeat-fanout"))
+        .to(
+            topics.ops(),
+            Produced.with(str, str)
+                .withStreamPartitioner(Heartbeats.PARTITIONER)
+                .withName("heartbeat-ops-sink"));
     return builder.build();
   }
 

@@ -150,6 +150,7 @@ final class Fixture {
     final PendingCounts counts = new PendingCounts(registry);
     final TopologyTestDriver driver;
     final TestInputTopic<String, String> ids;
+    final TestInputTopic<String, String> heartbeats;
     final TestOutputTopic<String, String> ops;
     final TestOutputTopic<String, String> dlq;
     private final Map<String, TestInputTopic<String, String>> sources = new HashMap<>();
@@ -183,6 +184,9 @@ final class Fixture {
               TransformerTopology.build(mapping, TOPICS, 2, counts, orphanReportAfterMs, inMemory),
               p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());
+      heartbeats =
+          driver.createInputTopic(
+              TOPICS.heartbeats(), new StringSerializer(), new StringSerializer());
       ops =
           driver.createOutputTopic(
               TOPICS.ops(), new StringDeserializer(), new StringDeserializer());

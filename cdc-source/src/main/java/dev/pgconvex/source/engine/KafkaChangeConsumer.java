@@ -26,8 +26,11 @@ import org.apache.kafka.connect.source.SourceRecord;
  * Hands each Debezium batch to Kafka and marks records processed only once Kafka acknowledged the
  * whole batch: a stored offset never runs ahead of the data (no WAL gap after a crash; duplicates
  * are possible). Key and value are Debezium JSON without schemas; tombstones are kept. Debezium
- * heartbeats, heartbeat-table and signal-table changes are marked processed without being sent
- * (they only move the position, or drive resyncs), and counted in {@code
+ * heartbeats and signal-table changes are marked processed without being sent (they only move the
+ * position, or drive resyncs); a streamed heartbeat-table change becomes a small heartbeat record
+ * on {@code <prefix>.heartbeats} ({@code {"commitTs","lsn"}}, docs/contracts.md) instead of a
+ * change on the table's topic, so the stages after the source can show that the chain flows while
+ * the captured tables are idle. All three are counted in {@code
  * pgconvex_source_internal_records_total{kind}}.
  *
  * <p>Called by the engine on one thread at a time; the producer is owned by the caller. A send that
@@ -42,6 +45,7 @@ public final class KafkaChangeConsumer
   private final String tablePrefix;
   private final String heartbeatTopic;
   private final String heartbeatTableTopic;
+  private final String heartbeatsTopic;
   private final String signalTableTopic;
   private final String messageTopic;
   private final java.util.function.Function<TableId, String> topicOf;
@@ -61,6 +65,7 @@ public final class KafkaChangeConsumer
     this.tablePrefix = settings.topics().prefix() + ".";
     this.heartbeatTopic = settings.heartbeatTopic();
     this.heartbeatTableTopic = settings.topicOf(settings.heartbeatTable());
+    this.heartbeatsTopic = settings.topics().heartbeats();
     this.signalTableTopic = settings.topicOf(settings.signalTable());
     this.messageTopic = settings.messageTopic();
     this.topicOf = settings::topicOf;
@@ -82,6 +87,14 @@ public final class KafkaChangeConsumer
     List<SourceRecord> sent = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord r = event.record();
+      if (r.topic().equals(heartbeatTableTopic)) {
+        ProducerRecord<byte[], byte[]> heartbeat = heartbeat(r);
+        if (heartbeat != null) {
+          acks.add(producer.send(heartbeat));
+          sent.add(r);
+        }
+        continue;
+      }
       if (isInternal(r.topic())) {
         continue;
       }
@@ -125,6 +138,33 @@ public final class KafkaChangeConsumer
       }
     }
     committer.markBatchFinished();
+  }
+
+  /**
+   * The heartbeat record for a streamed change of the heartbeat table ({@code {"commitTs": source
+   * ts_ms, "lsn": source lsn}} on {@code <prefix>.heartbeats}, no key), or null for a snapshot read
+   * of it, a tombstone or a record without a source block (nothing was committed then).
+   */
+  private ProducerRecord<byte[], byte[]> heartbeat(SourceRecord r) {
+    if (!(r.value() instanceof Struct value)
+        || value.schema().field("op") == null
+        || value.schema().field("source") == null) {
+      return null;
+    }
+    String op = value.getString("op");
+    Struct source = value.getStruct("source");
+    if (source == null || !("c".equals(op) || "u".equals(op))) {
+      return null;
+    }
+    Object ts = source.schema().field("ts_ms") == null ? null : source.get("ts_ms");
+    Object lsn = source.schema().field("lsn") == null ? null : source.get("lsn");
+    if (!(ts instanceof Number commitTs) || !(lsn instanceof Number at)) {
+      return null;
+    }
+    ObjectNode beat = Json.NODES.objectNode();
+    beat.put("commitTs", commitTs.longValue());
+    beat.put("lsn", at.longValue());
+    return new ProducerRecord<>(heartbeatsTopic, null, Json.writeBytes(beat));
   }
 
   /**
@@ -228,10 +268,10 @@ public final class KafkaChangeConsumer
   }
 
   /**
-   * The kind of a record the source keeps out of Kafka by design, or null for one it forwards:
-   * {@code heartbeat} (Debezium's heartbeat topic), {@code heartbeat_table} (changes of the
-   * heartbeat table, which only move the position) or {@code signal_table} (resync signals and
-   * incremental snapshot watermarks).
+   * The kind of a record the source keeps out of the table topics by design, or null for one it
+   * forwards: {@code heartbeat} (Debezium's heartbeat topic), {@code heartbeat_table} (changes of
+   * the heartbeat table: they move the position, and go to {@code <prefix>.heartbeats} as
+   * heartbeats) or {@code signal_table} (resync signals and incremental snapshot watermarks).
    */
   private String internalKind(String topic) {
     if (topic.equals(heartbeatTopic)) {

@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates the topics the source writes before the engine starts: one per captured table ({@code
- * cdc.topic.partitions} partitions) and the transaction metadata topic (one partition, so BEGIN and
- * END markers stay in order). Existing topics are kept as they are.
+ * cdc.topic.partitions} partitions), the transaction metadata topic (one partition, so BEGIN and
+ * END markers stay in order), the logical message topic and the heartbeats topic (one partition
+ * each, so they stay in commit order). Existing topics are kept as they are.
  */
 public final class TopicSetup {
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
@@ -42,6 +43,7 @@ public final class TopicSetup {
     }
     wanted.put(s.transactionTopic(), 1);
     wanted.put(s.messageTopic(), 1);
+    wanted.put(s.topics().heartbeats(), 1);
     List<NewTopic> topics = new ArrayList<>();
     wanted.forEach(
         (name, partitions) -> topics.add(new NewTopic(name, partitions, s.replicationFactor())));

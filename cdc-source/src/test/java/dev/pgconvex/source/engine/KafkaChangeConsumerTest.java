@@ -120,9 +120,13 @@ class KafkaChangeConsumerTest {
 
     consumer.handleBatch(batch, committer);
 
-    var sent = producer.history();
+    var sent =
+        producer.history().stream().filter(r -> r.topic().equals("pfx.public.users")).toList();
     assertThat(sent).hasSize(4);
-    assertThat(sent).allSatisfy(r -> assertThat(r.topic()).isEqualTo("pfx.public.users"));
+    // The heartbeat-table change goes to the heartbeats topic only; the rest stays out of Kafka.
+    assertThat(producer.history())
+        .extracting(ProducerRecord::topic)
+        .containsOnly("pfx.public.users", "pfx.heartbeats");
     assertThat(new String(sent.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":1}");
     var first = Json.parse(sent.get(0).value());
     assertThat(first.get("op").asText()).isEqualTo("r");
@@ -183,6 +187,71 @@ class KafkaChangeConsumerTest {
                 .counter()
                 .count())
         .isEqualTo(1);
+  }
+
+  @Test
+  void aStreamedHeartbeatTableChangeBecomesAHeartbeatWithItsCommitTimeAndLsn() throws Exception {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+
+    consumer.handleBatch(
+        List.of(
+            change("pfx.public.pgconvex_heartbeat", 1, "r", "last", 10, null, null),
+            change("pfx.public.pgconvex_heartbeat", 1, "c", "false", 600, 590L, null),
+            change("pfx.public.pgconvex_heartbeat", 1, "u", "false", 700, 690L, null)),
+        committer);
+
+    // The snapshot read is no commit: only the two streamed changes become heartbeats.
+    assertThat(producer.history())
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.topic()).isEqualTo(settings.topics().heartbeats());
+              assertThat(r.key()).isNull();
+            });
+    assertThat(Json.parse(producer.history().get(1).value()))
+        .isEqualTo(Json.parse("{\"commitTs\":1700000000000,\"lsn\":700}"));
+    assertThat(committer.marked).hasSize(3);
+    assertThat(progress.ackedCommitLsn()).isEqualTo(690);
+    // Still counted as an internal record, never as a table event.
+    assertThat(
+            registry
+                .get("pgconvex.source.internal.records")
+                .tag("kind", "heartbeat_table")
+                .counter()
+                .count())
+        .isEqualTo(3);
+    assertThat(registry.find("pgconvex.source.events").counters()).isEmpty();
+  }
+
+  @Test
+  void anUnacknowledgedHeartbeatFailsTheBatchLikeAnyChange() {
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer =
+        new KafkaChangeConsumer(producer, settings, progress, metrics, failures::add);
+    Thread completer =
+        new Thread(
+            () -> {
+              org.awaitility.Awaitility.await()
+                  .atMost(java.time.Duration.ofSeconds(5))
+                  .until(() -> producer.history().size() == 1);
+              producer.errorNext(
+                  new org.apache.kafka.common.errors.TimeoutException("broker gone"));
+            });
+    completer.start();
+
+    assertThatThrownBy(
+            () ->
+                consumer.handleBatch(
+                    List.of(
+                        change("pfx.public.pgconvex_heartbeat", 1, "u", "false", 800, 790L, null)),
+                    committer))
+        .isInstanceOf(SourceDeliveryException.class)
+        .hasMessageContaining("pfx.public.pgconvex_heartbeat");
+    assertThat(committer.marked).isEmpty();
   }
 
   /** A TRUNCATE as Debezium emits it: no key, no row images, op "t". */

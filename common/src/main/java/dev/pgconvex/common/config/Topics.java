@@ -16,6 +16,15 @@ public record Topics(String prefix) {
     return prefix + ".ops";
   }
 
+  /**
+   * One partition: the source's heartbeats ({@code {"commitTs","lsn"}}), one per change of the
+   * heartbeat table; the transformer turns each into a heartbeat op on every ops partition, so the
+   * sink observes the whole chain flowing while the database is idle (docs/contracts.md).
+   */
+  public String heartbeats() {
+    return prefix + ".heartbeats";
+  }
+
   /** Compacted (table/key) to Convex id, written by the sink. */
   public String ids() {
     return prefix + ".ids";

@@ -23,8 +23,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates the pipeline's own topics when missing: {@code ops}, {@code ids} (compacted), {@code
- * dlq}, {@code lineage} (compacted, one partition). Every service calls it at start, so whichever
- * starts first creates them; it is idempotent and safe to race.
+ * dlq}, {@code lineage} (compacted, one partition), {@code heartbeats} (one partition). Every
+ * service calls it at start, so whichever starts first creates them (a transformer started before
+ * any source finds the heartbeats topic it reads); it is idempotent and safe to race.
  */
 public final class TopicBootstrap {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -44,6 +45,7 @@ public final class TopicBootstrap {
                 Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     out.add(new NewTopic(topics.deadLetters(), partitions, rf));
     out.add(LineageTopic.definition(topics.lineage(), rf));
+    out.add(new NewTopic(topics.heartbeats(), 1, rf));
     return out;
   }
 

@@ -6,6 +6,8 @@ package dev.pgconvex.common.status;
  * @param assignedPartitions partitions of {@code <prefix>.ops} this instance owns
  * @param lastAppliedCommitTs source commit time (epoch ms) of the newest change applied in Convex,
  *     0 before the first
+ * @param endToEndLagMs now minus the commit time of the newest change (row or heartbeat) known
+ *     applied in Convex, taken on the slowest partition; null while unknown (a fresh mirror)
  * @param checkpoint the position Convex stored as the checkpoint, null before the first
  * @param inFlightLimit the current limit of concurrent batches (AIMD)
  * @param rateLimited 429 answers since start
@@ -18,6 +20,7 @@ public record SinkStatus(
     LastError lastError,
     int assignedPartitions,
     long lastAppliedCommitTs,
+    Long endToEndLagMs,
     String checkpoint,
     int inFlightLimit,
     long rateLimited,

@@ -48,6 +48,7 @@ class ServiceEndpointTest {
               state.get() == StageState.FAILED ? new LastError("401", 42L) : null,
               4,
               1_700_000_000_000L,
+              900L,
               "00000000016B3A28:00000000",
               8,
               2,

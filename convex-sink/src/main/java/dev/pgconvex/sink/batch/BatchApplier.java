@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  *       ops are applied.
  *   <li>{@link ConvexAuthException}, {@link ConvexFatalException} and {@link
  *       ConvexInterruptedException} propagate: nothing of the batch may be committed.
+ *   <li>Heartbeat ops are never sent: each is {@link OpOutcome.Status#HEARTBEAT} in place, and a
+ *       batch of heartbeats only makes no call at all.
  * </ul>
  *
  * <p>Thread-safe: several worker threads share one instance; a call blocks its thread.
@@ -71,18 +73,25 @@ public final class BatchApplier {
   public List<OpOutcome> apply(List<PendingOp> ops) {
     List<OpOutcome> out = new ArrayList<>(ops.size());
     List<PendingOp> run = new ArrayList<>();
-    // Unreadable records are dead-lettered in place, so outcomes stay in offset order.
+    List<OpOutcome> heartbeats = new ArrayList<>();
+    // Unreadable records are dead-lettered in place, so outcomes stay in offset order. Heartbeats
+    // do not break a run (no extra call): they take their place once the run's outcomes are in.
     for (PendingOp raw : ops) {
       PendingOp op = raw.parsed();
       if (op.op() == null) {
         applyValid(run, out);
+        out.addAll(heartbeats);
         run = new ArrayList<>();
+        heartbeats = new ArrayList<>();
         out.add(new OpOutcome(op, OpOutcome.Status.DEAD_LETTER, null, op.problem()));
+      } else if (op.op().isHeartbeat()) {
+        heartbeats.add(new OpOutcome(op, OpOutcome.Status.HEARTBEAT, null, null));
       } else {
         run.add(op);
       }
     }
     applyValid(run, out);
+    out.addAll(heartbeats);
     return out;
   }
 

@@ -19,7 +19,12 @@ public record OpOutcome(PendingOp op, Status status, String id, String reason) {
     /** A patch found no document; nothing written. Dead-lettered. */
     MISSING,
     /** Rejected by Convex or unreadable. Dead-lettered. */
-    DEAD_LETTER
+    DEAD_LETTER,
+    /**
+     * A heartbeat op: never sent to Convex; done with its batch, when it counts as applied at its
+     * commit time (end-to-end lag, the checkpoint). Not a row: no id, no row metric.
+     */
+    HEARTBEAT
   }
 
   /** True when the op must go to the dead-letter topic. */

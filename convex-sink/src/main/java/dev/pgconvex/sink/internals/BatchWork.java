@@ -20,17 +20,22 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 /**
  * One batch of one partition, run on a worker thread: apply it, publish ids, tombstones and dead
  * letters, and wait for the producer's acks, so that the consumer thread may commit its offsets
- * once the returned {@link Done} is in hand.
+ * once the returned {@link Done} is in hand. Heartbeat ops are done with their batch: counted in
+ * {@code pgconvex.sink.heartbeats}, not as rows, and their commit time counts as applied.
  */
 final class BatchWork implements Callable<BatchWork.Done> {
   /**
-   * The result of a batch whose every op is handled (applied, skipped or dead-lettered).
+   * The result of a batch whose every op is handled (applied, skipped, dead-lettered, or a
+   * heartbeat).
    *
    * @param lastOffset offset of the batch's last record
-   * @param maxPosition highest position among its ops, or null
+   * @param maxPosition highest position among its ops (heartbeats included), or null
    * @param commitTsAtMax source commit time of that op
+   * @param appliedCommitTs newest source commit time the batch shows applied in Convex: of an op
+   *     Convex applied or skipped (it holds that change or a newer one) or of a heartbeat; 0 if
+   *     none
    */
-  record Done(long lastOffset, String maxPosition, long commitTsAtMax) {}
+  record Done(long lastOffset, String maxPosition, long commitTsAtMax, long appliedCommitTs) {}
 
   private final List<PendingOp> ops;
   private final BatchApplier applier;
@@ -73,6 +78,8 @@ final class BatchWork implements Callable<BatchWork.Done> {
       String maxPosition = null;
       long commitTsAtMax = 0;
       long maxCommitTs = 0;
+      long knownApplied = 0;
+      long heartbeats = 0;
       for (OpOutcome o : outcomes) {
         PendingOp p = o.op();
         Operation op = p.op();
@@ -81,9 +88,14 @@ final class BatchWork implements Callable<BatchWork.Done> {
           commitTsAtMax = op.commitTs();
         }
         switch (o.status()) {
+          case HEARTBEAT -> {
+            heartbeats++;
+            knownApplied = Math.max(knownApplied, op.commitTs());
+          }
           case APPLIED -> {
             applied.computeIfAbsent(op.table(), t -> new long[1])[0]++;
             maxCommitTs = Math.max(maxCommitTs, op.commitTs());
+            knownApplied = Math.max(knownApplied, op.commitTs());
             String ref = op.table() + "/" + op.key();
             if (o.id() != null) {
               Map<String, String> value = new LinkedHashMap<>();
@@ -111,7 +123,10 @@ final class BatchWork implements Callable<BatchWork.Done> {
                           + " ones of this version");
             }
           }
-          case SKIPPED -> skipped.computeIfAbsent(op.table(), t -> new long[1])[0]++;
+          case SKIPPED -> {
+            skipped.computeIfAbsent(op.table(), t -> new long[1])[0]++;
+            knownApplied = Math.max(knownApplied, op.commitTs());
+          }
           case MISSING, DEAD_LETTER -> {
             DeadLetter dl =
                 new DeadLetter(
@@ -151,6 +166,9 @@ final class BatchWork implements Callable<BatchWork.Done> {
       }
       applied.forEach((t, n) -> metrics.applied(t, n[0]));
       skipped.forEach((t, n) -> metrics.skipped(t, n[0]));
+      if (heartbeats > 0) {
+        metrics.heartbeats(heartbeats);
+      }
       if (maxCommitTs > 0) {
         appliedCommitTs.accept(maxCommitTs);
       }
@@ -159,7 +177,7 @@ final class BatchWork implements Callable<BatchWork.Done> {
           perOpApplied.accept(o.op().op().commitTs());
         }
       }
-      return new Done(ops.get(ops.size() - 1).offset(), maxPosition, commitTsAtMax);
+      return new Done(ops.get(ops.size() - 1).offset(), maxPosition, commitTsAtMax, knownApplied);
     } finally {
       release.run();
     }

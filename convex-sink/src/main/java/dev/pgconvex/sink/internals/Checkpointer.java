@@ -27,6 +27,9 @@ public final class Checkpointer implements AutoCloseable {
   /** The mutation (docs/contracts.md). */
   public static final String SET_CHECKPOINT = "cdc/ingest:setCheckpoint";
 
+  /** The query of the stored checkpoint (docs/contracts.md). */
+  public static final String GET_CHECKPOINT = "cdc/ingest:getCheckpoint";
+
   private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
 
   private final ConvexClient client;
@@ -134,6 +137,25 @@ public final class Checkpointer implements AutoCloseable {
         }
         return false;
       }
+    }
+  }
+
+  /**
+   * The commit time Convex holds in this source's checkpoint: a change at least that recent is
+   * known applied on every partition the checkpoint covered. 0 when there is none, it has no commit
+   * time, or Convex does not answer (the caller then goes on without it).
+   */
+  public long storedCommitTs() {
+    try {
+      JsonNode cp = client.query(GET_CHECKPOINT, Map.of("source", source));
+      return cp == null ? 0 : Math.max(0, cp.path("commitTs").asLong(0));
+    } catch (ConvexException e) {
+      log.info(
+          "Could not read checkpoint {} ({}); end-to-end lag is unknown until every partition"
+              + " has applied a change",
+          source,
+          e.getMessage());
+      return 0;
     }
   }
 

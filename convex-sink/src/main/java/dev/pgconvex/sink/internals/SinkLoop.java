@@ -41,7 +41,14 @@ import org.slf4j.LoggerFactory;
  * <p>Checkpoint rule (conservative): over the assigned partitions, take for each the highest
  * position among its handled ops; the checkpoint is the lowest of these, and it is not advanced
  * while a partition has consumed ops but none handled yet. Because each partition's ops come in
- * source order, every consumed op at or below that position is applied.
+ * source order, every consumed op at or below that position is applied. Heartbeat ops count like
+ * any op here, so the checkpoint (and its {@code commitTs}) moves while the database is idle.
+ *
+ * <p>End-to-end lag: each partition keeps the commit time of the newest change its done batches
+ * show applied in Convex (an applied or skipped row, or a heartbeat); {@link #endToEndLagMs} is now
+ * minus the lowest of these over the assigned partitions, so the slowest partition decides. A
+ * partition starts from what this loop knew of it when it last owned it, else from the commit time
+ * of Convex's checkpoint read at start (a lower bound), if any.
  *
  * <p>{@link #run()} runs on one thread; {@link #stop()} and the getters may be called from any.
  */
@@ -62,11 +69,17 @@ public final class SinkLoop implements Runnable {
       Duration checkpointInterval) {}
 
   private static final class PartitionState {
+    PartitionState(long appliedCommitTs) {
+      this.appliedCommitTs = appliedCommitTs;
+    }
+
     final PartitionBuffer buffer = new PartitionBuffer();
     Future<BatchWork.Done> inFlight;
     boolean paused;
     String lastPosition;
     long lastCommitTs;
+    // Commit time of the newest change known applied in Convex; 0 while none is.
+    long appliedCommitTs;
   }
 
   private final Settings settings;
@@ -78,9 +91,14 @@ public final class SinkLoop implements Runnable {
   private final SinkMetrics metrics;
   private final Checkpointer checkpointer;
   private final java.util.function.LongConsumer onOpApplied;
+  private final long storedCommitTs;
   private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+  // Applied commit time of partitions this loop owned before (consumer thread only).
+  private final Map<TopicPartition, Long> appliedBefore = new HashMap<>();
   private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
   private final AtomicLong lastAppliedCommitTs = new AtomicLong();
+  // Lowest per-partition applied commit time over the assigned partitions; 0 while unknown.
+  private volatile long slowestAppliedCommitTs;
   private int rotation;
   private volatile boolean stopping;
   private volatile boolean pending;
@@ -97,6 +115,37 @@ public final class SinkLoop implements Runnable {
       SinkMetrics metrics,
       Checkpointer checkpointer,
       java.util.function.LongConsumer onOpApplied) {
+    this(
+        settings,
+        consumer,
+        producer,
+        applier,
+        limiter,
+        workers,
+        metrics,
+        checkpointer,
+        onOpApplied,
+        0);
+  }
+
+  /**
+   * As above; {@code storedCommitTs} is the commit time of the checkpoint Convex held at start
+   * ({@link Checkpointer#storedCommitTs()}, 0 for none): until its first batch is done, an assigned
+   * partition counts as applied up to it, so a sink restarted while a stage before it stands still
+   * reports a growing lag instead of an unknown one.
+   */
+  public SinkLoop(
+      Settings settings,
+      Consumer<String, String> consumer,
+      Producer<String, String> producer,
+      BatchApplier applier,
+      AimdLimiter limiter,
+      ExecutorService workers,
+      SinkMetrics metrics,
+      Checkpointer checkpointer,
+      java.util.function.LongConsumer onOpApplied,
+      long storedCommitTs) {
+    this.storedCommitTs = storedCommitTs;
     this.settings = settings;
     this.consumer = consumer;
     this.producer = producer;
@@ -121,6 +170,18 @@ public final class SinkLoop implements Runnable {
   /** Highest source commit time among applied ops, epoch ms; 0 before the first. */
   public long lastAppliedCommitTs() {
     return lastAppliedCommitTs.get();
+  }
+
+  /**
+   * Now minus the commit time of the newest change known applied in Convex (a row or a heartbeat)
+   * on the slowest assigned partition; empty while unknown: no partition assigned, or one of them
+   * with nothing applied since it was assigned and no checkpoint in Convex to start from.
+   */
+  public java.util.OptionalLong endToEndLagMs() {
+    long ts = slowestAppliedCommitTs;
+    return ts == 0
+        ? java.util.OptionalLong.empty()
+        : java.util.OptionalLong.of(Math.max(0, System.currentTimeMillis() - ts));
   }
 
   /** True while ops are buffered or in flight. */
@@ -163,6 +224,7 @@ public final class SinkLoop implements Runnable {
         updatePauses();
         commitAsync();
         maybeCheckpoint();
+        updateSlowest();
       }
     } catch (WakeupException e) {
       // stop() during a poll
@@ -248,6 +310,7 @@ public final class SinkLoop implements Runnable {
           s.lastPosition = done.maxPosition();
           s.lastCommitTs = done.commitTsAtMax();
         }
+        s.appliedCommitTs = Math.max(s.appliedCommitTs, done.appliedCommitTs());
         s.inFlight = null;
       } catch (TimeoutException e) {
         log.warn("Abandoning the in-flight batch of {}: not done in time", tp);
@@ -356,6 +419,21 @@ public final class SinkLoop implements Runnable {
     }
   }
 
+  private void forget(TopicPartition tp, PartitionState s) {
+    if (s != null && s.appliedCommitTs > 0) {
+      appliedBefore.merge(tp, s.appliedCommitTs, Math::max);
+    }
+  }
+
+  /** Publishes the slowest partition's applied commit time for {@link #endToEndLagMs}. */
+  private void updateSlowest() {
+    long min = Long.MAX_VALUE;
+    for (PartitionState s : states.values()) {
+      min = Math.min(min, s.appliedCommitTs);
+    }
+    slowestAppliedCommitTs = min == Long.MAX_VALUE ? 0 : min;
+  }
+
   private void shutdown() {
     try {
       Set<TopicPartition> all = new HashSet<>(states.keySet());
@@ -382,8 +460,11 @@ public final class SinkLoop implements Runnable {
       // Finish (or abandon after the shutdown timeout) their batches and commit what succeeded.
       collectDone(partitions, true);
       commitSync();
-      partitions.forEach(states::remove);
+      for (TopicPartition tp : partitions) {
+        forget(tp, states.remove(tp));
+      }
       assigned = states.size();
+      updateSlowest();
     }
 
     @Override
@@ -394,17 +475,23 @@ public final class SinkLoop implements Runnable {
         if (s != null && s.inFlight != null) {
           s.inFlight.cancel(true);
         }
+        forget(tp, s);
         toCommit.remove(tp);
       }
       assigned = states.size();
+      updateSlowest();
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       for (TopicPartition tp : partitions) {
-        states.putIfAbsent(tp, new PartitionState());
+        // What is applied stays applied whoever owns the partition now: an eager rebalance that
+        // hands the partition back keeps its lag known.
+        states.putIfAbsent(
+            tp, new PartitionState(Math.max(storedCommitTs, appliedBefore.getOrDefault(tp, 0L))));
       }
       assigned = states.size();
+      updateSlowest();
       log.info("Sink assigned {}", partitions);
     }
   }

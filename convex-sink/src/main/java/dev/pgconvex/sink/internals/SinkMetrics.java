@@ -18,8 +18,12 @@ import org.slf4j.LoggerFactory;
  * pgconvex_sink_dead_letters_total{table,reason}} (reason unreadable, rejected or missing; each
  * pair warned once), {@code pgconvex_sink_ids_skipped_total{table,reason}} (applied without an id),
  * {@code pgconvex_sink_batch_splits_total}, {@code pgconvex_sink_batch_ops} (summary), {@code
- * pgconvex_sink_batch_latency_seconds} (timer), {@code pgconvex_sink_lag_ms} and {@code
- * pgconvex_sink_send_rate} (gauges). Thread-safe.
+ * pgconvex_sink_batch_latency_seconds} (timer), {@code pgconvex_sink_heartbeats_total} (heartbeat
+ * ops done; never rows), and the gauges {@code pgconvex_sink_end_to_end_lag_ms} (now minus the
+ * commit time of the newest change known applied in Convex, row or heartbeat, on the slowest
+ * assigned partition; NaN while unknown), {@code pgconvex_sink_lag_ms} (the sink's own backlog: now
+ * minus the commit time of the newest applied row while ops are pending, 0 when none are) and
+ * {@code pgconvex_sink_send_rate}. Thread-safe.
  */
 public final class SinkMetrics implements ApplyListener {
   private final MeterRegistry registry;
@@ -28,8 +32,24 @@ public final class SinkMetrics implements ApplyListener {
   private final Counter splits;
   private final DistributionSummary batchOps;
   private final Timer batchLatency;
+  private final Counter heartbeats;
 
+  /** As {@link #SinkMetrics(MeterRegistry, DoubleSupplier, DoubleSupplier, DoubleSupplier)}. */
   public SinkMetrics(MeterRegistry registry, DoubleSupplier lagMs, DoubleSupplier sendRate) {
+    this(registry, lagMs, sendRate, () -> Double.NaN);
+  }
+
+  /**
+   * @param lagMs the sink's backlog lag ({@code pgconvex.sink.lag.ms})
+   * @param sendRate the AIMD limit
+   * @param endToEndLagMs end-to-end lag, NaN while unknown ({@code
+   *     pgconvex.sink.end.to.end.lag.ms})
+   */
+  public SinkMetrics(
+      MeterRegistry registry,
+      DoubleSupplier lagMs,
+      DoubleSupplier sendRate,
+      DoubleSupplier endToEndLagMs) {
     this.registry = registry;
     this.deadLetters =
         new SkipReporter(
@@ -59,8 +79,22 @@ public final class SinkMetrics implements ApplyListener {
             .publishPercentiles(0.5, 0.95, 0.99)
             .register(registry);
     Gauge.builder("pgconvex.sink.lag.ms", lagMs::getAsDouble)
-        .description("Now minus the source commit time of the last applied op (0 when idle)")
+        .description(
+            "The sink's backlog: now minus the source commit time of the last applied row while"
+                + " ops are pending (0 when none are, even if a stage before the sink stands"
+                + " still); see pgconvex.sink.end.to.end.lag.ms")
         .register(registry);
+    Gauge.builder("pgconvex.sink.end.to.end.lag.ms", endToEndLagMs::getAsDouble)
+        .description(
+            "Now minus the source commit time of the newest change (row or heartbeat) known"
+                + " applied in Convex, on the slowest assigned partition; NaN while unknown (no"
+                + " partition assigned, or one with nothing applied yet). Grows while any stage"
+                + " stands still")
+        .register(registry);
+    this.heartbeats =
+        Counter.builder("pgconvex.sink.heartbeats")
+            .description("Heartbeat ops done (never sent to Convex, never counted as rows)")
+            .register(registry);
     Gauge.builder("pgconvex.sink.send.rate", sendRate::getAsDouble)
         .description("Permitted concurrent batch mutations (AIMD limit)")
         .register(registry);
@@ -68,6 +102,16 @@ public final class SinkMetrics implements ApplyListener {
 
   public void applied(String table, long n) {
     registry.counter("pgconvex.sink.ops.applied", "table", table).increment(n);
+  }
+
+  /** Counts heartbeat ops done. */
+  public void heartbeats(long n) {
+    heartbeats.increment(n);
+  }
+
+  /** Heartbeat ops done since start. */
+  public double heartbeatsTotal() {
+    return heartbeats.count();
   }
 
   public void skipped(String table, long n) {

@@ -148,6 +148,20 @@ public class BatchApplierTest {
             + "}");
   }
 
+  /** The heartbeat op the transformer writes to partition {@code partition}. */
+  static PendingOp heartbeat(long offset, int partition) {
+    return PendingOp.parse(
+        "ops",
+        partition,
+        offset,
+        "_heartbeat/" + partition,
+        Json.write(
+            dev.pgconvex.common.model.Operation.heartbeat(
+                partition,
+                "00000000000000" + String.format("%02X", offset) + ":00000000",
+                1000 + offset)));
+  }
+
   static List<PendingOp> upserts(int n) {
     List<PendingOp> ops = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -171,6 +185,40 @@ public class BatchApplierTest {
             Json.parse(
                 "{\"table\":\"items\",\"key\":\"[3]\",\"op\":\"upsert\",\"position\":"
                     + "\"0000000000000002:00000000\",\"commitTs\":1002,\"doc\":{\"n\":2}}"));
+  }
+
+  @Test
+  void aBatchOfHeartbeatsOnlyMakesNoCall() throws Exception {
+    List<OpOutcome> out = applier.apply(List.of(heartbeat(0, 0), heartbeat(1, 0)));
+
+    assertThat(out)
+        .extracting(OpOutcome::status)
+        .containsExactly(OpOutcome.Status.HEARTBEAT, OpOutcome.Status.HEARTBEAT);
+    assertThat(out).extracting(OpOutcome::id).containsOnlyNulls();
+    assertThat(calls).hasValue(0);
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aMixedBatchSendsOnlyItsRowOpsInOneCall() throws Exception {
+    List<OpOutcome> out =
+        applier.apply(
+            List.of(
+                op(0, "upsert", "[1]"), heartbeat(1, 0), op(2, "upsert", "[2]"), heartbeat(3, 0)));
+
+    assertThat(calls).hasValue(1);
+    JsonNode sent = Json.parse(server.takeRequest(1, TimeUnit.SECONDS).getBody().readUtf8());
+    assertThat(sent.path("args").path("ops")).hasSize(2);
+    assertThat(sent.path("args").path("ops"))
+        .allSatisfy(op -> assertThat(op.path("op").asText()).isEqualTo("upsert"));
+    assertThat(sent.toString()).doesNotContain("heartbeat");
+    assertThat(out)
+        .extracting(o -> o.op().offset(), OpOutcome::status)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(0L, OpOutcome.Status.APPLIED),
+            org.assertj.core.groups.Tuple.tuple(1L, OpOutcome.Status.HEARTBEAT),
+            org.assertj.core.groups.Tuple.tuple(2L, OpOutcome.Status.APPLIED),
+            org.assertj.core.groups.Tuple.tuple(3L, OpOutcome.Status.HEARTBEAT));
   }
 
   @Test

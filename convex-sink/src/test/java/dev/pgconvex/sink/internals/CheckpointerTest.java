@@ -88,6 +88,20 @@ class CheckpointerTest {
   }
 
   @Test
+  void theStoredCommitTimeIsReadAndZeroWhenThereIsNone() throws Exception {
+    answer = "{\"position\":\"" + P2 + "\",\"commitTs\":1700000000123,\"updatedAt\":1700000000200}";
+    assertThat(checkpointer.storedCommitTs()).isEqualTo(1_700_000_000_123L);
+    var request = Json.parse(server.takeRequest().getBody().readUtf8());
+    assertThat(request.path("path").asText()).isEqualTo("cdc/ingest:getCheckpoint");
+    assertThat(request.path("args").path("source").asText()).isEqualTo("src");
+
+    answer = "null"; // no checkpoint yet
+    assertThat(checkpointer.storedCommitTs()).isZero();
+    answer = "{\"position\":\"" + P2 + "\",\"commitTs\":null,\"updatedAt\":1}";
+    assertThat(checkpointer.storedCommitTs()).isZero();
+  }
+
+  @Test
   void anAnswerWithoutStatusIsNotReportedAndTheNextOfferTriesAgain() {
     answer = "null";
     checkpointer.offer(P1, 1000);

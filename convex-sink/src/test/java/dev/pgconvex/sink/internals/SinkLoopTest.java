@@ -78,6 +78,7 @@ class SinkLoopTest {
   final AtomicInteger batches = new AtomicInteger();
   final AtomicInteger appliedCount = new AtomicInteger();
   volatile String lastCheckpointBody;
+  final List<String> applyBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
   volatile boolean unauthorized;
   final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
   volatile boolean gated;
@@ -105,6 +106,7 @@ class SinkLoopTest {
                           + "\"}}");
             }
             batches.incrementAndGet();
+            applyBodies.add(body);
             if (gated) {
               try {
                 gate.await(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -169,6 +171,10 @@ class SinkLoopTest {
   }
 
   static String op(int n, String kind, String key) {
+    return op(n, kind, key, 1000 + n);
+  }
+
+  static String op(int n, String kind, String key, long commitTs) {
     String doc = kind.equals("delete") ? "" : ",\"doc\":{\"n\":" + n + "}";
     return "{\"table\":\"items\",\"key\":\""
         + key
@@ -177,9 +183,28 @@ class SinkLoopTest {
         + "\",\"position\":\""
         + String.format("%016X", n)
         + ":00000000\",\"commitTs\":"
-        + (1000 + n)
+        + commitTs
         + doc
         + "}";
+  }
+
+  /** The heartbeat op the transformer writes to {@code tp}. */
+  static String heartbeat(TopicPartition tp, long lsn, long commitTs) {
+    return Json.write(
+        dev.pgconvex.common.model.Operation.heartbeat(
+            tp.partition(), dev.pgconvex.common.model.Position.of(lsn, 0), commitTs));
+  }
+
+  void addHeartbeat(TopicPartition tp, long offset, long lsn, long commitTs) {
+    consumer.schedulePollTask(
+        () ->
+            consumer.addRecord(
+                new ConsumerRecord<>(
+                    tp.topic(),
+                    tp.partition(),
+                    offset,
+                    "_heartbeat/" + tp.partition(),
+                    heartbeat(tp, lsn, commitTs))));
   }
 
   void add(TopicPartition tp, long offset, String value) {
@@ -257,6 +282,151 @@ class SinkLoopTest {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> "0000000000000007:00000000".equals(checkpointer.lastCheckpoint()));
+  }
+
+  @Test
+  void heartbeatsAloneMakeNoCallYetCommitMoveTheCheckpointAndMeasureTheLag() {
+    assertThat(loop.endToEndLagMs()).isEmpty(); // nothing applied yet: unknown, not 0
+    long commitTs = System.currentTimeMillis() - 2_000;
+    addHeartbeat(P0, 0, 0x100, commitTs);
+    addHeartbeat(P1, 0, 0x100, commitTs);
+    addHeartbeat(P0, 1, 0x200, commitTs + 1_000);
+    addHeartbeat(P1, 1, 0x200, commitTs + 1_000);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 2 && committed(P1) == 2);
+
+    assertThat(batches).hasValue(0);
+    assertThat(metrics.heartbeatsTotal()).isEqualTo(4);
+    assertThat(metrics.appliedTotal()).isZero();
+    assertThat(metrics.skippedTotal()).isZero();
+    assertThat(appliedCount).hasValue(0); // not an applied op for the listeners
+    assertThat(loop.lastAppliedCommitTs()).isZero(); // rows only
+    assertThat(producer.history()).isEmpty(); // no ids record, no dead letter
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(loop.endToEndLagMs()).isPresent());
+    assertThat(loop.endToEndLagMs().getAsLong()).isBetween(1_000L, 30_000L);
+    // Applied in Convex observed while idle: the checkpoint carries the heartbeat's commit time.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                lastCheckpointBody != null
+                    && lastCheckpointBody.contains("0000000000000200:00000000"));
+    assertThat(Json.parse(lastCheckpointBody).path("args").path("commitTs").asLong())
+        .isEqualTo(commitTs + 1_000);
+  }
+
+  @Test
+  void aMixedBatchSendsOnlyItsRowsAndTheHeartbeatCountsOnceTheRowsAreApplied() {
+    long now = System.currentTimeMillis();
+    add(P0, 0, op(1, "upsert", "[1]"));
+    addHeartbeat(P0, 1, 2, now - 500);
+    add(P0, 2, op(3, "upsert", "[3]"));
+    addHeartbeat(P1, 0, 2, now - 500);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 3 && committed(P1) == 1);
+
+    assertThat(applyBodies)
+        .isNotEmpty()
+        .allSatisfy(b -> assertThat(b).doesNotContain("heartbeat").doesNotContain("_heartbeat"));
+    assertThat(
+            applyBodies.stream().mapToInt(b -> Json.parse(b).path("args").path("ops").size()).sum())
+        .isEqualTo(2);
+    assertThat(metrics.appliedTotal()).isEqualTo(2);
+    assertThat(metrics.heartbeatsTotal()).isEqualTo(2);
+    assertThat(appliedCount).hasValue(2);
+    assertThat(producer.history())
+        .filteredOn(r -> r.topic().equals("p.ids"))
+        .extracting(ProducerRecord::key)
+        .containsExactly("items/[1]", "items/[3]");
+  }
+
+  @Test
+  void theSlowestPartitionDecidesTheEndToEndLag() {
+    long now = System.currentTimeMillis();
+    addHeartbeat(P0, 0, 0x100, now - 60_000);
+    await().atMost(Duration.ofSeconds(10)).until(() -> committed(P0) == 1);
+    // P1 has nothing applied yet: the slowest partition is unknown, so is the lag.
+    assertThat(loop.endToEndLagMs()).isEmpty();
+
+    add(P1, 0, op(0x200, "upsert", "[1]", now - 1_000));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(loop.endToEndLagMs()).isPresent());
+    assertThat(loop.endToEndLagMs().getAsLong()).isBetween(60_000L, 90_000L);
+
+    // P0 catches up: now P1 (1 s behind) is the slowest.
+    addHeartbeat(P0, 1, 0x300, now);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(loop.endToEndLagMs().getAsLong()).isLessThan(30_000L));
+    assertThat(loop.endToEndLagMs().getAsLong()).isGreaterThanOrEqualTo(1_000L);
+
+    // A partition taken away no longer counts; none assigned: unknown.
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> loop.assignedPartitions() == 0);
+    assertThat(loop.endToEndLagMs()).isEmpty();
+
+    // Handed back (an eager rebalance): what was applied stays known.
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of(P0, P1)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> loop.assignedPartitions() == 2);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(loop.endToEndLagMs()).isPresent());
+    assertThat(loop.endToEndLagMs().getAsLong()).isBetween(1_000L, 30_000L);
+  }
+
+  @Test
+  void aPartitionStartsFromTheCheckpointConvexHeldSoAStalledChainShowsAGrowingLag()
+      throws Exception {
+    loop.stop();
+    thread.join(10_000);
+    long stored = System.currentTimeMillis() - 30_000;
+    RecordingConsumer second = new RecordingConsumer();
+    AimdLimiter limiter = new AimdLimiter(4);
+    SinkLoop restarted =
+        new SinkLoop(
+            new SinkLoop.Settings(
+                OPS,
+                "p.ids",
+                "p.dlq",
+                3,
+                1 << 20,
+                Duration.ofMillis(5),
+                Duration.ofSeconds(5),
+                Duration.ofMillis(100)),
+            second,
+            producer,
+            new BatchApplier(client, limiter, new Backoff(1, 10), metrics),
+            limiter,
+            workers,
+            metrics,
+            checkpointer,
+            ts -> {},
+            stored);
+    second.schedulePollTask(
+        () -> {
+          second.rebalance(List.of(P0, P1));
+          second.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        });
+    Thread t = new Thread(restarted, "test-sink-loop-restarted");
+    t.start();
+    try {
+      await().atMost(Duration.ofSeconds(5)).until(() -> restarted.assignedPartitions() == 2);
+      // Nothing arrives (the transformer is down), yet the lag is known and at least 30 s.
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(restarted.endToEndLagMs()).isPresent());
+      long first = restarted.endToEndLagMs().getAsLong();
+      assertThat(first).isGreaterThanOrEqualTo(30_000L);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> restarted.endToEndLagMs().getAsLong() >= first + 200);
+    } finally {
+      restarted.stop();
+      t.join(10_000);
+    }
   }
 
   @Test

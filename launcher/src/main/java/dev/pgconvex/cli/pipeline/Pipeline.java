@@ -428,17 +428,28 @@ public final class Pipeline implements AutoCloseable {
         r.find("pgconvex.sink.ops.applied").counters().stream().mapToDouble(c -> c.count()).sum();
     double skipped =
         r.find("pgconvex.sink.ops.skipped").counters().stream().mapToDouble(c -> c.count()).sum();
-    double lag =
-        r.find("pgconvex.sink.lag.ms").gauges().stream()
-            .mapToDouble(g -> g.value())
-            .max()
-            .orElse(0);
+    ConvexSink s = sink;
+    java.util.OptionalLong lag = s == null ? java.util.OptionalLong.empty() : s.endToEndLagMs();
     long pending = transformer == null ? 0 : transformer.pendingRows();
-    return new Progress((long) captured, (long) applied, (long) skipped, pending, (long) lag);
+    return new Progress((long) captured, (long) applied, (long) skipped, pending, lag);
   }
 
-  /** Figures of a running pipeline. */
-  public record Progress(long captured, long applied, long skipped, long pendingRows, long lagMs) {}
+  /**
+   * Figures of a running pipeline.
+   *
+   * @param lagMs end-to-end lag ({@link ConvexSink#endToEndLagMs()}): now minus the commit time of
+   *     the newest change known applied in Convex, a row or a heartbeat; empty while unknown (the
+   *     sink runs elsewhere, or has nothing applied on a partition yet)
+   */
+  public record Progress(
+      long captured, long applied, long skipped, long pendingRows, java.util.OptionalLong lagMs) {
+    /** The lag for a progress line: {@code 1,234 ms}, or {@code unknown}. */
+    public String lagText() {
+      return lagMs.isPresent()
+          ? String.format(java.util.Locale.ROOT, "%,d ms", lagMs.getAsLong())
+          : "unknown";
+    }
+  }
 
   @Override
   public void close() {

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * table. Also where every record the transformer does not turn into an operation is counted
  * (docs/skip-points.md): dead letters ({@code pgconvex.transformer.dead.letters{table,reason}},
  * warned once per pair), ids records it cannot use ({@code
- * pgconvex.transformer.ids.skipped{table,reason}}) and stale changes ({@code
+ * pgconvex.transformer.ids.skipped{table,reason}}), heartbeat records it cannot read ({@code
+ * pgconvex.transformer.heartbeats.skipped{table="_heartbeat",reason}}) and stale changes ({@code
  * pgconvex.transformer.stale.changes{table}}). Shared by all tasks of one instance, so each warning
  * is logged once per instance. Written by the stream threads, read by metric gauges from any
  * thread.
@@ -34,6 +35,7 @@ public final class PendingCounts {
   private final SkipReporter conversionDeadLetters;
   private final SkipReporter orphanDeadLetters;
   private final SkipReporter idsSkipped;
+  private final SkipReporter heartbeatsSkipped;
   private final Map<String, Counter> staleChanges = new ConcurrentHashMap<>();
 
   /** Counts into a registry of its own (tests, measurements). */
@@ -65,6 +67,12 @@ public final class PendingCounts {
             "pgconvex.transformer.ids.skipped",
             "Records of the ids topic that carry no usable id (not JSON, no key): ignored",
             LoggerFactory.getLogger("dev.pgconvex.transformer.TransformerTopology"));
+    this.heartbeatsSkipped =
+        new SkipReporter(
+            registry,
+            "pgconvex.transformer.heartbeats.skipped",
+            "Records of the heartbeats topic that are not a heartbeat: ignored (no change is lost)",
+            LoggerFactory.getLogger("dev.pgconvex.transformer.Heartbeats"));
   }
 
   /** Rows of {@code table} held for a required parent, summed over this instance's tasks. */
@@ -114,6 +122,16 @@ public final class PendingCounts {
   /** Counts an ids record that was ignored; warns once per (table, reason). */
   public void idsSkipped(String table, String reason, Supplier<String> message) {
     idsSkipped.skip(table, reason, message);
+  }
+
+  /** Counts a heartbeats record that was ignored; warns once per reason. */
+  public void heartbeatSkipped(String reason, Supplier<String> message) {
+    heartbeatsSkipped.skip(dev.pgconvex.common.model.Operation.HEARTBEAT_TABLE, reason, message);
+  }
+
+  /** Heartbeats records ignored for {@code reason} since start. */
+  public long heartbeatsSkipped(String reason) {
+    return heartbeatsSkipped.count(dev.pgconvex.common.model.Operation.HEARTBEAT_TABLE, reason);
   }
 
   /** Ids records of {@code table} ignored for {@code reason} since start. */
