@@ -35,8 +35,23 @@ final class PipelineOptions {
   @Option(
       names = "--tables",
       split = ",",
-      description = "Tables to mirror, schema.table or table, comma-separated.")
+      description =
+          "Tables to mirror, schema.table or table, comma-separated (default: every table of"
+              + " --schema that has a primary key).")
   List<String> tables = new ArrayList<>();
+
+  @Option(
+      names = "--schema",
+      defaultValue = "public",
+      description =
+          "Without --tables: mirror every table of this schema (default: ${DEFAULT-VALUE}).")
+  String schema;
+
+  @Option(
+      names = "--exclude-tables",
+      split = ",",
+      description = "Without --tables: tables of --schema to leave out, comma-separated.")
+  List<String> excludeTables = new ArrayList<>();
 
   @Option(
       names = "--relation",
@@ -104,6 +119,8 @@ final class PipelineOptions {
         workDir,
         fresh,
         Map.copyOf(overrides),
-        httpPort);
+        httpPort,
+        schema,
+        List.copyOf(excludeTables));
   }
 }

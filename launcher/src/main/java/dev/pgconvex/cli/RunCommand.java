@@ -65,10 +65,6 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
-    if (options.tables.isEmpty() && options.mapping == null) {
-      throw new UserFacingException(
-          "say which tables to mirror: --tables schema.table[,...] (or --mapping FILE)");
-    }
     try (StopSignal stop = StopSignal.install("run-stop", 30_000);
         Pipeline pipeline = new Pipeline(options.toSettings(workDir, false, database))) {
       pipeline.startInfrastructure();

@@ -7,6 +7,7 @@ import dev.pgconvex.schema.FunctionsFolder;
 import dev.pgconvex.schema.MappingFile;
 import dev.pgconvex.schema.RelationSpec;
 import dev.pgconvex.schema.SchemaDiff;
+import dev.pgconvex.schema.TableDiscovery;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -109,6 +111,18 @@ public final class SchemaCommand implements Runnable {
             "A relation not declared as a foreign key: child.col[+col]->parent (repeatable)")
     List<String> relations = new ArrayList<>();
 
+    @Option(
+        names = "--schema",
+        defaultValue = "public",
+        description = "Without --tables: every table of this schema (default: ${DEFAULT-VALUE}).")
+    String schema;
+
+    @Option(
+        names = "--exclude-tables",
+        split = ",",
+        description = "Without --tables: tables of --schema to leave out, comma-separated.")
+    List<String> excludeTables = new ArrayList<>();
+
     @Option(names = "--mapping", paramLabel = "FILE.yaml", description = "The mapping file")
     Path mappingFile;
 
@@ -127,14 +141,25 @@ public final class SchemaCommand implements Runnable {
       }
       try {
         MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
-        if (tables.isEmpty() && file.tables().isEmpty()) {
-          err.println("error: no tables: give --tables or a mapping file that lists tables");
-          return 2;
-        }
         Mapping mapping;
         try (Connection c = pg.connect()) {
+          List<String> taken = tables;
+          if (taken.isEmpty() && file.tables().isEmpty()) {
+            TableDiscovery.Result found =
+                TableDiscovery.discover(c, schema, Set.copyOf(excludeTables), Set.of());
+            found.skipped().forEach(line -> err.println("skipped: " + line));
+            if (found.tables().isEmpty()) {
+              err.println(
+                  "error: schema '"
+                      + schema
+                      + "' has no table to mirror: give --tables, or --schema");
+              return 2;
+            }
+            err.println("tables: " + String.join(", ", found.tables()));
+            taken = found.tables();
+          }
           CatalogReader reader = new CatalogReader(c);
-          mapping = reader.read(tables, specs, file);
+          mapping = reader.read(taken, specs, file);
           reader.warnings().forEach(w -> err.println("warning: " + w));
         }
         FunctionsFolder.write(mapping, out);

@@ -14,6 +14,7 @@ import dev.pgconvex.schema.CatalogReader;
 import dev.pgconvex.schema.FunctionsFolder;
 import dev.pgconvex.schema.MappingFile;
 import dev.pgconvex.schema.RelationSpec;
+import dev.pgconvex.schema.TableDiscovery;
 import dev.pgconvex.sink.ConvexSink;
 import dev.pgconvex.sink.SinkConfig;
 import dev.pgconvex.sink.http.ConvexClient;
@@ -284,10 +285,48 @@ public final class Pipeline implements AutoCloseable {
           settings.mappingFile() == null
               ? MappingFile.EMPTY
               : MappingFile.read(settings.mappingFile());
-      Mapping m = reader.read(settings.tables(), relations, file);
+      List<String> tables = settings.tables();
+      if (tables.isEmpty() && file.tables().isEmpty()) {
+        tables = discoverTables(c);
+      }
+      Mapping m = reader.read(tables, relations, file);
       reader.warnings().forEach(w -> log.warn("{}", w));
       return m;
     }
+  }
+
+  // No tables named: every table of the schema, saying which were taken and why others were not.
+  private List<String> discoverTables(Connection c) throws SQLException {
+    Set<String> keyed = new java.util.HashSet<>();
+    String keys = settings.overrides().get(SourceConfig.KEY_COLUMNS);
+    if (keys != null) {
+      for (String entry : keys.split(";")) {
+        int colon = entry.indexOf(':');
+        if (colon > 0) {
+          keyed.add(entry.substring(0, colon).trim());
+        }
+      }
+    }
+    TableDiscovery.Result found =
+        TableDiscovery.discover(
+            c, settings.schema(), Set.copyOf(settings.excludeTables()), Set.copyOf(keyed));
+    if (found.tables().isEmpty()) {
+      throw new dev.pgconvex.schema.CatalogException(
+          List.of(
+              "schema '"
+                  + settings.schema()
+                  + "' has no table to mirror"
+                  + (found.skipped().isEmpty()
+                      ? ""
+                      : " (" + String.join("; ", found.skipped()) + ")")
+                  + ": give --tables, or --schema for another schema"));
+    }
+    log.info(
+        "No --tables given: mirroring every table of schema '{}': {}",
+        settings.schema(),
+        String.join(", ", found.tables()));
+    found.skipped().forEach(line -> log.warn("Not mirrored: {}", line));
+    return found.tables();
   }
 
   private Map<String, String> baseProps() {

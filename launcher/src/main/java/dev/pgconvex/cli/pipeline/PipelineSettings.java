@@ -21,6 +21,9 @@ import java.util.Map;
  * @param mappingFile a resolved mapping JSON to use instead of reading the catalog, or null
  * @param workDir where embedded servers keep their data and the generated Convex functions live
  * @param fresh wipe {@code workDir} first (demo, bench) instead of resuming (run)
+ * @param schema with no tables given (and none in the mapping file): the schema whose tables are
+ *     all mirrored
+ * @param excludeTables tables left out of that default
  * @param overrides configuration keys for the services ({@code sink.batch.max.ops=500})
  * @param httpPort port of /metrics and /health, 0 for a free one
  */
@@ -38,4 +41,42 @@ public record PipelineSettings(
     Path workDir,
     boolean fresh,
     Map<String, String> overrides,
-    int httpPort) {}
+    int httpPort,
+    String schema,
+    List<String> excludeTables) {
+
+  /** Without a table selection: {@code tables} empty means every table of {@code public}. */
+  public PipelineSettings(
+      String pgUrl,
+      String pgUser,
+      Secret pgPassword,
+      String database,
+      List<String> tables,
+      List<String> relations,
+      String kafka,
+      String convexUrl,
+      Secret convexAdminKey,
+      Path mappingFile,
+      Path workDir,
+      boolean fresh,
+      Map<String, String> overrides,
+      int httpPort) {
+    this(
+        pgUrl,
+        pgUser,
+        pgPassword,
+        database,
+        tables,
+        relations,
+        kafka,
+        convexUrl,
+        convexAdminKey,
+        mappingFile,
+        workDir,
+        fresh,
+        overrides,
+        httpPort,
+        "public",
+        List.of());
+  }
+}
