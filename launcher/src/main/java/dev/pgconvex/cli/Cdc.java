@@ -32,12 +32,20 @@ import picocli.CommandLine.Command;
 public final class Cdc implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Every command takes it: errors then carry their stack trace. */
+  @CommandLine.Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "On an error, print its stack trace too.")
+  static boolean verbose;
+
   public static void main(String[] args) {
     System.exit(execute(args));
   }
 
   /** Runs the command line and returns the exit code (tests call this instead of {@link #main}). */
   public static int execute(String... args) {
+    verbose = false;
     CommandLine cmd = new CommandLine(new Cdc());
     cmd.setExecutionExceptionHandler(new ErrorHandler());
     return cmd.execute(args);

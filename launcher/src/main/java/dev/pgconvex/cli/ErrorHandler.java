@@ -17,11 +17,36 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     }
     if (ex instanceof UserFacingException || isUserFacing(ex)) {
       cmd.getErr().println("error: " + ex.getMessage());
-      return 1;
+    } else {
+      cmd.getErr().println("error: " + oneLine(ex));
+      if (!Cdc.verbose) {
+        cmd.getErr().println("(run again with --verbose for the stack trace)");
+      }
     }
-    cmd.getErr().println("error: " + ex);
-    ex.printStackTrace(cmd.getErr());
+    if (Cdc.verbose) {
+      ex.printStackTrace(cmd.getErr());
+    }
     return 1;
+  }
+
+  /**
+   * One line naming what failed: a database error says it is the database's (its message names
+   * host, port or the SQL state), anything else gives its innermost message.
+   */
+  static String oneLine(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql) {
+        return "Postgres: "
+            + sql.getMessage()
+            + (sql.getSQLState() == null ? "" : " (SQLState " + sql.getSQLState() + ")");
+      }
+    }
+    Throwable root = ex;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root.getMessage();
+    return m == null || m.isBlank() ? root.getClass().getSimpleName() : m;
   }
 
   // Start-up checks of the stages throw their own types; their messages already name the problem

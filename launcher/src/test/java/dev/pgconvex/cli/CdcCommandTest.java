@@ -53,10 +53,19 @@ class CdcCommandTest {
   }
 
   @Test
-  void runNeedsTables() {
-    CliRun c = CliRun.of("run");
+  void anUnreachableDatabaseIsOneLineAndVerboseAddsTheTrace(@TempDir Path dir) {
+    String url = "jdbc:postgresql://127.0.0.1:1/app";
+    CliRun c = CliRun.of("schema", "generate", "--pg-url", url, "--out", dir.toString());
     assertThat(c.code).isEqualTo(1);
-    assertThat(c.err).contains("--tables");
+    assertThat(c.err)
+        .contains("error: Postgres: Connection to 127.0.0.1:1 refused")
+        .contains("--verbose")
+        .doesNotContain("\tat ");
+
+    CliRun v =
+        CliRun.of("schema", "generate", "--pg-url", url, "--out", dir.toString(), "--verbose");
+    assertThat(v.code).isEqualTo(1);
+    assertThat(v.err).contains("error: Postgres: Connection").contains("\tat ");
   }
 
   @Test
