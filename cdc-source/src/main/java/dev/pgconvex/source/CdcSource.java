@@ -410,6 +410,11 @@ public final class CdcSource implements Service {
     return progress.snapshotFinished();
   }
 
+  /** Row changes (snapshot reads included) acknowledged by Kafka since this source started. */
+  public long changesCaptured() {
+    return metrics.eventsTotal();
+  }
+
   /**
    * Rows read by snapshots (initial, incremental or resync) and acknowledged by Kafka since this
    * source started: 0 for a start that resumed streaming where the last one stopped.

@@ -116,7 +116,9 @@ final class DemoCommand implements Callable<Integer> {
       if (System.currentTimeMillis() - lastPrint >= 1000) {
         Pipeline.Progress p = pipeline.progress();
         System.out.printf(
-            "captured %,d  applied %,d  skipped %,d  pending references %,d  lag %s%n",
+            "changes read from Postgres %,d | ops applied in Convex %,d (rows and reference"
+                + " patches), %,d skipped as older | rows waiting for a parent %,d |"
+                + " end-to-end lag %s%n",
             p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagText());
         lastPrint = System.currentTimeMillis();
       }

@@ -90,7 +90,8 @@ final class RunCommand implements Callable<Integer> {
       while (!stop.await(10_000)) {
         Pipeline.Progress p = pipeline.progress();
         System.err.printf(
-            "captured %,d  applied %,d  pending references %,d  lag %s%n",
+            "changes read from Postgres %,d | ops applied in Convex %,d (rows and reference"
+                + " patches) | rows waiting for a parent %,d | end-to-end lag %s%n",
             p.captured(), p.applied(), p.pendingRows(), p.lagText());
         String down = down(pipeline);
         if (down != null) {

@@ -62,6 +62,11 @@ public final class SourceMetrics {
         .increment();
   }
 
+  /** Changes (snapshot reads included) acknowledged by Kafka since this source started. */
+  public long eventsTotal() {
+    return (long) events.values().stream().mapToDouble(Counter::count).sum();
+  }
+
   /** Snapshot rows acknowledged by Kafka since this source started, all tables. */
   public long snapshotRowsTotal() {
     return (long) snapshotRows.values().stream().mapToDouble(Counter::count).sum();

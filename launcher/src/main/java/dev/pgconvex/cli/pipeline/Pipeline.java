@@ -460,22 +460,25 @@ public final class Pipeline implements AutoCloseable {
 
   /** Live figures for progress lines and the JSON summary; callable from any thread. */
   public Progress progress() {
-    var r = endpoint.registry();
-    double captured =
-        r.find("pgconvex.source.events").counters().stream().mapToDouble(c -> c.count()).sum();
-    double applied =
-        r.find("pgconvex.sink.ops.applied").counters().stream().mapToDouble(c -> c.count()).sum();
-    double skipped =
-        r.find("pgconvex.sink.ops.skipped").counters().stream().mapToDouble(c -> c.count()).sum();
+    // Typed accessors of the stages running here; a stage elsewhere contributes 0.
+    long captured = source == null ? 0 : source.changesCaptured();
+    long applied = sink == null ? 0 : sink.opsApplied();
+    long skipped = sink == null ? 0 : sink.opsSkipped();
     ConvexSink s = sink;
     java.util.OptionalLong lag = s == null ? java.util.OptionalLong.empty() : s.endToEndLagMs();
     long pending = transformer == null ? 0 : transformer.pendingRows();
-    return new Progress((long) captured, (long) applied, (long) skipped, pending, lag);
+    return new Progress(captured, applied, skipped, pending, lag);
   }
 
   /**
    * Figures of a running pipeline.
    *
+   * @param captured row changes read from Postgres (snapshot reads, inserts, updates, deletes,
+   *     tombstones) and in Kafka
+   * @param applied operations Convex applied: one per change, plus a patch per reference resolved
+   *     after its row (so it can run ahead of {@code captured})
+   * @param skipped operations Convex skipped as older than what it holds (replays, duplicates)
+   * @param pendingRows rows held for a parent's id
    * @param lagMs end-to-end lag ({@link ConvexSink#endToEndLagMs()}): now minus the commit time of
    *     the newest change known applied in Convex, a row or a heartbeat; empty while unknown (the
    *     sink runs elsewhere, or has nothing applied on a partition yet)

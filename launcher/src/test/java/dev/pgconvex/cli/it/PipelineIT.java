@@ -53,6 +53,10 @@ class PipelineIT {
       assertThat(stages.get("sink").get("assignedPartitions").asInt()).isEqualTo(4);
       assertThat(stages.get("sink").get("lastAppliedCommitTs").asLong()).isPositive();
       assertThat(http(p, "/health/ready")).contains("\"status\":\"READY\"");
+      Pipeline.Progress progress = p.progress();
+      assertThat(progress.captured())
+          .isGreaterThanOrEqualTo(stages.get("source").get("snapshotRows").asLong());
+      assertThat(progress.applied()).isPositive();
 
       // ./cdc status: by endpoint, and found through the work dir's discovery file.
       CliRun status = CliRun.of("status", "--endpoint", p.endpoint().url(), "--json");
