@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,18 +41,7 @@ final class PipelineOptions {
               + " --schema that has a primary key).")
   List<String> tables = new ArrayList<>();
 
-  @Option(
-      names = "--schema",
-      defaultValue = "public",
-      description =
-          "Without --tables: mirror every table of this schema (default: ${DEFAULT-VALUE}).")
-  String schema;
-
-  @Option(
-      names = "--exclude-tables",
-      split = ",",
-      description = "Without --tables: tables of --schema to leave out, comma-separated.")
-  List<String> excludeTables = new ArrayList<>();
+  @Mixin TableSelection selection = new TableSelection();
 
   @Option(
       names = "--relation",
@@ -120,7 +110,7 @@ final class PipelineOptions {
         fresh,
         Map.copyOf(overrides),
         httpPort,
-        schema,
-        List.copyOf(excludeTables));
+        selection.schema,
+        List.copyOf(selection.excludeTables));
   }
 }

@@ -111,17 +111,7 @@ public final class SchemaCommand implements Runnable {
             "A relation not declared as a foreign key: child.col[+col]->parent (repeatable)")
     List<String> relations = new ArrayList<>();
 
-    @Option(
-        names = "--schema",
-        defaultValue = "public",
-        description = "Without --tables: every table of this schema (default: ${DEFAULT-VALUE}).")
-    String schema;
-
-    @Option(
-        names = "--exclude-tables",
-        split = ",",
-        description = "Without --tables: tables of --schema to leave out, comma-separated.")
-    List<String> excludeTables = new ArrayList<>();
+    @Mixin TableSelection selection;
 
     @Option(names = "--mapping", paramLabel = "FILE.yaml", description = "The mapping file")
     Path mappingFile;
@@ -146,12 +136,13 @@ public final class SchemaCommand implements Runnable {
           List<String> taken = tables;
           if (taken.isEmpty() && file.tables().isEmpty()) {
             TableDiscovery.Result found =
-                TableDiscovery.discover(c, schema, Set.copyOf(excludeTables), Set.of());
+                TableDiscovery.discover(
+                    c, selection.schema, Set.copyOf(selection.excludeTables), Set.of());
             found.skipped().forEach(line -> err.println("skipped: " + line));
             if (found.tables().isEmpty()) {
               err.println(
                   "error: schema '"
-                      + schema
+                      + selection.schema
                       + "' has no table to mirror: give --tables, or --schema");
               return 2;
             }

@@ -45,23 +45,11 @@ public record PipelineSettings(
     String schema,
     List<String> excludeTables) {
 
-  /** Without a table selection: {@code tables} empty means every table of {@code public}. */
-  public PipelineSettings(
-      String pgUrl,
-      String pgUser,
-      Secret pgPassword,
-      String database,
-      List<String> tables,
-      List<String> relations,
-      String kafka,
-      String convexUrl,
-      Secret convexAdminKey,
-      Path mappingFile,
-      Path workDir,
-      boolean fresh,
-      Map<String, String> overrides,
-      int httpPort) {
-    this(
+  /** These settings with {@code key=value} added to (or replacing one of) the overrides. */
+  public PipelineSettings withOverride(String key, String value) {
+    Map<String, String> o = new java.util.LinkedHashMap<>(overrides);
+    o.put(key, value);
+    return new PipelineSettings(
         pgUrl,
         pgUser,
         pgPassword,
@@ -74,9 +62,9 @@ public record PipelineSettings(
         mappingFile,
         workDir,
         fresh,
-        overrides,
+        Map.copyOf(o),
         httpPort,
-        "public",
-        List.of());
+        schema,
+        excludeTables);
   }
 }

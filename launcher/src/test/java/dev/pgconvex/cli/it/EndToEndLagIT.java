@@ -56,24 +56,8 @@ class EndToEndLagIT {
   @Test
   void lagStaysLowWhileIdleGrowsWhileTheTransformerIsStoppedAndFallsWhenItRuns() throws Exception {
     PipelineSettings base = ItSupport.sharedSettings("e2elag", List.of("public.quiet"), List.of());
-    Map<String, String> overrides = new HashMap<>(base.overrides());
-    overrides.put("source.heartbeat.interval.ms", Long.toString(HEARTBEAT_MS));
     PipelineSettings settings =
-        new PipelineSettings(
-            base.pgUrl(),
-            base.pgUser(),
-            base.pgPassword(),
-            base.database(),
-            base.tables(),
-            base.relations(),
-            base.kafka(),
-            base.convexUrl(),
-            base.convexAdminKey(),
-            base.mappingFile(),
-            base.workDir(),
-            base.fresh(),
-            overrides,
-            base.httpPort());
+        base.withOverride("source.heartbeat.interval.ms", Long.toString(HEARTBEAT_MS));
     try (Pipeline p = new Pipeline(settings)) {
       p.startInfrastructure();
       try (Connection db = p.connect();

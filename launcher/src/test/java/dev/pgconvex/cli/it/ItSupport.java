@@ -38,6 +38,8 @@ final class ItSupport {
             unique,
             "source.publication.name",
             unique + "_pub"),
-        0);
+        0,
+        "public",
+        List.of());
   }
 }

@@ -13,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,24 +27,7 @@ class ResyncIT {
   void resyncDuringWritesBringsConvexInLineWithPostgres() throws Exception {
     PipelineSettings base =
         ItSupport.sharedSettings("resync", DemoDatabase.TABLES, DemoDatabase.RELATIONS);
-    Map<String, String> overrides = new HashMap<>(base.overrides());
-    overrides.put("source.snapshot.mode", "no_data");
-    PipelineSettings settings =
-        new PipelineSettings(
-            base.pgUrl(),
-            base.pgUser(),
-            base.pgPassword(),
-            base.database(),
-            base.tables(),
-            base.relations(),
-            base.kafka(),
-            base.convexUrl(),
-            base.convexAdminKey(),
-            base.mappingFile(),
-            base.workDir(),
-            base.fresh(),
-            overrides,
-            base.httpPort());
+    PipelineSettings settings = base.withOverride("source.snapshot.mode", "no_data");
     try (Pipeline p = new Pipeline(settings)) {
       p.startInfrastructure();
       try (Connection db = p.connect();
