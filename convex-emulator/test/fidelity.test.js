@@ -1,4 +1,4 @@
-// Runs every case of /work/main/convex/tests/applyBatch.cases.ts (the functions folder's own
+// Runs every case of convex/tests/applyBatch.cases.ts (the functions folder's own
 // behaviour spec, also run there against convex-test) against the emulator over HTTP.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

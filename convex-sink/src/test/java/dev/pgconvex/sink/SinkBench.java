@@ -308,7 +308,7 @@ public final class SinkBench {
           appliedAtFirst = applied;
         }
         if (first != 0) {
-          Gauge g = registry.find("pgconvex.sink.send.rate").gauge();
+          Gauge g = registry.find("pgconvex.sink.inflight.limit").gauge();
           if (g != null) {
             limitSum += g.value();
             limitMin = Math.min(limitMin, g.value());

@@ -116,7 +116,11 @@ class PreflightIT {
     try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1))) {
       sql(c, "CREATE TABLE public.t (id int PRIMARY KEY)");
     }
-    Preflight.run(settings(url, pg.user(), pg.password().reveal(), "public.t", Map.of()));
+    SourceSettings s = settings(url, pg.user(), pg.password().reveal(), "public.t", Map.of());
+    try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1))) {
+      assertThat(Preflight.check(c, s)).isEmpty();
+    }
+    Preflight.run(s); // and the whole run, connection included, passes
   }
 
   @Test

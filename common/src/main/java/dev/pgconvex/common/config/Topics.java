@@ -47,10 +47,6 @@ public record Topics(String prefix) {
     return prefix + ".lineage";
   }
 
-  public String schemaHistory() {
-    return prefix + ".schema-history";
-  }
-
   /** Kafka Streams application id of the transformer (also its consumer group). */
   public String transformerAppId() {
     return prefix + "-transformer";

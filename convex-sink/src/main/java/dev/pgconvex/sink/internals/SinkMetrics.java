@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * commit time of the newest change known applied in Convex, row or heartbeat, on the slowest
  * assigned partition; NaN while unknown), {@code pgconvex_sink_lag_ms} (the sink's own backlog: now
  * minus the commit time of the newest applied row while ops are pending, 0 when none are) and
- * {@code pgconvex_sink_send_rate}. Thread-safe.
+ * {@code pgconvex_sink_inflight_limit}. Thread-safe.
  */
 public final class SinkMetrics implements ApplyListener {
   private final MeterRegistry registry;
@@ -95,7 +95,7 @@ public final class SinkMetrics implements ApplyListener {
         Counter.builder("pgconvex.sink.heartbeats")
             .description("Heartbeat ops done (never sent to Convex, never counted as rows)")
             .register(registry);
-    Gauge.builder("pgconvex.sink.send.rate", sendRate::getAsDouble)
+    Gauge.builder("pgconvex.sink.inflight.limit", sendRate::getAsDouble)
         .description("Permitted concurrent batch mutations (AIMD limit)")
         .register(registry);
   }

@@ -32,7 +32,7 @@ class SinkMetricsTest {
         .contains("pgconvex_sink_batch_ops_count 1")
         .contains("pgconvex_sink_batch_latency_seconds_count 1")
         .contains("pgconvex_sink_lag_ms 42.0")
-        .contains("pgconvex_sink_send_rate 7.5")
+        .contains("pgconvex_sink_inflight_limit 7.5")
         .contains("pgconvex_sink_end_to_end_lag_ms 1234.0")
         .contains("pgconvex_sink_heartbeats_total 4.0");
     assertThat(m.appliedTotal()).isEqualTo(3);

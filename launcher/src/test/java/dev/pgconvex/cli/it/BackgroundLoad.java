@@ -34,6 +34,14 @@ final class BackgroundLoad implements AutoCloseable {
             });
   }
 
+  /**
+   * Lets the load go on for {@code d} before the caller acts (kills a stage, stops the load): a
+   * stretch of writes, not a wait for a condition.
+   */
+  static void letRun(java.time.Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis());
+  }
+
   @Override
   public void close() throws Exception {
     running.set(false);

@@ -50,7 +50,7 @@ final class ChildStage implements AutoCloseable {
   /** Kills the process with SIGKILL at {@code rounds} random moments, restarting it each time. */
   void killRounds(int rounds, SplittableRandom random) throws Exception {
     for (int round = 0; round < rounds; round++) {
-      Thread.sleep(1500 + random.nextInt(2500));
+      BackgroundLoad.letRun(java.time.Duration.ofMillis(1500 + random.nextInt(2500)));
       process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       if (process.isAlive()) {
         throw new IllegalStateException(main.getSimpleName() + " survived SIGKILL");

@@ -56,7 +56,7 @@ class ResyncIT {
                     table);
             assertThat(code).as("resync " + table).isZero();
           }
-          Thread.sleep(3000);
+          BackgroundLoad.letRun(Duration.ofSeconds(3)); // edits go on while the resyncs read
         }
         SyncResult r =
             new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), () -> true);

@@ -57,7 +57,7 @@ class SinkCrashIT {
           sink.start();
           try (BackgroundLoad load = new BackgroundLoad(live, 20)) {
             sink.killRounds(ROUNDS, new SplittableRandom(17));
-            Thread.sleep(1000);
+            BackgroundLoad.letRun(Duration.ofSeconds(1));
           }
           // Faults stay on while the mirror catches up: the sink must get through them by itself.
           SyncResult r =

@@ -43,7 +43,7 @@ class SourceCrashIT {
           try (BackgroundLoad load = new BackgroundLoad(live, 20)) {
             // random moments: the snapshot may still run in the first round, streaming later
             source.killRounds(ROUNDS, new SplittableRandom(11));
-            Thread.sleep(1000);
+            BackgroundLoad.letRun(Duration.ofSeconds(1));
           }
           SyncResult r =
               new SyncWaiter(p).await(Duration.ofSeconds(180), System.nanoTime(), () -> true);
