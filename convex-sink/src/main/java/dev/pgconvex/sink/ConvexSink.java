@@ -4,6 +4,7 @@ import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.kafka.KafkaClients;
 import dev.pgconvex.common.kafka.LineageTopic;
 import dev.pgconvex.common.kafka.TopicBootstrap;
 import dev.pgconvex.common.service.Service;
@@ -29,7 +30,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -217,11 +217,7 @@ public final class ConvexSink implements Service {
   }
 
   private LineageTopic lineageTopic() {
-    Map<String, Object> p = new HashMap<>(config.passthrough("kafka."));
-    p.put(
-        CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
-        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
-    return new LineageTopic(topics.lineage(), p);
+    return new LineageTopic(topics.lineage(), KafkaClients.props(config));
   }
 
   private Map<String, Object> consumerProps() {

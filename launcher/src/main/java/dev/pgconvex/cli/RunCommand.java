@@ -113,7 +113,7 @@ final class RunCommand implements Callable<Integer> {
             .map(t -> topics.source(t.schema(), t.table()))
             .toList();
     SyncResult r;
-    try (KafkaLag lag = new KafkaLag(pipeline.bootstrapServers())) {
+    try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps())) {
       r =
           new SyncWaiter(pipeline)
               .await(

@@ -6,6 +6,7 @@ import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.kafka.KafkaClients;
 import dev.pgconvex.common.kafka.TopicBootstrap;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
@@ -29,14 +30,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -208,11 +207,7 @@ public final class Transformer implements Service {
    */
   private void ensureSourceTopics(Mapping m, Topics topics, int partitions) {
     short rf = (short) config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR);
-    Properties props = new Properties();
-    props.put(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
-    try (Admin admin = Admin.create(props)) {
+    try (Admin admin = Admin.create(KafkaClients.props(config))) {
       checkTopics(admin, m, topics);
       TopicBootstrap.ensure(
           admin,

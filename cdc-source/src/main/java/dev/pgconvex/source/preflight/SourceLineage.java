@@ -1,5 +1,6 @@
 package dev.pgconvex.source.preflight;
 
+import dev.pgconvex.common.kafka.KafkaClients;
 import dev.pgconvex.common.kafka.LineageTopic;
 import dev.pgconvex.common.lineage.SourceIdentity;
 import dev.pgconvex.source.config.SourceSettings;
@@ -7,12 +8,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,9 +82,8 @@ public final class SourceLineage {
 
   /** The lineage topic of {@code s}, with its Kafka client settings. */
   public static LineageTopic topic(SourceSettings s) {
-    Map<String, Object> p = new HashMap<>(s.kafkaClientProps());
-    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
-    return new LineageTopic(s.topics().lineage(), p);
+    return new LineageTopic(
+        s.topics().lineage(), KafkaClients.props(s.bootstrapServers(), s.kafkaClientProps()));
   }
 
   /**

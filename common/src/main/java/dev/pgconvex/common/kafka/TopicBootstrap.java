@@ -8,13 +8,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -81,11 +79,7 @@ public final class TopicBootstrap {
 
   /** Creates the pipeline topics of {@code config} that do not exist yet. */
   public static void ensure(Config config) {
-    Properties props = new Properties();
-    props.put(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
-    try (Admin admin = Admin.create(props)) {
+    try (Admin admin = Admin.create(KafkaClients.props(config))) {
       ensure(admin, pipelineTopics(config));
     }
   }

@@ -441,6 +441,15 @@ public final class Pipeline implements AutoCloseable {
     return jdbcUrl;
   }
 
+  /**
+   * Properties for a Kafka client of this pipeline: the bootstrap servers and the {@code kafka.*}
+   * keys given with {@code --set} (security settings included). A new, mutable map.
+   */
+  public Map<String, Object> kafkaClientProps() {
+    return dev.pgconvex.common.kafka.KafkaClients.props(
+        bootstrap, dev.pgconvex.common.kafka.KafkaClients.passThrough(settings.overrides()));
+  }
+
   public String bootstrapServers() {
     return bootstrap;
   }

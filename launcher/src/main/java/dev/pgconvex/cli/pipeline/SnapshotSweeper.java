@@ -6,7 +6,6 @@ import dev.pgconvex.common.config.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -60,7 +59,7 @@ final class SnapshotSweeper implements AutoCloseable {
             .toList();
     long swept = 0;
     long previous = -1;
-    try (KafkaLag lag = new KafkaLag(pipeline.bootstrapServers());
+    try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps());
         Producer<String, String> producer = producer()) {
       while (!closed) {
         Thread.sleep(POLL.toMillis()); // a poll interval, not a wait for a condition
@@ -113,8 +112,7 @@ final class SnapshotSweeper implements AutoCloseable {
   }
 
   private Producer<String, String> producer() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.bootstrapServers());
+    Map<String, Object> p = pipeline.kafkaClientProps();
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());

@@ -4,12 +4,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -20,10 +18,12 @@ import org.apache.kafka.common.TopicPartition;
 public final class KafkaLag implements AutoCloseable {
   private final Admin admin;
 
-  public KafkaLag(String bootstrapServers) {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    admin = Admin.create(p);
+  /**
+   * @param clientProps bootstrap servers and the pass-through client keys ({@link
+   *     dev.pgconvex.common.kafka.KafkaClients})
+   */
+  public KafkaLag(Map<String, Object> clientProps) {
+    admin = Admin.create(clientProps);
   }
 
   /**
