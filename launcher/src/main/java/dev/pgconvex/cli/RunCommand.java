@@ -4,7 +4,6 @@ import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.verify.KafkaLag;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
-import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.model.Position;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,11 +105,6 @@ final class RunCommand implements Callable<Integer> {
   // start (source acknowledged it, no consumer lag, no held row), and Convex equals Postgres by
   // content, checked table by table. Counts that differ can never be reported as synced.
   private int awaitSynced(Pipeline pipeline, long startLsn, long start) throws Exception {
-    Topics topics = pipeline.topics();
-    List<String> sourceTopics =
-        pipeline.mapping().tables().stream()
-            .map(t -> topics.source(t.schema(), t.table()))
-            .toList();
     SyncResult r;
     try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps())) {
       r =
@@ -119,7 +112,7 @@ final class RunCommand implements Callable<Integer> {
               .await(
                   Duration.ofSeconds(timeoutSeconds),
                   start,
-                  () -> caughtUp(pipeline, lag, startLsn, sourceTopics));
+                  () -> caughtUp(pipeline, lag, startLsn));
     }
     if (json) {
       // snapshotRows 0: this run resumed streaming where the last one on the work dir stopped.
@@ -146,14 +139,11 @@ final class RunCommand implements Callable<Integer> {
     return r.synced() ? 0 : 1;
   }
 
-  private static boolean caughtUp(
-      Pipeline pipeline, KafkaLag lag, long startLsn, List<String> sourceTopics) {
-    Topics topics = pipeline.topics();
+  private static boolean caughtUp(Pipeline pipeline, KafkaLag lag, long startLsn) {
     try {
       return (pipeline.source().ackedCommitLsn() >= startLsn
               || pipeline.source().slotConfirmedFlushLsn() >= startLsn)
-          && lag.lag(topics.transformerAppId(), sourceTopics, true) == 0
-          && lag.lag(topics.sinkGroup(), List.of(topics.ops()), false) == 0;
+          && lag.drained(pipeline.topics(), pipeline.mapping());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;

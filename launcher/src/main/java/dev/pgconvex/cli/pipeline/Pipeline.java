@@ -565,7 +565,8 @@ public final class Pipeline implements AutoCloseable {
     pg.createDatabase(name);
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
+  public static void deleteRecursively(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -4,7 +4,6 @@ import dev.pgconvex.cli.verify.KafkaLag;
 import dev.pgconvex.cli.verify.MirrorSweep;
 import dev.pgconvex.common.config.Topics;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -53,10 +52,6 @@ final class SnapshotSweeper implements AutoCloseable {
 
   private void loop() {
     Topics topics = pipeline.topics();
-    List<String> sourceTopics =
-        pipeline.mapping().tables().stream()
-            .map(t -> topics.source(t.schema(), t.table()))
-            .toList();
     long swept = 0;
     long previous = -1;
     try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps());
@@ -66,9 +61,7 @@ final class SnapshotSweeper implements AutoCloseable {
         long rows = pipeline.source().snapshotRowsRead();
         boolean settled = rows > swept && rows == previous && pipeline.source().snapshotFinished();
         previous = rows;
-        if (!settled
-            || lag.lag(topics.transformerAppId(), sourceTopics, true) != 0
-            || lag.lag(topics.sinkGroup(), List.of(topics.ops()), false) != 0) {
+        if (!settled || !lag.drained(topics, pipeline.mapping())) {
           continue;
         }
         try (var c = pipeline.connect()) {

@@ -1,10 +1,11 @@
 package dev.pgconvex.cli.reset;
 
+import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.sink.http.ConvexClient;
+import dev.pgconvex.source.config.TableId;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -18,14 +19,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 
@@ -92,7 +91,7 @@ public final class PipelineReset {
                 "delete the embedded Kafka broker's data in "
                     + kafka
                     + " (every topic, offset and group of this work dir)",
-                () -> deleteRecursively(kafka)));
+                () -> Pipeline.deleteRecursively(kafka)));
       }
     } else {
       Admin admin = t.externalKafka();
@@ -140,7 +139,7 @@ public final class PipelineReset {
       steps.add(
           new Step(
               "delete the local Kafka Streams state in " + streams,
-              () -> deleteRecursively(streams)));
+              () -> Pipeline.deleteRecursively(streams)));
     }
     if (t.postgres() != null) {
       addPostgresSteps(steps);
@@ -158,7 +157,7 @@ public final class PipelineReset {
           steps.add(
               new Step(
                   "delete the embedded Convex emulator's data in " + data,
-                  () -> deleteRecursively(data)));
+                  () -> Pipeline.deleteRecursively(data)));
         }
       }
     }
@@ -200,7 +199,7 @@ public final class PipelineReset {
               "delete the pending signals in " + t.signalTable() + " (so initial loads run again)",
               () -> {
                 try (Statement st = t.postgres().createStatement()) {
-                  st.executeUpdate("DELETE FROM " + quoted(t.signalTable()));
+                  st.executeUpdate("DELETE FROM " + TableId.parse(t.signalTable()).quoted());
                 }
               }));
     }
@@ -218,14 +217,11 @@ public final class PipelineReset {
 
   private boolean hasRows(String qualified) throws SQLException {
     try (Statement st = t.postgres().createStatement();
-        ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM " + quoted(qualified) + ")")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT EXISTS (SELECT 1 FROM " + TableId.parse(qualified).quoted() + ")")) {
       return rs.next() && rs.getBoolean(1);
     }
-  }
-
-  private static String quoted(String qualified) {
-    int dot = qualified.indexOf('.');
-    return '"' + qualified.substring(0, dot) + "\".\"" + qualified.substring(dot + 1) + '"';
   }
 
   private void resetConvex() {
@@ -264,16 +260,6 @@ public final class PipelineReset {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.pgconvex.cli.verify;
 
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.mapping.Mapping;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,6 +64,18 @@ public final class KafkaLag implements AutoCloseable {
       lag += Math.max(0, e.getValue().offset() - (c == null ? 0 : c.offset()));
     }
     return lag;
+  }
+
+  /**
+   * Whether the transformer (its repartition topics included) and the sink of the pipeline have
+   * consumed everything in Kafka: the consumer-lag half of "caught up".
+   */
+  public boolean drained(Topics topics, Mapping mapping)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<String> sourceTopics =
+        mapping.tables().stream().map(t -> topics.source(t.schema(), t.table())).toList();
+    return lag(topics.transformerAppId(), sourceTopics, true) == 0
+        && lag(topics.sinkGroup(), List.of(topics.ops()), false) == 0;
   }
 
   @Override

@@ -88,9 +88,7 @@ public final class MirrorSweep {
     try (Statement st = pg.createStatement()) {
       st.setFetchSize(FETCH);
       String columns =
-          String.join(
-              ", ",
-              t.primaryKey().stream().map(c -> "\"" + c.replace("\"", "\"\"") + "\"").toList());
+          String.join(", ", t.primaryKey().stream().map(MirrorVerifier::quote).toList());
       try (ResultSet rs =
           st.executeQuery("SELECT " + columns + " FROM " + MirrorVerifier.qualified(t))) {
         while (rs.next() && !mirrored.isEmpty()) {

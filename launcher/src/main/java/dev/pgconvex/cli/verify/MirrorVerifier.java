@@ -334,7 +334,7 @@ public final class MirrorVerifier {
     }
   }
 
-  private static String quote(String ident) {
+  static String quote(String ident) {
     return "\"" + ident.replace("\"", "\"\"") + "\"";
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.cli.demo.DemoDatabase;
+import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.stack.EmbeddedPostgresServer;
 import dev.pgconvex.stack.testing.SharedStack;
@@ -14,9 +15,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -79,7 +78,7 @@ class LineageIT {
       assertThat(resnap.get("snapshotRows").asLong()).isPositive();
 
       // 3. A wiped Convex (the emulator's data gone) with Kafka's ids of the old one: refused.
-      deleteRecursively(cdcWork.resolve("convex-data"));
+      Pipeline.deleteRecursively(cdcWork.resolve("convex-data"));
       CliResult wiped = cli(runArgs(url1, common));
       assertThat(wiped.code).as(wiped.all()).isEqualTo(1);
       assertThat(wiped.err).contains("holds no mirror", "./cdc reset").doesNotContain("\tat ");
@@ -155,13 +154,5 @@ class LineageIT {
 
   private static String name(String url) {
     return url.substring(url.lastIndexOf('/') + 1);
-  }
-
-  private static void deleteRecursively(Path dir) throws Exception {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }
