@@ -374,6 +374,8 @@ public final class CdcSource implements Service {
             progress.slotConfirmedFlushLsn(),
             progress.slotLagBytes(),
             progress.slotWalStatus(),
+            progress.slotActive(),
+            progress.slotLsnUnchangedMs(System.currentTimeMillis()),
             ts == 0 ? -1 : Math.max(0, System.currentTimeMillis() - ts),
             progress.snapshotFinished(),
             metrics.snapshotRowsTotal()));

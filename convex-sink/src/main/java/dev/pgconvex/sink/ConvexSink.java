@@ -163,6 +163,13 @@ public final class ConvexSink implements Service {
                 config.getLong(SinkConfig.BACKOFF_INITIAL_MS),
                 config.getLong(SinkConfig.BACKOFF_MAX_MS)),
             metrics);
+    BatchApplier a = applier;
+    io.micrometer.core.instrument.Gauge.builder(
+            "pgconvex.sink.failing.ms", () -> a.failingFor().toMillis())
+        .description(
+            "How long every Convex call has been failing (and being retried) without a success"
+                + " in between; 0 while calls succeed")
+        .register(registry);
     KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new StringDeserializer());
     KafkaProducer<String, String> producer;
@@ -335,7 +342,8 @@ public final class ConvexSink implements Service {
             (int) limiter.limit(),
             metrics == null ? 0 : metrics.rateLimitedTotal(),
             metrics == null ? 0 : metrics.retriesTotal(),
-            metrics == null ? 0 : (long) metrics.deadLetterTotal()));
+            metrics == null ? 0 : (long) metrics.deadLetterTotal(),
+            applier == null ? 0 : applier.failingFor().toMillis()));
   }
 
   /**

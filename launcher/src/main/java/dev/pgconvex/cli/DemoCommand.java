@@ -90,7 +90,8 @@ final class DemoCommand implements Callable<Integer> {
                 + " rows while running (streaming), with updates and deletes.");
         if (exitWhenSynced) {
           SyncResult r =
-              new SyncWaiter(pipeline).await(Duration.ofSeconds(timeoutSeconds), start, () -> true);
+              new SyncWaiter(pipeline)
+                  .await(Duration.ofSeconds(timeoutSeconds), start, pipeline.currentWalLsn());
           print(r);
           return r.synced() ? 0 : 1;
         }

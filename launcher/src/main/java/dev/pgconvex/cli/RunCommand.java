@@ -1,15 +1,11 @@
 package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.pipeline.Pipeline;
-import dev.pgconvex.cli.verify.KafkaLag;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.model.Position;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -66,13 +62,7 @@ final class RunCommand implements Callable<Integer> {
     try (StopSignal stop = StopSignal.install("run-stop", 30_000);
         Pipeline pipeline = new Pipeline(options.toSettings(workDir, false, database))) {
       pipeline.startInfrastructure();
-      long startLsn;
-      try (Connection c = pipeline.connect();
-          Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
-        rs.next();
-        startLsn = Position.parseLsn(rs.getString(1));
-      }
+      long startLsn = pipeline.currentWalLsn();
       pipeline.startServices();
       System.err.println(
           "Mirroring "
@@ -102,18 +92,11 @@ final class RunCommand implements Callable<Integer> {
   }
 
   // Synced needs both: the pipeline has applied everything up to the WAL position current at
-  // start (source acknowledged it, no consumer lag, no held row), and Convex equals Postgres by
-  // content, checked table by table. Counts that differ can never be reported as synced.
+  // start (SyncCondition: the one definition), and Convex equals Postgres by content, checked
+  // table by table. Counts that differ can never be reported as synced.
   private int awaitSynced(Pipeline pipeline, long startLsn, long start) throws Exception {
-    SyncResult r;
-    try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps())) {
-      r =
-          new SyncWaiter(pipeline)
-              .await(
-                  Duration.ofSeconds(timeoutSeconds),
-                  start,
-                  () -> caughtUp(pipeline, lag, startLsn));
-    }
+    SyncResult r =
+        new SyncWaiter(pipeline).await(Duration.ofSeconds(timeoutSeconds), start, startLsn);
     if (json) {
       // snapshotRows 0: this run resumed streaming where the last one on the work dir stopped.
       System.out.println(
@@ -137,19 +120,6 @@ final class RunCommand implements Callable<Integer> {
       r.mismatches().forEach(m -> System.out.println("  mismatch: " + m));
     }
     return r.synced() ? 0 : 1;
-  }
-
-  private static boolean caughtUp(Pipeline pipeline, KafkaLag lag, long startLsn) {
-    try {
-      return (pipeline.source().ackedCommitLsn() >= startLsn
-              || pipeline.source().slotConfirmedFlushLsn() >= startLsn)
-          && lag.drained(pipeline.topics(), pipeline.mapping());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      return false; // Kafka busy or away: not caught up yet, asked again at the next poll
-    }
   }
 
   private static String down(Pipeline pipeline) {

@@ -19,11 +19,12 @@ class ChainEvaluatorTest {
   private final ChainEvaluator evaluator = new ChainEvaluator(Thresholds.DEFAULTS);
 
   private static SourceStatus source(StageState s, long slotLag) {
-    return new SourceStatus(s, "streaming", null, 100, 100, slotLag, "reserved", 50, true, 0);
+    return new SourceStatus(
+        s, "streaming", null, 100, 100, slotLag, "reserved", true, 0, 50, true, 0);
   }
 
   private static TransformerStatus transformer(StageState s) {
-    return new TransformerStatus(s, "kafka streams RUNNING", null, "RUNNING", 0, 0);
+    return new TransformerStatus(s, "kafka streams RUNNING", null, "RUNNING", 0, null, 0);
   }
 
   private static SinkStatus sink(StageState s, long appliedAgoMs, LastError error) {
@@ -36,6 +37,7 @@ class ChainEvaluatorTest {
         appliedAgoMs < 0 ? null : appliedAgoMs,
         null,
         8,
+        0,
         0,
         0,
         0);

@@ -309,6 +309,19 @@ public final class Transformer implements Service {
                   + " written to Convex until the mapping and the deployed schema are regenerated")
           .register(registry);
     }
+    Gauge.builder(
+            "pgconvex.transformer.pending.oldest.age.ms",
+            counts,
+            c -> {
+              java.util.OptionalLong since = c.oldestHeldSinceMs();
+              return since.isPresent()
+                  ? Math.max(0, System.currentTimeMillis() - since.getAsLong())
+                  : 0;
+            })
+        .description(
+            "How long the longest-held row has waited for its parent (0 when none is held), as of"
+                + " the last orphan check")
+        .register(registry);
     Gauge.builder("pgconvex.transformer.pending.refs", counts, PendingCounts::pendingRefs)
         .description("Foreign-key requests waiting for the parent's Convex id")
         .register(registry);
@@ -362,7 +375,13 @@ public final class Transformer implements Service {
             lastError,
             streamsState,
             counts.pendingRows(),
+            oldestPendingAgeMs(),
             counts.deadLetters()));
+  }
+
+  private Long oldestPendingAgeMs() {
+    java.util.OptionalLong since = counts.oldestHeldSinceMs();
+    return since.isPresent() ? Math.max(0, System.currentTimeMillis() - since.getAsLong()) : null;
   }
 
   /** Rows held on this instance until a required parent's id is known. */

@@ -71,7 +71,7 @@ public final class SlotMonitor implements AutoCloseable {
       try (PreparedStatement ps =
           connection.prepareStatement(
               "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
-                  + " confirmed_flush_lsn::text, wal_status"
+                  + " confirmed_flush_lsn::text, wal_status, active"
                   + " FROM pg_replication_slots WHERE slot_name = ?")) {
         ps.setString(1, settings.slotName());
         try (ResultSet rs = ps.executeQuery()) {
@@ -79,7 +79,11 @@ public final class SlotMonitor implements AutoCloseable {
             String confirmed = rs.getString(2);
             String walStatus = rs.getString(3);
             progress.slot(
-                rs.getLong(1), confirmed == null ? 0 : Position.parseLsn(confirmed), walStatus);
+                rs.getLong(1),
+                confirmed == null ? 0 : Position.parseLsn(confirmed),
+                walStatus,
+                rs.getBoolean(4),
+                System.currentTimeMillis());
             if ("lost".equals(walStatus)) {
               onLost.accept(
                   "replication slot '"

@@ -35,6 +35,20 @@ public final class SourceMetrics {
     Gauge.builder("pgconvex.source.slot.lag.bytes", progress, p -> p.slotLagBytes())
         .description("WAL held back by the replication slot (-1 before the first reading)")
         .register(registry);
+    Gauge.builder(
+            "pgconvex.source.slot.active",
+            progress,
+            p -> p.slotActive() == null ? Double.NaN : p.slotActive() ? 1 : 0)
+        .description("1 while a walsender holds the replication slot, 0 when nobody reads it")
+        .register(registry);
+    Gauge.builder(
+            "pgconvex.source.slot.lsn.unchanged.ms",
+            progress,
+            p -> p.slotLsnUnchangedMs(System.currentTimeMillis()))
+        .description(
+            "How long the slot's confirmed LSN has not moved while it holds WAL back (0 when it"
+                + " holds none)")
+        .register(registry);
     Gauge.builder("pgconvex.source.last.lsn", progress, p -> p.lastLsn())
         .description("Highest LSN acknowledged by Kafka")
         .register(registry);

@@ -13,6 +13,8 @@ public final class SourceProgress {
   private volatile long slotLagBytes = -1;
   private volatile long slotConfirmedFlushLsn;
   private volatile String slotWalStatus;
+  private volatile Boolean slotActive;
+  private volatile long slotLsnChangedAtMs;
 
   /**
    * The commit LSN of the last transaction whose every change Kafka has acknowledged (0 before the
@@ -82,10 +84,29 @@ public final class SourceProgress {
     }
   }
 
-  void slot(long lagBytes, long confirmedFlushLsn, String walStatus) {
+  /** Whether a walsender holds the slot at the last read, null until first read. */
+  public Boolean slotActive() {
+    return slotActive;
+  }
+
+  /**
+   * How long the slot's confirmed LSN has stood still while the slot holds WAL back (ms); 0 while
+   * it holds none (nothing to confirm) or before the first read.
+   */
+  public long slotLsnUnchangedMs(long nowMs) {
+    long since = slotLsnChangedAtMs;
+    return since == 0 || slotLagBytes <= 0 ? 0 : Math.max(0, nowMs - since);
+  }
+
+  void slot(long lagBytes, long confirmedFlushLsn, String walStatus, boolean active, long nowMs) {
+    // An LSN that moves, or nothing left to confirm, restarts the "unchanged" clock.
+    if (confirmedFlushLsn != slotConfirmedFlushLsn || lagBytes <= 0 || slotLsnChangedAtMs == 0) {
+      slotLsnChangedAtMs = nowMs;
+    }
     slotLagBytes = lagBytes;
     slotConfirmedFlushLsn = confirmedFlushLsn;
     slotWalStatus = walStatus;
+    slotActive = active;
   }
 
   /** Where a record stands relative to the snapshot. */

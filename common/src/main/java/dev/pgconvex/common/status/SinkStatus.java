@@ -13,6 +13,8 @@ package dev.pgconvex.common.status;
  * @param rateLimited 429 answers since start
  * @param retries retried calls since start
  * @param deadLetters ops dead-lettered since start
+ * @param failingForMs how long every Convex call has been failing (and retried) without a success
+ *     in between; 0 while calls succeed
  */
 public record SinkStatus(
     StageState state,
@@ -25,7 +27,8 @@ public record SinkStatus(
     int inFlightLimit,
     long rateLimited,
     long retries,
-    long deadLetters)
+    long deadLetters,
+    long failingForMs)
     implements StageStatus {
   @Override
   public String stage() {

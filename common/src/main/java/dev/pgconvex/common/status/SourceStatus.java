@@ -9,6 +9,9 @@ package dev.pgconvex.common.status;
  *     -1 before the first poll)
  * @param slotWalStatus the slot's {@code wal_status} ({@code reserved}, {@code extended}, {@code
  *     unreserved}, {@code lost}), null before the first poll
+ * @param slotActive whether a walsender holds the slot (null before the first poll)
+ * @param slotLsnUnchangedMs how long the slot's confirmed LSN has not moved while the slot holds
+ *     WAL back (0 when it holds none): a stuck slot grows this while the database writes
  * @param millisBehindSource now minus the source commit time of the last change in Kafka, -1 when
  *     none yet (while idle it grows between heartbeats)
  * @param snapshotFinished whether the initial snapshot (if any) is complete
@@ -22,6 +25,8 @@ public record SourceStatus(
     long slotConfirmedFlushLsn,
     long slotLagBytes,
     String slotWalStatus,
+    Boolean slotActive,
+    long slotLsnUnchangedMs,
     long millisBehindSource,
     boolean snapshotFinished,
     long snapshotRows)

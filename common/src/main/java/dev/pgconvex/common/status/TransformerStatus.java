@@ -5,6 +5,9 @@ package dev.pgconvex.common.status;
  *
  * @param streamsState the Kafka Streams state ({@code RUNNING}, {@code REBALANCING}, ...)
  * @param pendingRows rows held waiting for a parent's id (orphans included)
+ * @param oldestPendingAgeMs how long the longest-held row has waited for its parent (ms), as of the
+ *     last orphan check (every quarter of {@code transformer.orphan.report.after.ms}, at most 10
+ *     s); null when no row is held
  * @param deadLetters records dead-lettered since start
  */
 public record TransformerStatus(
@@ -13,6 +16,7 @@ public record TransformerStatus(
     LastError lastError,
     String streamsState,
     long pendingRows,
+    Long oldestPendingAgeMs,
     long deadLetters)
     implements StageStatus {
   @Override

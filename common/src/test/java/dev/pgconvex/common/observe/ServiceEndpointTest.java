@@ -53,7 +53,8 @@ class ServiceEndpointTest {
               8,
               2,
               5,
-              1));
+              1,
+              0));
     }
 
     @Override

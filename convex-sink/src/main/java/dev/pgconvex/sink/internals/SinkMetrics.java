@@ -95,6 +95,8 @@ public final class SinkMetrics implements ApplyListener {
         Counter.builder("pgconvex.sink.heartbeats")
             .description("Heartbeat ops done (never sent to Convex, never counted as rows)")
             .register(registry);
+    // Registered at zero so a throttling alert rule finds the series before the first 429.
+    registry.counter("pgconvex.sink.retries", "reason", "rate_limited");
     Gauge.builder("pgconvex.sink.inflight.limit", sendRate::getAsDouble)
         .description("Permitted concurrent batch mutations (AIMD limit)")
         .register(registry);

@@ -147,6 +147,16 @@ public final class Pipeline implements AutoCloseable {
     return DriverManager.getConnection(jdbcUrl, p);
   }
 
+  /** The source database's {@code pg_current_wal_lsn()}: a position to be caught up to. */
+  public long currentWalLsn() throws SQLException {
+    try (Connection c = connect();
+        var st = c.createStatement();
+        var rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+      rs.next();
+      return dev.pgconvex.common.model.Position.parseLsn(rs.getString(1));
+    }
+  }
+
   /**
    * Reads the mapping (catalog or file), starts the emulator on a generated functions folder when
    * no Convex was given, then starts the three services.

@@ -1,8 +1,8 @@
 package dev.pgconvex.cli.pipeline;
 
-import dev.pgconvex.cli.verify.KafkaLag;
 import dev.pgconvex.cli.verify.MirrorSweep;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.operations.lag.ConsumerLag;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,7 +54,7 @@ final class SnapshotSweeper implements AutoCloseable {
     Topics topics = pipeline.topics();
     long swept = 0;
     long previous = -1;
-    try (KafkaLag lag = new KafkaLag(pipeline.kafkaClientProps());
+    try (ConsumerLag lag = new ConsumerLag(pipeline.kafkaClientProps());
         Producer<String, String> producer = producer()) {
       while (!closed) {
         Thread.sleep(POLL.toMillis()); // a poll interval, not a wait for a condition

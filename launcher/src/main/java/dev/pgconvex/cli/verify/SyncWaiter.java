@@ -1,6 +1,9 @@
 package dev.pgconvex.cli.verify;
 
 import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.operations.SyncCondition;
+import dev.pgconvex.operations.lag.ConsumerLag;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Waits until the mirror is in sync. Cheap checks are polled (row and document counts, pending
- * references, an optional extra condition such as "the source passed the start LSN"); when they
- * agree, a full content comparison decides. Not thread-safe.
+ * Waits until the mirror is in sync: the pipeline is caught up to a WAL position ({@link
+ * SyncCondition}, the one definition shared by {@code run} and {@code demo}) and the row and
+ * document counts agree; then a full content comparison decides. Not thread-safe.
  */
 public final class SyncWaiter {
   private static final Logger log = LoggerFactory.getLogger(SyncWaiter.class);
@@ -28,15 +31,18 @@ public final class SyncWaiter {
   /**
    * @param timeout how long to wait in all
    * @param startNanos {@link System#nanoTime()} at the start of the command, for {@code elapsedMs}
-   * @param extra a further condition that must hold (always true if none)
+   * @param startLsn the WAL position the pipeline must have applied (changes committed before the
+   *     command's start)
    * @return the outcome; {@code synced} false on timeout, with the reason and the last mismatches
    */
-  public SyncResult await(Duration timeout, long startNanos, BooleanSupplier extra)
+  public SyncResult await(Duration timeout, long startNanos, long startLsn)
       throws SQLException, IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     MirrorVerifier.Report last = null;
     String reason = "timed out after " + timeout.toSeconds() + " s";
-    try (Connection c = pipeline.connect()) {
+    try (Connection c = pipeline.connect();
+        ConsumerLag lag = new ConsumerLag(pipeline.kafkaClientProps())) {
+      BooleanSupplier extra = () -> caughtUp(lag, startLsn);
       MirrorVerifier verifier =
           new MirrorVerifier(
               c, pipeline.mapping(), (path, args) -> pipeline.convex().query(path, args));
@@ -61,10 +67,30 @@ public final class SyncWaiter {
         last = verifier.verify();
       }
       if (last.inSync() && reason.startsWith("timed out")) {
-        reason = "content matched but the pipeline did not report being caught up in time";
+        reason =
+            "content matched but the pipeline did not report being caught up in time"
+                + (lastNotCaughtUp == null ? "" : " (" + lastNotCaughtUp + ")");
       }
       return result(false, last, startNanos, reason);
     }
+  }
+
+  private String lastNotCaughtUp;
+
+  private boolean caughtUp(ConsumerLag lag, long startLsn) {
+    boolean drained;
+    try {
+      drained = lag.drained(pipeline.topics(), pipeline.mapping());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      drained = false; // Kafka busy or away: not caught up yet, asked again at the next poll
+    }
+    Map<String, StageStatus> stages = new java.util.LinkedHashMap<>();
+    pipeline.services().forEach(s -> s.status().ifPresent(st -> stages.put(st.stage(), st)));
+    lastNotCaughtUp = SyncCondition.notCaughtUp(stages, drained, startLsn);
+    return lastNotCaughtUp == null;
   }
 
   private String unhealthyService() {

@@ -66,7 +66,7 @@ class DefaultTablesIT {
             .extracting(TableMapping::table)
             .containsExactlyInAnyOrder("users", "threads", "messages");
         SyncResult r =
-            new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+            new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), p.currentWalLsn());
         assertThat(r.synced()).as(r.toJson().toString()).isTrue();
       }
     }

@@ -68,7 +68,8 @@ class PagilaIT {
             s2.executeUpdate("DELETE FROM rental WHERE inventory_id = 100");
           }
           SyncResult r =
-              new SyncWaiter(p).await(Duration.ofSeconds(180), System.nanoTime(), () -> true);
+              new SyncWaiter(p)
+                  .await(Duration.ofSeconds(180), System.nanoTime(), p.currentWalLsn());
           assertThat(r.synced()).as(r.toJson().toString()).isTrue();
           assertThat(r.tables().get("store").convexDocs()).isEqualTo(8);
           assertThat(r.tables().get("rental").convexDocs()).isPositive();

@@ -66,7 +66,7 @@ class PartitionedTableIT {
         st.executeUpdate("DELETE FROM sale WHERE sale_id = 206");
 
         SyncResult r =
-            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), () -> true);
+            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), p.currentWalLsn());
         assertThat(r.synced()).as(r.toJson().toString()).isTrue();
         assertThat(r.mismatches()).isEmpty();
         assertThat(r.tables().get("sale").pgRows()).isEqualTo(60 + 80 - 10 + 30 - 1);
@@ -106,7 +106,7 @@ class PartitionedTableIT {
                 "public.sale");
         assertThat(code).isZero();
         SyncResult after =
-            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), () -> true);
+            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), p.currentWalLsn());
         assertThat(after.synced()).as(after.toJson().toString()).isTrue();
         assertThat(after.tables().get("sale").pgRows()).isLessThan(before).isPositive();
       }

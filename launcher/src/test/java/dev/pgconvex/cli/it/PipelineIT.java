@@ -38,7 +38,7 @@ class PipelineIT {
       p.startServices();
       demo.load(200); // children committed before their parents, while streaming
       SyncResult first =
-          new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+          new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), p.currentWalLsn());
       assertThat(first.synced()).as(first.toJson().toString()).isTrue();
 
       // Every stage reports a typed status; a synced pipeline is ready.
@@ -105,7 +105,7 @@ class PipelineIT {
                 assertThat(messages).doesNotContainKey("[4]");
               });
       SyncResult second =
-          new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), () -> true);
+          new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), p.currentWalLsn());
       assertThat(second.synced()).as(second.toJson().toString()).isTrue();
 
       // An orphan: a thread whose user never arrives is held, counted and listed by ./cdc pending.

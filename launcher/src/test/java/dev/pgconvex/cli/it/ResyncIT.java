@@ -59,7 +59,7 @@ class ResyncIT {
           BackgroundLoad.letRun(Duration.ofSeconds(3)); // edits go on while the resyncs read
         }
         SyncResult r =
-            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), () -> true);
+            new SyncWaiter(p).await(Duration.ofSeconds(150), System.nanoTime(), p.currentWalLsn());
         assertThat(r.synced()).as(r.toJson().toString()).isTrue();
         assertThat(r.tables().get("messages").convexDocs()).isGreaterThan(300);
       }

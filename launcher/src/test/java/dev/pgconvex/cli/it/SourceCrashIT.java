@@ -45,8 +45,7 @@ class SourceCrashIT {
             source.killRounds(ROUNDS, new SplittableRandom(11));
             BackgroundLoad.letRun(Duration.ofSeconds(1));
           }
-          SyncResult r =
-              new SyncWaiter(p).await(Duration.ofSeconds(180), System.nanoTime(), () -> true);
+          SyncResult r = new SyncWaiter(p).await(Duration.ofSeconds(180), System.nanoTime(), 0);
           assertThat(r.synced()).as(r.toJson().toString()).isTrue();
           assertThat(r.mismatches()).isEmpty();
         }

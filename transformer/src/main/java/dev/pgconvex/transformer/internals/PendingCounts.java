@@ -29,6 +29,7 @@ public final class PendingCounts {
   private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
+  private final Map<String, Long> oldestHeldSinceByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> orphansReported = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> unmappedColumns = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
@@ -198,6 +199,29 @@ public final class PendingCounts {
     }
   }
 
+  /**
+   * Records when the longest-held row of {@code task} started waiting (epoch ms), or that it holds
+   * none ({@code null}); the orphan check refreshes it.
+   */
+  public void oldestHeldSince(String task, Long sinceMs) {
+    if (sinceMs == null) {
+      oldestHeldSinceByTask.remove(task);
+    } else {
+      oldestHeldSinceByTask.put(task, sinceMs);
+    }
+  }
+
+  /**
+   * Since when (epoch ms) the longest-held row of this instance waits for a parent, as of the last
+   * orphan check; empty when no row is held (or the check is off).
+   */
+  public java.util.OptionalLong oldestHeldSinceMs() {
+    if (pendingRows() == 0) {
+      return java.util.OptionalLong.empty();
+    }
+    return oldestHeldSinceByTask.values().stream().mapToLong(Long::longValue).min();
+  }
+
   /** A snapshot of the refs held by {@code task}. */
   public List<String> heldRefs(String task) {
     Set<String> refs = heldByTask.get(task);
@@ -228,6 +252,7 @@ public final class PendingCounts {
   public void removeRows(String task) {
     rowsByTask.remove(task);
     heldByTask.remove(task);
+    oldestHeldSinceByTask.remove(task);
   }
 
   public void resetRefs(String task, long count) {

@@ -121,8 +121,12 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    * parent, once; starts the clock of rows stored before held-since times existed.
    */
   private void reportOrphans(long nowMs) {
+    Long oldest = null;
     for (String ref : counts.heldRefs(task)) {
       RowState s = rows.get(ref);
+      if (s != null && s.waitsForParent() && s.heldSinceMs() != null) {
+        oldest = oldest == null ? s.heldSinceMs() : Math.min(oldest, s.heldSinceMs());
+      }
       if (s == null || !s.waitsForParent() || s.orphanReported()) {
         continue;
       }
@@ -146,6 +150,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         counts.orphanDeadLetter(d.table(), () -> "Orphan reported: " + dead.reason());
       }
     }
+    counts.oldestHeldSince(task, oldest);
   }
 
   @Override
