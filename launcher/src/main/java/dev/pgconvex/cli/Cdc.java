@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,
       ConfigDocCommand.class,
+      AlertRulesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Cdc implements Runnable {

@@ -55,6 +55,11 @@ final class ConfigDocCommand implements Callable<Integer> {
     section(sb, "Source (cdc-source)", SourceConfig.definition(), common);
     section(sb, "Transformer", TransformerConfig.definition(), common);
     section(sb, "Sink (convex-sink)", SinkConfig.definition(), common);
+    section(
+        sb,
+        "Alerts (operations; evaluated by ./cdc run and ./cdc demo, see docs/alerts.md)",
+        dev.pgconvex.operations.alerts.AlertRules.definition(),
+        common);
     return sb.toString();
   }
 

@@ -119,8 +119,8 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf(
             "changes read from Postgres %,d | ops applied in Convex %,d (rows and reference"
                 + " patches), %,d skipped as older | rows waiting for a parent %,d |"
-                + " end-to-end lag %s%n",
-            p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagText());
+                + " end-to-end lag %s | alerts %s%n",
+            p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagText(), p.alertsText());
         lastPrint = System.currentTimeMillis();
       }
       stopped = stop.await(200);

@@ -79,8 +79,8 @@ final class RunCommand implements Callable<Integer> {
         Pipeline.Progress p = pipeline.progress();
         System.err.printf(
             "changes read from Postgres %,d | ops applied in Convex %,d (rows and reference"
-                + " patches) | rows waiting for a parent %,d | end-to-end lag %s%n",
-            p.captured(), p.applied(), p.pendingRows(), p.lagText());
+                + " patches) | rows waiting for a parent %,d | end-to-end lag %s | alerts %s%n",
+            p.captured(), p.applied(), p.pendingRows(), p.lagText(), p.alertsText());
         String down = down(pipeline);
         if (down != null) {
           System.err.println("error: " + down);

@@ -2,7 +2,9 @@ package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.common.kafka.KafkaClients;
 import dev.pgconvex.common.model.Position;
 import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
@@ -13,6 +15,9 @@ import dev.pgconvex.operations.ChainStatus;
 import dev.pgconvex.operations.StatusProbe;
 import dev.pgconvex.operations.Thresholds;
 import dev.pgconvex.operations.Verdict;
+import dev.pgconvex.operations.alerts.FiringAlert;
+import dev.pgconvex.operations.lag.ConsumerLag;
+import dev.pgconvex.operations.lag.GroupLag;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +65,24 @@ final class StatusCommand implements Callable<Integer> {
       description = "With --watch: seconds between readings (default: ${DEFAULT-VALUE}).")
   long intervalSeconds;
 
+  @Option(
+      names = "--kafka",
+      description =
+          "Kafka bootstrap servers: read the transformer's and the sink's consumer-group lag from"
+              + " Kafka itself (deployed stages, whose endpoints do not report it).")
+  String kafka;
+
+  @Option(
+      names = "--prefix",
+      defaultValue = "pgconvex",
+      description = "With --kafka: the pipeline's cdc.topic.prefix (default: ${DEFAULT-VALUE}).")
+  String prefix;
+
+  @Option(
+      names = "--set",
+      description = "With --kafka: a kafka.* client key=value (security settings; repeatable).")
+  java.util.Map<String, String> kafkaKeys = new java.util.LinkedHashMap<>();
+
   @Override
   public Integer call() throws Exception {
     List<String> urls;
@@ -72,11 +95,38 @@ final class StatusCommand implements Callable<Integer> {
     StatusProbe probe = new StatusProbe(urls, new ChainEvaluator(Thresholds.DEFAULTS));
     while (true) {
       ChainStatus c = probe.read();
+      if (kafka != null && c.consumerLag().isEmpty()) {
+        c = c.with(c.alerts(), kafkaLag());
+      }
       print(c);
       if (!watch) {
         return c.verdict() == Verdict.CAUGHT_UP ? 0 : 1;
       }
       Thread.sleep(intervalSeconds * 1000); // the watch interval, not a wait for a condition
+    }
+  }
+
+  // The groups' lag on every topic they committed offsets on (plus the transformer's repartition
+  // topics), read as kafka-consumer-groups --describe does.
+  private List<GroupLag> kafkaLag() {
+    Topics topics = new Topics(prefix);
+    try (ConsumerLag lag =
+        new ConsumerLag(KafkaClients.props(kafka, KafkaClients.passThrough(kafkaKeys)))) {
+      return List.of(
+          lag.read("transformer", topics.transformerAppId(), List.of(), true),
+          lag.read("sink", topics.sinkGroup(), List.of(), false));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
+        | org.apache.kafka.common.KafkaException e) {
+      throw new UserFacingException(
+          "cannot read consumer lag from Kafka at "
+              + kafka
+              + ": "
+              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+              + "; check --kafka and the kafka.* security keys");
     }
   }
 
@@ -114,6 +164,20 @@ final class StatusCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "%-12s %-9s %s%n", s.stage(), s.state(), line(s));
     }
     c.unreachable().forEach(u -> System.out.println("unreachable  " + u));
+    for (GroupLag g : c.consumerLag()) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-12s %-9s group %s: %,d records behind%s%n",
+          "kafka",
+          g.stage(),
+          g.group(),
+          g.records(),
+          g.records() == 0 ? "" : g.ms() < 0 ? " (age unknown)" : ", oldest " + g.ms() + " ms");
+    }
+    for (FiringAlert a : c.alerts()) {
+      System.out.printf(
+          Locale.ROOT, "%-12s %-9s %s: %s%n", "alert", a.severity().label(), a.alert(), a.reason());
+    }
     System.out.println(
         "verdict: "
             + c.verdict().word()
@@ -125,18 +189,26 @@ final class StatusCommand implements Callable<Integer> {
     if (s instanceof SourceStatus src) {
       return String.format(
           Locale.ROOT,
-          "acked commit LSN %s, slot lag %,d bytes (%s), %s",
+          "acked commit LSN %s, slot lag %,d bytes (%s, %s), %s",
           Position.lsnText(src.ackedCommitLsn()),
           src.slotLagBytes(),
           src.slotWalStatus(),
+          src.slotActive() == null
+              ? "not read yet"
+              : !src.slotActive()
+                  ? "INACTIVE"
+                  : src.slotLsnUnchangedMs() > 0
+                      ? "LSN unchanged for " + src.slotLsnUnchangedMs() + " ms"
+                      : "active",
           src.snapshotFinished() ? "streaming" : "snapshot running");
     }
     if (s instanceof TransformerStatus t) {
       return String.format(
           Locale.ROOT,
-          "streams %s, %,d rows held for a parent, %,d dead letters",
+          "streams %s, %,d rows held for a parent%s, %,d dead letters",
           t.streamsState(),
           t.pendingRows(),
+          t.oldestPendingAgeMs() == null ? "" : " (oldest " + t.oldestPendingAgeMs() + " ms)",
           t.deadLetters());
     }
     SinkStatus k = (SinkStatus) s; // the interface is sealed: the last kind

@@ -21,7 +21,8 @@ class CdcCommandTest {
             "source",
             "transformer",
             "sink",
-            "config-doc");
+            "config-doc",
+            "alert-rules");
   }
 
   @Test
@@ -88,5 +89,43 @@ class CdcCommandTest {
     assertThat(Files.readString(committed))
         .as("docs/configuration.md is generated: run ./cdc config-doc --out docs/configuration.md")
         .isEqualTo(ConfigDocCommand.render());
+  }
+
+  @Test
+  void committedPrometheusRulesAreGeneratedFromTheAlertRules() throws Exception {
+    Path committed = Path.of("..", "deploy", "prometheus", "pgconvex-alerts.yml");
+    assertThat(committed).exists();
+    assertThat(Files.readString(committed))
+        .as(
+            "deploy/prometheus/pgconvex-alerts.yml is generated: run ./cdc alert-rules --out"
+                + " deploy/prometheus/pgconvex-alerts.yml")
+        .isEqualTo(
+            dev.pgconvex.operations.alerts.PrometheusRules.render(
+                dev.pgconvex.operations.alerts.AlertSettings.defaults()));
+    String doc = Files.readString(Path.of("..", "docs", "alerts.md"));
+    for (var rule : dev.pgconvex.operations.alerts.AlertRules.ALL) {
+      assertThat(doc)
+          .as("docs/alerts.md describes " + rule.name())
+          .contains("`" + rule.name() + "`");
+    }
+  }
+
+  @Test
+  void alertRulesTakeThresholdsAndRefuseBadOnesInOneLine() {
+    CliRun ok = CliRun.of("alert-rules", "--set", "alerts.stalled.after.ms=120000");
+    assertThat(ok.code).isZero();
+    assertThat(ok.out).contains("pgconvex_sink_end_to_end_lag_ms > 120000");
+    CliRun bad =
+        CliRun.of(
+            "alert-rules",
+            "--set",
+            "alerts.stalled.after.ms=soon",
+            "--set",
+            "alerts.webhook.url=ftp://hooks.example/secret-token");
+    assertThat(bad.code).isNotZero();
+    assertThat(bad.err)
+        .contains("alerts.stalled.after.ms", "alerts.webhook.url")
+        .doesNotContain("secret-token")
+        .doesNotContain("Exception");
   }
 }

@@ -1,6 +1,8 @@
 package dev.pgconvex.operations;
 
 import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.operations.alerts.FiringAlert;
+import dev.pgconvex.operations.lag.GroupLag;
 import java.util.List;
 import java.util.Map;
 
@@ -15,10 +17,39 @@ import java.util.Map;
  *     Convex, null when unknown (nothing applied yet, or the sink not reachable)
  * @param stages {@code source}, {@code transformer}, {@code sink}: those that answered
  * @param unreachable endpoints that did not answer, each with the reason
+ * @param alerts the alerts firing in the processes that evaluate them ({@code ./cdc run}, {@code
+ *     demo}); empty when none fires or none is evaluated there
+ * @param consumerLag the transformer's and the sink's consumer-group lag, per partition, as read by
+ *     those processes; empty when not known
  */
 public record ChainStatus(
     Verdict verdict,
     String reason,
     Long endToEndLagMs,
     Map<String, StageStatus> stages,
-    List<String> unreachable) {}
+    List<String> unreachable,
+    List<FiringAlert> alerts,
+    List<GroupLag> consumerLag) {
+
+  /** Without alerts and consumer lag (the evaluator's part). */
+  public ChainStatus(
+      Verdict verdict,
+      String reason,
+      Long endToEndLagMs,
+      Map<String, StageStatus> stages,
+      List<String> unreachable) {
+    this(verdict, reason, endToEndLagMs, stages, unreachable, List.of(), List.of());
+  }
+
+  /** The same status with the alerts and consumer lag that were read. */
+  public ChainStatus with(List<FiringAlert> alerts, List<GroupLag> consumerLag) {
+    return new ChainStatus(
+        verdict,
+        reason,
+        endToEndLagMs,
+        stages,
+        unreachable,
+        List.copyOf(alerts),
+        List.copyOf(consumerLag));
+  }
+}

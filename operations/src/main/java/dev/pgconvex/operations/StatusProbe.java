@@ -6,6 +6,8 @@ import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.operations.alerts.FiringAlert;
+import dev.pgconvex.operations.lag.GroupLag;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -38,8 +40,29 @@ public final class StatusProbe {
     this.evaluator = evaluator;
   }
 
+  /**
+   * The stages read from the endpoints, and the endpoints that did not answer.
+   *
+   * @param stages statuses by stage name
+   * @param unreachable each endpoint that did not answer, with the reason
+   */
+  public record Stages(Map<String, StageStatus> stages, List<String> unreachable) {}
+
   /** Reads every endpoint once and evaluates the chain. */
   public ChainStatus read() {
+    Stages read = readStages();
+    List<FiringAlert> alerts = new ArrayList<>();
+    List<GroupLag> lag = new ArrayList<>();
+    for (String e : endpoints) {
+      readAlerts(e.endsWith("/") ? e.substring(0, e.length() - 1) : e, alerts, lag);
+    }
+    return evaluator
+        .evaluate(read.stages(), read.unreachable(), System.currentTimeMillis())
+        .with(alerts, lag);
+  }
+
+  /** Reads {@code GET /status} of every endpoint once. */
+  public Stages readStages() {
     Map<String, StageStatus> stages = new LinkedHashMap<>();
     List<String> unreachable = new ArrayList<>();
     for (String e : endpoints) {
@@ -65,7 +88,33 @@ public final class StatusProbe {
         unreachable.add(url + ": interrupted");
       }
     }
-    return evaluator.evaluate(stages, unreachable, System.currentTimeMillis());
+    return new Stages(stages, unreachable);
+  }
+
+  // GET /alerts where the process evaluates alerts (./cdc run, demo); a stage run alone has none.
+  private static void readAlerts(String url, List<FiringAlert> alerts, List<GroupLag> lag) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url + "/alerts")).timeout(TIMEOUT).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return;
+      }
+      JsonNode body = Json.parse(r.body());
+      var lenient =
+          com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES;
+      for (JsonNode a : body.path("firing")) {
+        alerts.add(Json.MAPPER.readerFor(FiringAlert.class).without(lenient).readValue(a));
+      }
+      for (JsonNode g : body.path("consumerLag")) {
+        lag.add(Json.MAPPER.readerFor(GroupLag.class).without(lenient).readValue(g));
+      }
+    } catch (IOException | IllegalArgumentException ex) {
+      // The stages' part was read (or reported unreachable) above; alerts are extra.
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   static StageStatus parse(String stage, JsonNode json) {

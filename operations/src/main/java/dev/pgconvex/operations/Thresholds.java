@@ -1,5 +1,8 @@
 package dev.pgconvex.operations;
 
+import dev.pgconvex.operations.alerts.AlertRules;
+import dev.pgconvex.operations.alerts.AlertSettings;
+
 /**
  * When the chain counts as lagging or stalled.
  *
@@ -8,6 +11,17 @@ package dev.pgconvex.operations;
  * @param slotLagBytes WAL held by the slot above which it is lagging
  */
 public record Thresholds(long laggingAfterMs, long stalledAfterMs, long slotLagBytes) {
-  /** 10 s lagging, 60 s stalled, 1 GiB of WAL. */
-  public static final Thresholds DEFAULTS = new Thresholds(10_000, 60_000, 1L << 30);
+  /**
+   * The alert rules' thresholds ({@code EndToEndLagHigh}, {@code PipelineStalled}, {@code
+   * SlotLagHigh}), so the verdict and the alerts agree.
+   */
+  public static Thresholds from(AlertSettings s) {
+    return new Thresholds(
+        s.of(AlertRules.END_TO_END_LAG).threshold(),
+        s.of(AlertRules.STALLED).threshold(),
+        s.of(AlertRules.SLOT_LAG).threshold());
+  }
+
+  /** The alert rules' defaults: 10 s lagging, 60 s stalled, 1 GiB of WAL. */
+  public static final Thresholds DEFAULTS = from(AlertSettings.defaults());
 }

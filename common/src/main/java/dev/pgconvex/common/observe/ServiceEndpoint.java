@@ -60,9 +60,37 @@ public final class ServiceEndpoint implements AutoCloseable {
     return registry;
   }
 
-  /** Adds a service to {@code /health}. */
+  /**
+   * Adds a service to {@code /health}, {@code /health/ready} and {@code /status}; a pipeline stage
+   * also gets the gauge {@code pgconvex_stage_up{stage}}: 1 while it is starting or running, 0 once
+   * it failed or was stopped.
+   */
   public void register(Service service) {
     services.add(service);
+    if (service.status().isPresent()) {
+      String stage = service.status().get().stage();
+      // Read through the registered services, so a stage registered again (restarted in this
+      // process) is the one reported, not the closed one.
+      io.micrometer.core.instrument.Gauge.builder(
+              "pgconvex.stage.up",
+              services,
+              list -> {
+                for (int i = list.size() - 1; i >= 0; i--) {
+                  var st = list.get(i).status();
+                  if (st.isPresent() && st.get().stage().equals(stage)) {
+                    var state = st.get().state();
+                    return state == dev.pgconvex.common.status.StageState.RUNNING
+                            || state == dev.pgconvex.common.status.StageState.STARTING
+                        ? 1.0
+                        : 0.0;
+                  }
+                }
+                return 0.0;
+              })
+          .tag("stage", stage)
+          .description("1 while the stage is starting or running, 0 once it failed or stopped")
+          .register(registry);
+    }
   }
 
   /**

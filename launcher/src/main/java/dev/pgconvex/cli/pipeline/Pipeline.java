@@ -10,6 +10,11 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.observe.ServiceEndpoint;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.operations.alerts.AlertInputs;
+import dev.pgconvex.operations.alerts.AlertMonitor;
+import dev.pgconvex.operations.alerts.AlertRules;
+import dev.pgconvex.operations.alerts.AlertSettings;
+import dev.pgconvex.operations.lag.ConsumerLag;
 import dev.pgconvex.schema.CatalogReader;
 import dev.pgconvex.schema.FunctionsFolder;
 import dev.pgconvex.schema.MappingFile;
@@ -86,6 +91,7 @@ public final class Pipeline implements AutoCloseable {
   private ConvexSink sink;
   private ConvexClient convexClient;
   private Topics topics;
+  private AlertMonitor alerts;
 
   public Pipeline(PipelineSettings settings) {
     this.settings = settings;
@@ -224,12 +230,85 @@ public final class Pipeline implements AutoCloseable {
     convexClient =
         new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
     closeables.add(convexClient);
+    startAlerts(props, inProcess);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
       closeables.add(sweeper);
       sweeper.start();
     }
+  }
+
+  /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
+  public static final String ALERTS_PATH = "/alerts";
+
+  // The rules watch the stages running here (one missing is down) and Kafka's consumer lag of
+  // every stage, wherever it runs.
+  private void startAlerts(Map<String, String> props, Set<Stage> inProcess) {
+    AlertSettings alertSettings = AlertSettings.from(parse(AlertRules.definition(), props));
+    Set<String> expected =
+        inProcess.stream()
+            .map(s -> s.name().toLowerCase(java.util.Locale.ROOT))
+            .collect(Collectors.toSet());
+    ConsumerLag lagReader = new ConsumerLag(kafkaClientProps());
+    closeables.add(lagReader);
+    alerts =
+        new AlertMonitor(
+            alertSettings,
+            topics.prefix(),
+            () -> alertInputs(expected, lagReader),
+            endpoint.registry());
+    closeables.add(alerts);
+    alerts.start();
+    AlertMonitor a = alerts;
+    endpoint.route(ALERTS_PATH, () -> Map.of("firing", a.firing(), "consumerLag", a.consumerLag()));
+  }
+
+  private final Map<Stage, String> watched = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Watches a stage that runs elsewhere, through its HTTP endpoint ({@code GET /status}): its
+   * alerts are evaluated here too, and while its endpoint does not answer it counts as down.
+   */
+  public void watch(Stage stage, String endpointUrl) {
+    watched.put(stage, endpointUrl);
+  }
+
+  private AlertInputs alertInputs(Set<String> inProcess, ConsumerLag lagReader) {
+    Map<String, dev.pgconvex.common.status.StageStatus> stages = new LinkedHashMap<>();
+    services().forEach(s -> s.status().ifPresent(st -> stages.put(st.stage(), st)));
+    Set<String> expected = new java.util.HashSet<>(inProcess);
+    watched.forEach(
+        (stage, url) -> {
+          String name = stage.name().toLowerCase(java.util.Locale.ROOT);
+          expected.add(name);
+          var read =
+              new dev.pgconvex.operations.StatusProbe(
+                      List.of(url),
+                      new dev.pgconvex.operations.ChainEvaluator(
+                          dev.pgconvex.operations.Thresholds.DEFAULTS))
+                  .readStages();
+          var st = read.stages().get(name);
+          if (st != null) {
+            stages.put(name, st);
+          }
+        });
+    List<dev.pgconvex.operations.lag.GroupLag> lag;
+    try {
+      lag = lagReader.pipeline(topics, mapping);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      lag = List.of();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("Consumer lag not read: {}", e.toString());
+      lag = List.of(); // Kafka away: the stages' own alerts say so
+    }
+    return new AlertInputs(stages, expected, lag, System.currentTimeMillis());
+  }
+
+  /** The alert monitor (after {@link #startServices()}). */
+  public AlertMonitor alerts() {
+    return alerts;
   }
 
   /**
@@ -383,7 +462,11 @@ public final class Pipeline implements AutoCloseable {
   // wrong types and out-of-range values, whichever service declares them.
   private void validateOverrides() {
     Map<String, ConfigKey> known = new HashMap<>();
-    Stream.of(SourceConfig.definition(), TransformerConfig.definition(), SinkConfig.definition())
+    Stream.of(
+            SourceConfig.definition(),
+            TransformerConfig.definition(),
+            SinkConfig.definition(),
+            AlertRules.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
@@ -486,7 +569,9 @@ public final class Pipeline implements AutoCloseable {
     ConvexSink s = sink;
     java.util.OptionalLong lag = s == null ? java.util.OptionalLong.empty() : s.endToEndLagMs();
     long pending = transformer == null ? 0 : transformer.pendingRows();
-    return new Progress(captured, applied, skipped, pending, lag);
+    AlertMonitor a = alerts;
+    List<String> firing = a == null ? List.of() : a.firing().stream().map(f -> f.alert()).toList();
+    return new Progress(captured, applied, skipped, pending, lag, firing);
   }
 
   /**
@@ -501,9 +586,20 @@ public final class Pipeline implements AutoCloseable {
    * @param lagMs end-to-end lag ({@link ConvexSink#endToEndLagMs()}): now minus the commit time of
    *     the newest change known applied in Convex, a row or a heartbeat; empty while unknown (the
    *     sink runs elsewhere, or has nothing applied on a partition yet)
+   * @param alertsFiring the names of the alerts firing now (docs/alerts.md)
    */
   public record Progress(
-      long captured, long applied, long skipped, long pendingRows, java.util.OptionalLong lagMs) {
+      long captured,
+      long applied,
+      long skipped,
+      long pendingRows,
+      java.util.OptionalLong lagMs,
+      List<String> alertsFiring) {
+    /** {@code none}, or the firing alerts' names. */
+    public String alertsText() {
+      return alertsFiring.isEmpty() ? "none" : String.join(", ", alertsFiring);
+    }
+
     /** The lag for a progress line: {@code 1,234 ms}, or {@code unknown}. */
     public String lagText() {
       return lagMs.isPresent()
