@@ -95,6 +95,23 @@ public final class CatalogReader {
    */
   public Mapping read(List<String> tables, List<RelationSpec> extraRelations, MappingFile file)
       throws SQLException {
+    return read(tables, extraRelations, file, Map.of());
+  }
+
+  /**
+   * Reads the mapping of {@code tables}, adjusted by {@code file}, with key columns given outside
+   * the file for tables without a primary key.
+   *
+   * @param keys {@code schema.table} to its key columns in key order ({@code --key}, {@code
+   *     source.key.columns}); a table may also have them in the file, then both must agree
+   * @throws CatalogException listing every problem
+   */
+  public Mapping read(
+      List<String> tables,
+      List<RelationSpec> extraRelations,
+      MappingFile file,
+      Map<String, List<String>> keys)
+      throws SQLException {
     warnings.clear();
     problems.clear();
     Map<String, Raw> raws = new LinkedHashMap<>();
@@ -107,6 +124,7 @@ public final class CatalogReader {
       raws.put(ref.qualified(), readTable(ref));
     }
     checkFileTables(file, raws);
+    applyKeys(raws, file, keys);
     for (RelationSpec spec : extraRelations) {
       Raw child = raws.get(spec.childSchema() + "." + spec.childTable());
       if (child == null) {
@@ -218,6 +236,134 @@ public final class CatalogReader {
     return table.contains(".") ? table.split("\\.", 2) : new String[] {"public", table};
   }
 
+  /**
+   * Gives each table without a primary key its configured key columns (file {@code key}, or {@code
+   * keys}), checked: they exist, are NOT NULL, and the table has REPLICA IDENTITY FULL (else only a
+   * warning: the source's preflight refuses to start). A table with neither is a problem.
+   */
+  private void applyKeys(Map<String, Raw> raws, MappingFile file, Map<String, List<String>> keys)
+      throws SQLException {
+    for (var e : keys.entrySet()) {
+      if (!raws.containsKey(e.getKey())) {
+        problems.add(
+            "key columns of "
+                + e.getKey()
+                + ": the table is not captured; add it to the tables or drop its key");
+      }
+    }
+    for (Raw raw : raws.values()) {
+      TableConfig tc = file.table(raw.qualified());
+      List<String> fromFile = tc == null ? null : tc.key();
+      List<String> given = keys.get(raw.qualified());
+      String where = fromFile != null ? tc.keyPos() + ": key of " : "key columns of ";
+      if (fromFile != null && given != null && !fromFile.equals(given)) {
+        problems.add(
+            tc.keyPos()
+                + ": key of "
+                + raw.qualified()
+                + " is "
+                + fromFile
+                + " here but "
+                + given
+                + " on the command line; give it once");
+        continue;
+      }
+      List<String> key = fromFile != null ? fromFile : given;
+      if (key == null) {
+        if (raw.primaryKey.isEmpty()) {
+          problems.add(
+              "table "
+                  + raw.qualified()
+                  + " has no primary key: add one, or name its key columns (mapping file key:"
+                  + " [col, ...], --key "
+                  + raw.table
+                  + "=col1,col2 or source.key.columns="
+                  + raw.qualified()
+                  + ":col1+col2) and run ALTER TABLE "
+                  + raw.qualified()
+                  + " REPLICA IDENTITY FULL");
+        }
+        continue;
+      }
+      if (!raw.primaryKey.isEmpty()) {
+        if (!raw.primaryKey.equals(key)) {
+          problems.add(
+              where
+                  + raw.qualified()
+                  + ": the table has a primary key ("
+                  + String.join(", ", raw.primaryKey)
+                  + "), which is its key; key columns are for tables without one: drop them");
+        }
+        continue;
+      }
+      boolean ok = true;
+      for (String c : key) {
+        RawColumn col = raw.columns.get(c);
+        if (col == null) {
+          problems.add(where + raw.qualified() + ": " + noColumnText(c, raw));
+          ok = false;
+        } else if (col.nullable) {
+          problems.add(
+              where
+                  + raw.qualified()
+                  + ": column "
+                  + c
+                  + " is nullable, and a key column must not be NULL: run ALTER TABLE "
+                  + raw.qualified()
+                  + " ALTER COLUMN "
+                  + c
+                  + " SET NOT NULL, or choose other columns");
+          ok = false;
+        }
+      }
+      if (!ok) {
+        continue;
+      }
+      raw.primaryKey.addAll(key);
+      raw.configuredKey = true;
+      if (raw.replicaIdentity != 'f') {
+        warnings.add(
+            "table "
+                + raw.qualified()
+                + " has no primary key and is not REPLICA IDENTITY FULL, so its updates and"
+                + " deletes would carry no old values: run ALTER TABLE "
+                + raw.qualified()
+                + " REPLICA IDENTITY FULL before the pipeline starts (its preflight requires it)");
+      }
+      if (!hasUniqueIndexWithin(raw.oid, key)) {
+        warnings.add(
+            "table "
+                + raw.qualified()
+                + ": no unique index on its key ("
+                + String.join(", ", key)
+                + "), so Postgres does not keep it unique; rows with the same key become one"
+                + " document (CREATE UNIQUE INDEX ON "
+                + raw.qualified()
+                + " ("
+                + String.join(", ", key)
+                + ") makes it safe)");
+      }
+    }
+  }
+
+  /** Whether a plain unique index on some of {@code columns} keeps them unique. */
+  private boolean hasUniqueIndexWithin(long oid, List<String> columns) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = ? AND i.indisunique"
+                + " AND i.indpred IS NULL AND i.indexprs IS NULL"
+                + " AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k(attnum)"
+                + "   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)"
+                + "   <@ ?::text[])")) {
+      ps.setLong(1, oid);
+      ps.setArray(2, connection.createArrayOf("text", columns.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
   /** Checks the mapping file's references to tables and columns; adds its relations. */
   private void checkFileTables(MappingFile file, Map<String, Raw> raws) throws SQLException {
     for (TableConfig tc : file.tables()) {
@@ -268,8 +414,11 @@ public final class CatalogReader {
   }
 
   private static String noColumn(Pos pos, String column, Raw raw) {
-    return pos
-        + ": column "
+    return pos + ": " + noColumnText(column, raw);
+  }
+
+  private static String noColumnText(String column, Raw raw) {
+    return "column "
         + column
         + " does not exist in "
         + raw.qualified()
@@ -354,10 +503,19 @@ public final class CatalogReader {
     }
   }
 
-  /** Reads one table's columns, keys and indexes; a missing primary key is a problem. */
+  /** Reads one table's columns, primary key (empty when none) and indexes. */
   Raw readTable(TableRef ref) throws SQLException {
     long oid = ref.oid;
-    Raw raw = new Raw(ref.schema, ref.table);
+    Raw raw = new Raw(oid, ref.schema, ref.table);
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT relreplident FROM pg_class WHERE oid = ?")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          raw.replicaIdentity = rs.getString(1).charAt(0);
+        }
+      }
+    }
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated,"
@@ -401,10 +559,6 @@ public final class CatalogReader {
           raw.primaryKey.add(rs.getString(1));
         }
       }
-    }
-    if (raw.primaryKey.isEmpty()) {
-      problems.add(
-          "table " + raw.qualified() + " has no primary key: add one, or configure a key for it");
     }
     // conparentid = 0: a foreign key to a partitioned table has one clone per partition
     try (PreparedStatement ps =
@@ -648,7 +802,8 @@ public final class CatalogReader {
         columns,
         relations,
         indexes,
-        excludedColumns);
+        excludedColumns,
+        raw.configuredKey);
   }
 
   private String fieldName(Raw raw, String column, ColumnConfig cc, NamingStyle style) {
@@ -1050,8 +1205,13 @@ public final class CatalogReader {
   }
 
   static final class Raw {
+    final long oid;
     final String schema;
     final String table;
+    // pg_class.relreplident: d default, f full, i index, n nothing
+    char replicaIdentity = 'd';
+    // primaryKey holds configured key columns (the table has no primary key)
+    boolean configuredKey;
     final Map<String, RawColumn> columns = new LinkedHashMap<>();
     final List<String> primaryKey = new ArrayList<>();
     final List<RawFk> fks = new ArrayList<>();
@@ -1059,7 +1219,8 @@ public final class CatalogReader {
     final List<PartitionForeignKeys.Undecided> undecidedFks = new ArrayList<>();
     final List<RawIndex> indexes = new ArrayList<>();
 
-    Raw(String schema, String table) {
+    Raw(long oid, String schema, String table) {
+      this.oid = oid;
       this.schema = schema;
       this.table = table;
     }

@@ -169,7 +169,10 @@ public final class SchemaDiff {
         }
       }
     }
-    if (!raw.primaryKey.equals(t.primaryKey())) {
+    // configured key columns stand for a primary key the table does not have; one added later is
+    // a change (the key the pipeline runs on is no longer the table's)
+    boolean configuredStill = t.configuredKey() && raw.primaryKey.isEmpty();
+    if (!configuredStill && !raw.primaryKey.equals(t.primaryKey())) {
       out.add(
           new Change(
               Kind.PRIMARY_KEY_CHANGED,
