@@ -131,11 +131,10 @@ public final class Transformer implements Service {
     KafkaStreams ks =
         new KafkaStreams(
             TransformerTopology.build(
-                m,
-                topics,
-                partitions,
-                counts,
-                config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS)),
+                TransformerTopology.Options.of(m, topics, partitions)
+                    .withCounts(counts)
+                    .withOrphanReportAfterMs(
+                        config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(
         e -> {
