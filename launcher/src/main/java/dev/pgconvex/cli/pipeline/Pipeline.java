@@ -108,7 +108,6 @@ public final class Pipeline implements AutoCloseable {
             .keepData(!settings.fresh())
             // On Ctrl-C the command closes the pipeline in order; the servers go last.
             .shutdownHookDelay(SHUTDOWN_HOOK_DELAY)
-            .convexEnabled(false)
             .useTestcontainers(
                 Boolean.getBoolean(USE_TESTCONTAINERS)
                     || "true".equals(System.getenv("PGCONVEX_TESTCONTAINERS")));
