@@ -4,10 +4,10 @@ import dev.pgconvex.common.mapping.ColumnMapping;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
-import dev.pgconvex.schema.CatalogReader.Raw;
-import dev.pgconvex.schema.CatalogReader.RawColumn;
-import dev.pgconvex.schema.CatalogReader.RawFk;
-import dev.pgconvex.schema.CatalogReader.TableRef;
+import dev.pgconvex.schema.CatalogQueries.Raw;
+import dev.pgconvex.schema.CatalogQueries.RawColumn;
+import dev.pgconvex.schema.CatalogQueries.RawFk;
+import dev.pgconvex.schema.CatalogQueries.TableRef;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ public final class SchemaDiff {
    */
   public static SchemaDiff compare(Connection connection, Mapping mapping, List<String> tables)
       throws SQLException {
-    CatalogReader reader = new CatalogReader(connection);
+    CatalogQueries reader = new CatalogQueries(connection);
     List<Change> out = new ArrayList<>();
     for (String t : tables) {
       String[] p = t.contains(".") ? t.split("\\.", 2) : new String[] {"public", t};
