@@ -126,6 +126,33 @@ class KeylessTableIT {
     }
   }
 
+  @Test
+  void anIncrementalSnapshotCopiesATableWithoutPrimaryKeyByItsKey() throws Exception {
+    PipelineSettings settings =
+        ItSupport.sharedSettings("keyless_incr", List.of("audit"), List.of())
+            .withOverride("source.key.columns", "public.audit:tenant+seq")
+            .withOverride("source.snapshot.mode", "incremental")
+            .withOverride("source.incremental.snapshot.chunk.size", "7");
+    try (Pipeline p = new Pipeline(settings)) {
+      p.startInfrastructure();
+      try (Connection db = p.connect();
+          Statement st = db.createStatement()) {
+        st.execute(
+            "CREATE TABLE audit (tenant text NOT NULL, seq int NOT NULL, what text,"
+                + " UNIQUE (tenant, seq))");
+        st.execute("ALTER TABLE audit REPLICA IDENTITY FULL");
+        st.execute(
+            "INSERT INTO audit SELECT 't' || (i % 4), i, 'row ' || i FROM generate_series(1, 50) i");
+        p.startServices();
+        st.execute("UPDATE audit SET what = 'during' WHERE seq % 5 = 0");
+        st.execute("DELETE FROM audit WHERE seq % 7 = 0");
+        SyncResult r = synced(p);
+        assertThat(r.synced()).as(r.toJson().toString()).isTrue();
+        assertThat(r.toJson().get("tables").get("audit").get("pgRows").asInt()).isEqualTo(43);
+      }
+    }
+  }
+
   private static SyncResult synced(Pipeline p) throws Exception {
     return new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
   }
