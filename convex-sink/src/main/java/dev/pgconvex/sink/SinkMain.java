@@ -1,88 +1,51 @@
 package dev.pgconvex.sink;
 
-import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.observe.ServiceEndpoint;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.pgconvex.common.service.ServiceRunner;
+import dev.pgconvex.sink.lineage.SinkPreflightException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 
 /**
- * Runs the sink as a process: {@code SinkMain [--config FILE] [key=value ...]}. The file is Java
- * properties; {@code key=value} arguments override it. Serves {@code /metrics} and {@code /health}
- * on {@code http.host:http.port}. Exits 2 with the message on bad configuration, 1 when the sink
- * stops on an error, 0 after SIGTERM.
+ * Runs the sink as a process: {@code SinkMain [--config FILE] [key=value ...]}, through {@link
+ * ServiceRunner} (arguments, endpoint, SIGTERM). Exit codes: 0 stopped, 1 stopped on an error
+ * (retriable), 2 bad configuration or a mirror that belongs to another source (fix first).
  */
-public final class SinkMain {
+public final class SinkMain implements ServiceRunner.Stage<ConvexSink> {
   private SinkMain() {}
 
   public static void main(String[] args) {
-    int code;
-    try {
-      code = run(args);
-    } catch (ConfigException | IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      code = 2;
-    } catch (Exception e) {
-      System.err.println("Sink failed: " + e.getMessage());
-      code = 1;
-    }
-    System.exit(code);
+    ServiceRunner.main(new SinkMain(), args);
   }
 
-  /** Parses {@code args} into raw properties. */
-  static Map<String, String> parseArgs(String[] args) throws IOException {
-    Map<String, String> props = new LinkedHashMap<>();
-    Map<String, String> overrides = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (a.equals("--config")) {
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("--config needs a file name");
-        }
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(Path.of(args[++i]))) {
-          p.load(r);
-        }
-        p.forEach((k, v) -> props.put(k.toString(), v.toString().strip()));
-      } else if (a.indexOf('=') > 0) {
-        overrides.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
-      } else {
-        throw new IllegalArgumentException(
-            "Unexpected argument '" + a + "'; usage: SinkMain [--config FILE] [key=value ...]");
-      }
-    }
-    props.putAll(overrides);
-    return props;
+  @Override
+  public String mainName() {
+    return "SinkMain";
   }
 
-  private static int run(String[] args) throws Exception {
-    Config config = SinkConfig.parse(parseArgs(args));
-    try (ServiceEndpoint endpoint =
-        new ServiceEndpoint(
-            config.getString(CommonConfig.HTTP_HOST), config.getInt(CommonConfig.HTTP_PORT))) {
-      ConvexSink sink = new ConvexSink(config, endpoint.registry());
-      endpoint.register(sink);
-      Thread hook = new Thread(sink::close, "pgconvex-sink-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
-      sink.start();
-      System.err.println("pgconvex sink running; metrics and health at " + endpoint.url());
-      while (!sink.awaitStop(Duration.ofSeconds(1))) {
-        // The sink thread ends on close (SIGTERM) or on a fatal error.
-      }
-      Throwable failure = sink.failure();
-      if (failure != null) {
-        System.err.println("Sink stopped: " + failure.getMessage());
-        sink.close();
-        return 1;
-      }
-      return 0;
+  @Override
+  public Config parse(Map<String, String> props) {
+    return SinkConfig.parse(props);
+  }
+
+  @Override
+  public ConvexSink create(Config config, ServiceEndpoint endpoint) {
+    return new ConvexSink(config, endpoint.registry());
+  }
+
+  @Override
+  public Throwable awaitTermination(ConvexSink sink) throws InterruptedException {
+    // The sink thread ends on close (SIGTERM) or on a fatal error.
+    while (!sink.awaitStop(Duration.ofSeconds(1))) {
+      // keep waiting
     }
+    return sink.failure();
+  }
+
+  @Override
+  public boolean mustFixFirst(Exception e) {
+    return e instanceof ConfigException || e instanceof SinkPreflightException;
   }
 }

@@ -85,7 +85,8 @@ class SinkConfigTest {
     Path file = Files.createTempFile("sink", ".properties");
     Files.writeString(file, "convex.url=http://a:1\nsink.batch.max.ops=10\n");
     Map<String, String> props =
-        SinkMain.parseArgs(new String[] {"--config", file.toString(), "sink.batch.max.ops=20"});
+        dev.pgconvex.common.service.ServiceRunner.parseArgs(
+            new String[] {"--config", file.toString(), "sink.batch.max.ops=20"}, "SinkMain");
     assertThat(props)
         .containsEntry("convex.url", "http://a:1")
         .containsEntry("sink.batch.max.ops", "20");

@@ -48,6 +48,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final ServerShutdownHook shutdownHook;
   private final String clusterId = Uuid.randomUuid().toString();
   private final boolean keepData;
+  // SASL/PLAIN on the client listener, or null for PLAINTEXT
+  private final String saslUser;
+  private final String saslPassword;
 
   // volatile: isRunning() reads it without the lock, for health checks during a restart.
   private volatile KafkaRaftServer server;
@@ -66,6 +69,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.overrides = new LinkedHashMap<>(b.overrides);
     this.startTimeout = b.startTimeout;
     this.keepData = b.keepData;
+    this.saslUser = b.saslUser;
+    this.saslPassword = b.saslPassword;
     this.shutdownHook =
         new ServerShutdownHook("embedded-kafka-shutdown", this::stopQuietly, b.shutdownHookDelay);
   }
@@ -202,6 +207,36 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return HOST + ":" + brokerPort;
   }
 
+  /**
+   * What a client needs besides {@link #bootstrapServers()} to be let in: with {@link
+   * Builder#saslPlain} the SASL/PLAIN settings ({@code security.protocol}, {@code sasl.mechanism},
+   * {@code sasl.jaas.config}, which holds the password: never log it), else nothing.
+   */
+  public Map<String, String> clientSecurity() {
+    if (saslUser == null) {
+      return Map.of();
+    }
+    return Map.of(
+        "security.protocol",
+        "SASL_PLAINTEXT",
+        "sasl.mechanism",
+        "PLAIN",
+        "sasl.jaas.config",
+        plainLogin(saslUser, saslPassword, false));
+  }
+
+  // PlainLoginModule options: the client's own user and password; the broker also lists the
+  // users it accepts as user_<name>="<password>".
+  private static String plainLogin(String user, String password, boolean server) {
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\""
+        + (server ? " user_" + user + "=\"" + password + "\"" : "")
+        + ";";
+  }
+
   /** The client port; 0 before the first start. */
   public synchronized int port() {
     return brokerPort;
@@ -234,13 +269,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+    // With SASL the one client listener is SASL_PLAINTEXT (no plain way in); the broker talks to
+    // itself through it with the same user. The controller listener stays internal.
+    String client = saslUser == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
     p.put(
         "listeners",
-        "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+        client + "://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+    p.put("advertised.listeners", client + "://" + HOST + ":" + brokerPort);
     p.put("controller.listener.names", "CONTROLLER");
-    p.put("inter.broker.listener.name", "PLAINTEXT");
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("inter.broker.listener.name", client);
+    p.put("listener.security.protocol.map", client + ":" + client + ",CONTROLLER:PLAINTEXT");
+    if (saslUser != null) {
+      p.put("sasl.enabled.mechanisms", "PLAIN");
+      p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+      p.put(
+          "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+          plainLogin(saslUser, saslPassword, true));
+    }
     p.put("log.dirs", logDirectory.toString());
     p.put("metadata.log.dir", logDirectory.toString());
     // One node: every internal topic must fit on it, or consumer groups and transactions hang.
@@ -279,6 +324,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     conf.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     conf.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
     conf.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) startTimeout.toMillis());
+    conf.putAll(clientSecurity());
     try (Admin admin = Admin.create(conf)) {
       admin.describeCluster().nodes().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -304,6 +350,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private Duration startTimeout = Duration.ofSeconds(60);
     private boolean keepData;
     private Duration shutdownHookDelay = Duration.ZERO;
+    private String saslUser;
+    private String saslPassword;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -339,6 +387,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     public Builder keepData(boolean keep) {
       this.keepData = keep;
+      return this;
+    }
+
+    /**
+     * Clients must authenticate with SASL/PLAIN as {@code user} with {@code password}: the client
+     * listener is SASL_PLAINTEXT and the only user is this one ({@link
+     * EmbeddedKafkaBroker#clientSecurity()} gives a client's settings). Default: PLAINTEXT, no
+     * authentication.
+     */
+    public Builder saslPlain(String user, String password) {
+      if (!user.matches("[A-Za-z0-9_.-]+") || password.isEmpty() || password.contains("\"")) {
+        throw new IllegalArgumentException(
+            "SASL user must be letters, digits, '_', '.' or '-' and the password non-empty"
+                + " without '\"'");
+      }
+      this.saslUser = user;
+      this.saslPassword = password;
       return this;
     }
 

@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Postgres, Kafka and Convex for local runs and tests: each part not configured to an external
- * server in {@link StackSettings} is started here, on free ports, with its files under {@link
+ * Postgres and Kafka for local runs and tests: each part not configured to an external server in
+ * {@link StackSettings} is started here, on free ports, with its files under {@link
  * StackSettings#workDir()}. With {@link StackSettings#useTestcontainers()} and a Docker engine,
  * Postgres and Kafka run in containers instead.
  *
@@ -19,7 +19,6 @@ import org.slf4j.LoggerFactory;
  *   stack.start();
  *   connect(stack.jdbcUrl(), stack.pgUser(), stack.pgPassword().reveal());
  *   produceTo(stack.bootstrapServers());
- *   callConvex(stack.convexUrl(), stack.convexAdminKey().reveal());
  * }
  * }</pre>
  *
@@ -34,13 +33,10 @@ public final class EmbeddedStack implements Service {
   // volatile: health() reads these without the lock.
   private volatile EmbeddedPostgresServer postgres;
   private volatile EmbeddedKafkaBroker kafka;
-  private volatile ConvexEmulatorProcess convex;
   private String jdbcUrl;
   private String pgUser;
   private Secret pgPassword;
   private String bootstrapServers;
-  private String convexUrl;
-  private Secret convexAdminKey;
   private volatile boolean running;
   private volatile boolean closed;
 
@@ -75,7 +71,6 @@ public final class EmbeddedStack implements Service {
       }
       startPostgres(docker);
       startKafka(docker);
-      startConvex();
     } catch (RuntimeException e) {
       stopAll();
       throw e;
@@ -130,36 +125,12 @@ public final class EmbeddedStack implements Service {
     }
   }
 
-  private void startConvex() {
-    if (!settings.convexEnabled()) {
-      return;
-    }
-    if (settings.convexUrl() != null) {
-      convexUrl = settings.convexUrl();
-      convexAdminKey = settings.convexAdminKey();
-      return;
-    }
-    ConvexEmulatorProcess.Builder b =
-        ConvexEmulatorProcess.builder()
-            .dataDir(settings.convexDataDir())
-            .startTimeout(settings.startTimeout());
-    if (settings.convexFunctionsDir() != null) {
-      b.functionsDir(settings.convexFunctionsDir());
-    }
-    convex = b.build();
-    started.push(convex);
-    convex.start();
-    convexUrl = convex.url();
-    convexAdminKey = convex.adminKey();
-  }
-
   /** The settings this stack was made with. */
   public StackSettings settings() {
     return settings;
   }
 
-  // The accessors below throw IllegalStateException before start(), after close(), and for a
-  // part this stack does not provide.
+  // The accessors below throw IllegalStateException before start() and after close().
 
   /** JDBC URL of the {@code postgres} database (embedded) or the configured one, no credentials. */
   public synchronized String jdbcUrl() {
@@ -178,20 +149,6 @@ public final class EmbeddedStack implements Service {
     return requireStarted(bootstrapServers);
   }
 
-  /**
-   * The Convex URL.
-   *
-   * @throws IllegalStateException when Convex is disabled or the stack is not started
-   */
-  public synchronized String convexUrl() {
-    return requireStarted(convexUrl);
-  }
-
-  /** The Convex admin key; same conditions as {@link #convexUrl()}. */
-  public synchronized Secret convexAdminKey() {
-    return requireStarted(convexAdminKey);
-  }
-
   /** The embedded Postgres, or null when external or in a container. */
   public synchronized EmbeddedPostgresServer postgres() {
     return postgres;
@@ -200,11 +157,6 @@ public final class EmbeddedStack implements Service {
   /** The embedded broker, or null when external or in a container. */
   public synchronized EmbeddedKafkaBroker kafka() {
     return kafka;
-  }
-
-  /** The emulator, or null when Convex is external or disabled. */
-  public synchronized ConvexEmulatorProcess convex() {
-    return convex;
   }
 
   /** Up when started and every embedded part still runs. Never blocks on the servers. */
@@ -216,15 +168,11 @@ public final class EmbeddedStack implements Service {
     }
     EmbeddedPostgresServer pg = postgres;
     EmbeddedKafkaBroker k = kafka;
-    ConvexEmulatorProcess cx = convex;
     if (pg != null && !pg.isRunning()) {
       return Health.down("embedded Postgres stopped");
     }
     if (k != null && !k.isRunning()) {
       return Health.down("embedded Kafka stopped");
-    }
-    if (cx != null && !cx.isAlive()) {
-      return Health.down("Convex emulator exited");
     }
     return Health.up("running");
   }
@@ -253,8 +201,7 @@ public final class EmbeddedStack implements Service {
 
   private <T> T requireStarted(T value) {
     if (closed || value == null) {
-      throw new IllegalStateException(
-          closed ? "Stack closed" : running ? "Not provided by this stack" : "Stack not started");
+      throw new IllegalStateException(closed ? "Stack closed" : "Stack not started");
     }
     return value;
   }

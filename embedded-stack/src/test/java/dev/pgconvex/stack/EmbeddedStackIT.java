@@ -6,16 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgconvex.common.config.Secret;
 import dev.pgconvex.stack.testing.SharedStack;
 import dev.pgconvex.stack.testing.TestNames;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -35,7 +30,6 @@ class EmbeddedStackIT {
       assertThat(stack.health().up()).isTrue();
       assertThat(stack.postgres()).isNotNull();
       assertThat(stack.kafka()).isNotNull();
-      assertThat(stack.convex()).isNotNull();
 
       try (Connection c =
               DriverManager.getConnection(
@@ -48,15 +42,6 @@ class EmbeddedStackIT {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
         assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(1);
       }
-      HttpResponse<String> version =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(stack.convexUrl() + "/version"))
-                      .timeout(Duration.ofSeconds(10))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(version.statusCode()).isEqualTo(200);
-      assertThat(stack.convexAdminKey()).isEqualTo(stack.convex().adminKey());
 
       stack.kafka().stop();
       assertThat(stack.health().up()).isFalse();
@@ -68,7 +53,6 @@ class EmbeddedStackIT {
     assertThat(stack.health().up()).isFalse();
     assertThat(stack.postgres().isRunning()).isFalse();
     assertThat(stack.kafka().isRunning()).isFalse();
-    assertThat(stack.convex().isAlive()).isFalse();
     assertThat(dir.resolve("postgres")).doesNotExist();
     assertThatThrownBy(stack::jdbcUrl).isInstanceOf(IllegalStateException.class);
     stack.close(); // idempotent
@@ -84,18 +68,14 @@ class EmbeddedStackIT {
                 .workDir(dir)
                 .externalPostgres(pg.jdbcUrl("postgres"), pg.user(), pg.password())
                 .externalKafka("127.0.0.1:1")
-                .externalConvex("http://127.0.0.1:2", new Secret("key"))
                 .build())) {
       stack.start();
       assertThat(stack.jdbcUrl()).isEqualTo(pg.jdbcUrl("postgres"));
       assertThat(stack.pgUser()).isEqualTo("postgres");
       assertThat(stack.pgPassword()).isEqualTo(pg.password());
       assertThat(stack.bootstrapServers()).isEqualTo("127.0.0.1:1");
-      assertThat(stack.convexUrl()).isEqualTo("http://127.0.0.1:2");
-      assertThat(stack.convexAdminKey().reveal()).isEqualTo("key");
       assertThat(stack.postgres()).isNull();
       assertThat(stack.kafka()).isNull();
-      assertThat(stack.convex()).isNull();
       assertThat(stack.health().up()).isTrue();
       assertThat(dir).doesNotExist();
     }
@@ -103,17 +83,15 @@ class EmbeddedStackIT {
   }
 
   @Test
-  void withoutConvexTheConvexAccessorsSaySo() {
+  void accessorsSayWhenTheStackIsNotStarted() {
     try (EmbeddedStack stack =
         new EmbeddedStack(
             StackSettings.builder()
                 .externalPostgres("jdbc:postgresql://127.0.0.1:1/x", "u", new Secret(""))
                 .externalKafka("127.0.0.1:1")
-                .convexEnabled(false)
                 .build())) {
       assertThatThrownBy(stack::jdbcUrl).hasMessageContaining("not started");
       stack.start();
-      assertThatThrownBy(stack::convexUrl).hasMessageContaining("Not provided");
       assertThatThrownBy(stack::start).isInstanceOf(IllegalStateException.class);
     }
   }
@@ -127,7 +105,6 @@ class EmbeddedStackIT {
             StackSettings.builder()
                 .workDir(Path.of("target", "it", TestNames.unique("tcstack")))
                 .useTestcontainers(true)
-                .convexEnabled(false)
                 .build())) {
       stack.start();
       assertThat(stack.postgres()).isNull();

@@ -2,6 +2,8 @@ package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.pipeline.PipelineSettings;
 import dev.pgconvex.common.config.Secret;
+import dev.pgconvex.schema.KeySpec;
+import dev.pgconvex.source.config.SourceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +73,15 @@ final class PipelineOptions {
   Path mapping;
 
   @Option(
+      names = "--key",
+      paramLabel = "TABLE=COLS",
+      description =
+          "Key columns of a table without a primary key: [schema.]table=col1[,col2]"
+              + " (repeatable); NOT NULL columns, and the table needs REPLICA IDENTITY FULL. The"
+              + " same as --set source.key.columns=schema.table:col1+col2")
+  List<String> keys = new ArrayList<>();
+
+  @Option(
       names = "--set",
       description =
           "A configuration key for the services, key=value (repeatable);"
@@ -82,6 +93,31 @@ final class PipelineOptions {
       defaultValue = "0",
       description = "Port of /metrics and /health (default: a free port).")
   int httpPort;
+
+  // --key entries join source.key.columns given with --set; a table in both is reported as given
+  // twice when the configuration is checked
+  private Map<String, String> withKeys(Map<String, String> set) {
+    if (keys.isEmpty()) {
+      return set;
+    }
+    List<String> entries = new ArrayList<>();
+    String given = set.get(SourceConfig.KEY_COLUMNS);
+    if (given != null && !given.isBlank()) {
+      entries.add(given);
+    }
+    for (String k : keys) {
+      KeySpec spec;
+      try {
+        spec = KeySpec.parse(k);
+      } catch (IllegalArgumentException e) {
+        throw new UserFacingException("--key: " + e.getMessage());
+      }
+      entries.add(spec.table() + ":" + String.join("+", spec.columns()));
+    }
+    Map<String, String> out = new LinkedHashMap<>(set);
+    out.put(SourceConfig.KEY_COLUMNS, String.join(";", entries));
+    return out;
+  }
 
   PipelineSettings toSettings(Path workDir, boolean fresh, String database) throws IOException {
     Secret password = null;
@@ -108,7 +144,7 @@ final class PipelineOptions {
         mapping,
         workDir,
         fresh,
-        Map.copyOf(overrides),
+        Map.copyOf(withKeys(overrides)),
         httpPort,
         selection.schema,
         List.copyOf(selection.excludeTables));

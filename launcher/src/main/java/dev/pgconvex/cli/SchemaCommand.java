@@ -4,6 +4,7 @@ import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.schema.CatalogException;
 import dev.pgconvex.schema.CatalogReader;
 import dev.pgconvex.schema.FunctionsFolder;
+import dev.pgconvex.schema.KeySpec;
 import dev.pgconvex.schema.MappingFile;
 import dev.pgconvex.schema.RelationSpec;
 import dev.pgconvex.schema.SchemaDiff;
@@ -18,6 +19,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -111,6 +113,15 @@ public final class SchemaCommand implements Runnable {
             "A relation not declared as a foreign key: child.col[+col]->parent (repeatable)")
     List<String> relations = new ArrayList<>();
 
+    @Option(
+        names = "--key",
+        paramLabel = "TABLE=COLS",
+        description =
+            "Key columns of a table without a primary key: [schema.]table=col1[,col2]"
+                + " (repeatable); the columns must be NOT NULL and the table REPLICA IDENTITY"
+                + " FULL. Also a table's key: [...] in the mapping file")
+    List<String> keys = new ArrayList<>();
+
     @Mixin TableSelection selection;
 
     @Option(names = "--mapping", paramLabel = "FILE.yaml", description = "The mapping file")
@@ -123,8 +134,10 @@ public final class SchemaCommand implements Runnable {
     public Integer call() throws Exception {
       PrintWriter err = spec.commandLine().getErr();
       List<RelationSpec> specs = new ArrayList<>();
+      Map<String, List<String>> keyed;
       try {
         relations.forEach(r -> specs.add(RelationSpec.parse(r)));
+        keyed = KeySpec.byTable(keys.stream().map(KeySpec::parse).toList());
       } catch (IllegalArgumentException e) {
         err.println("error: " + e.getMessage());
         return 2;
@@ -137,7 +150,10 @@ public final class SchemaCommand implements Runnable {
           if (taken.isEmpty() && file.tables().isEmpty()) {
             TableDiscovery.Result found =
                 TableDiscovery.discover(
-                    c, selection.schema, Set.copyOf(selection.excludeTables), Set.of());
+                    c,
+                    selection.schema,
+                    Set.copyOf(selection.excludeTables),
+                    keyedTables(keyed, file));
             found.skipped().forEach(line -> err.println("skipped: " + line));
             if (found.tables().isEmpty()) {
               err.println(
@@ -150,8 +166,14 @@ public final class SchemaCommand implements Runnable {
             taken = found.tables();
           }
           CatalogReader reader = new CatalogReader(c);
-          mapping = reader.read(taken, specs, file);
+          mapping = reader.read(taken, specs, file, keyed);
           reader.warnings().forEach(w -> err.println("warning: " + w));
+        }
+        if (!mapping.sourceKeyColumns().isEmpty()) {
+          // ./cdc run takes it from the mapping; a source deployed alone needs it in its config
+          err.println(
+              "key columns: a source run on its own needs source.key.columns="
+                  + mapping.sourceKeyColumns());
         }
         FunctionsFolder.write(mapping, out);
         spec.commandLine()
@@ -168,6 +190,13 @@ public final class SchemaCommand implements Runnable {
         return 1;
       }
     }
+  }
+
+  /** Tables given key columns on the command line or in the mapping file. */
+  static Set<String> keyedTables(Map<String, List<String>> keyed, MappingFile file) {
+    Set<String> out = new java.util.HashSet<>(keyed.keySet());
+    file.tables().stream().filter(tc -> tc.key() != null).forEach(tc -> out.add(tc.qualified()));
+    return out;
   }
 
   @Command(

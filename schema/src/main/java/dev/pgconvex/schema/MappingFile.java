@@ -36,6 +36,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *                            # false (or exclude: true): never captured
  *     naming: keep
  *     keepSourceId: true     # keep a serial/identity key as an indexed field too
+ *     key: [rubic_id, tripletex_env]  # a table without a primary key: its key columns (NOT NULL;
+ *                            # the table needs REPLICA IDENTITY FULL)
  *     columns:
  *       rubic_id: { name: rubicCustomerNo }
  *       hash: { exclude: true }
@@ -101,6 +103,7 @@ public final class MappingFile {
    *
    * @param include null when not said, else whether the table is captured
    * @param naming null to use the file's style
+   * @param key key columns of a table without a primary key, in key order, or null
    */
   public record TableConfig(
       String schema,
@@ -111,6 +114,8 @@ public final class MappingFile {
       Boolean include,
       NamingStyle naming,
       boolean keepSourceId,
+      List<String> key,
+      Pos keyPos,
       Map<String, ColumnConfig> columns,
       List<RelationConfig> relations,
       List<IndexConfig> indexes) {
@@ -275,6 +280,7 @@ public final class MappingFile {
                   "exclude",
                   "naming",
                   "keepSourceId",
+                  "key",
                   "columns",
                   "relations",
                   "indexes"),
@@ -311,6 +317,12 @@ public final class MappingFile {
           }
         }
       }
+      NodeTuple keyTuple = m.get("key");
+      List<String> key = keyTuple == null ? null : strings(keyTuple.getValueNode());
+      if (key != null && key.isEmpty()) {
+        problem(keyTuple.getValueNode(), "table " + name + ": key needs at least one column");
+        key = null;
+      }
       NodeTuple target = m.get("target");
       return new TableConfig(
           schema,
@@ -321,6 +333,8 @@ public final class MappingFile {
           include,
           m.containsKey("naming") ? naming(m.get("naming"), null) : null,
           Boolean.TRUE.equals(bool(m.get("keepSourceId"))),
+          key,
+          keyTuple == null ? null : pos(keyTuple.getValueNode()),
           columns,
           relations,
           indexes);

@@ -1,7 +1,7 @@
 package dev.pgconvex.schema;
 
-import dev.pgconvex.schema.CatalogReader.Raw;
-import dev.pgconvex.schema.CatalogReader.RawFk;
+import dev.pgconvex.schema.CatalogQueries.Raw;
+import dev.pgconvex.schema.CatalogQueries.RawFk;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -4,10 +4,10 @@ import dev.pgconvex.common.mapping.ColumnMapping;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
-import dev.pgconvex.schema.CatalogReader.Raw;
-import dev.pgconvex.schema.CatalogReader.RawColumn;
-import dev.pgconvex.schema.CatalogReader.RawFk;
-import dev.pgconvex.schema.CatalogReader.TableRef;
+import dev.pgconvex.schema.CatalogQueries.Raw;
+import dev.pgconvex.schema.CatalogQueries.RawColumn;
+import dev.pgconvex.schema.CatalogQueries.RawFk;
+import dev.pgconvex.schema.CatalogQueries.TableRef;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ public final class SchemaDiff {
    */
   public static SchemaDiff compare(Connection connection, Mapping mapping, List<String> tables)
       throws SQLException {
-    CatalogReader reader = new CatalogReader(connection);
+    CatalogQueries reader = new CatalogQueries(connection);
     List<Change> out = new ArrayList<>();
     for (String t : tables) {
       String[] p = t.contains(".") ? t.split("\\.", 2) : new String[] {"public", t};
@@ -169,7 +169,10 @@ public final class SchemaDiff {
         }
       }
     }
-    if (!raw.primaryKey.equals(t.primaryKey())) {
+    // configured key columns stand for a primary key the table does not have; one added later is
+    // a change (the key the pipeline runs on is no longer the table's)
+    boolean configuredStill = t.configuredKey() && raw.primaryKey.isEmpty();
+    if (!configuredStill && !raw.primaryKey.equals(t.primaryKey())) {
       out.add(
           new Change(
               Kind.PRIMARY_KEY_CHANGED,

@@ -63,9 +63,11 @@ public final class TableDiscovery {
           } else if (!rs.getBoolean(4) && !keyed.contains(qualified)) {
             skipped.add(
                 qualified
-                    + ": no primary key; add one, or name its key columns (source.key.columns="
+                    + ": no primary key; add one, or name its key columns (--key "
+                    + name
+                    + "=col1,col2, key: [...] in the mapping file or source.key.columns="
                     + qualified
-                    + ":col1+col2, with REPLICA IDENTITY FULL) and list it in --tables");
+                    + ":col1+col2, with REPLICA IDENTITY FULL)");
           } else {
             tables.add(qualified);
           }

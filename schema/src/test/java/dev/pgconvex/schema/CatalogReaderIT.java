@@ -52,6 +52,10 @@ class CatalogReaderIT {
               + " PRIMARY KEY (order_id, region, line_no), FOREIGN KEY (order_id, region) REFERENCES orders)");
       st.execute("CREATE TABLE odd (id int PRIMARY KEY, spot point)");
       st.execute("CREATE TABLE nokey (a int)");
+      st.execute("CREATE TABLE audit (at timestamptz NOT NULL, what text NOT NULL, note text)");
+      st.execute("ALTER TABLE audit REPLICA IDENTITY FULL");
+      st.execute("CREATE UNIQUE INDEX ON audit (at, what)");
+      st.execute("CREATE TABLE loose (a int NOT NULL, b int)");
     }
   }
 
@@ -142,6 +146,84 @@ class CatalogReaderIT {
         .isInstanceOf(CatalogException.class)
         .hasMessageContaining("column public.odd.spot has type point")
         .hasMessageContaining("type override");
+  }
+
+  @Test
+  void aTableWithoutPrimaryKeyIsKeyedByItsConfiguredColumns() throws Exception {
+    MappingFile file = MappingFile.parse("tables:\n  audit:\n    key: [at, what]\n", "m.yaml");
+    try (Connection c = connect()) {
+      CatalogReader reader = new CatalogReader(c);
+      TableMapping audit =
+          reader.read(List.of("audit"), List.of(), file).byTarget("audit").orElseThrow();
+      assertThat(audit.primaryKey()).containsExactly("at", "what");
+      assertThat(audit.configuredKey()).isTrue();
+      // the key columns stay fields (nothing replaces them), with the natural key's index
+      assertThat(audit.columns()).extracting(ColumnMapping::field).contains("at", "what", "note");
+      assertThat(audit.indexes()).containsEntry("by_at_what", List.of("at", "what"));
+      assertThat(reader.warnings()).noneMatch(w -> w.contains("public.audit"));
+
+      // the same from the command line, and the source's key columns in its own syntax
+      Mapping fromCli =
+          reader.read(
+              List.of("audit", "users"),
+              List.of(),
+              MappingFile.EMPTY,
+              java.util.Map.of("public.audit", List.of("at", "what")));
+      assertThat(fromCli.byTarget("audit").orElseThrow().primaryKey())
+          .containsExactly("at", "what");
+      assertThat(fromCli.byTarget("users").orElseThrow().configuredKey()).isFalse();
+      assertThat(fromCli.sourceKeyColumns()).isEqualTo("public.audit:at+what");
+      assertThat(SchemaDiff.compare(c, fromCli, List.of()).isEmpty()).isTrue();
+
+      // no replica identity FULL, no unique index: keyed, with a warning for each
+      TableMapping loose =
+          reader
+              .read(
+                  List.of("loose"),
+                  List.of(),
+                  MappingFile.EMPTY,
+                  java.util.Map.of("public.loose", List.of("a")))
+              .byTarget("loose")
+              .orElseThrow();
+      assertThat(loose.primaryKey()).containsExactly("a");
+      assertThat(reader.warnings())
+          .anySatisfy(w -> assertThat(w).contains("public.loose", "REPLICA IDENTITY FULL"))
+          .anySatisfy(w -> assertThat(w).contains("public.loose", "no unique index"));
+    }
+  }
+
+  @Test
+  void configuredKeysThatCannotBeAKeyAreProblems() throws Exception {
+    try (Connection c = connect()) {
+      CatalogReader reader = new CatalogReader(c);
+      assertThatThrownBy(
+              () ->
+                  reader.read(
+                      List.of("loose", "users", "audit"),
+                      List.of(),
+                      MappingFile.parse("tables:\n  audit:\n    key: [at]\n", "m.yaml"),
+                      java.util.Map.of(
+                          "public.loose", List.of("a", "b", "zz"),
+                          "public.users", List.of("email"),
+                          "public.audit", List.of("at", "what"),
+                          "public.odd", List.of("id"))))
+          .isInstanceOfSatisfying(
+              CatalogException.class,
+              e ->
+                  assertThat(e.problems())
+                      .containsExactlyInAnyOrder(
+                          "key columns of public.odd: the table is not captured; add it to the"
+                              + " tables or drop its key",
+                          "key columns of public.loose: column b is nullable, and a key column"
+                              + " must not be NULL: run ALTER TABLE public.loose ALTER COLUMN b"
+                              + " SET NOT NULL, or choose other columns",
+                          "key columns of public.loose: column zz does not exist in public.loose"
+                              + " (columns: a, b)",
+                          "key columns of public.users: the table has a primary key (id), which"
+                              + " is its key; key columns are for tables without one: drop them",
+                          "m.yaml:3:10: key of public.audit is [at] here but [at, what] on the"
+                              + " command line; give it once"));
+    }
   }
 
   private static ColumnMapping col(TableMapping t, String field) {

@@ -36,6 +36,8 @@ class MappingFileTest {
                   by_rubic_and_env: [rubic_id, tripletex_env]
               other:
                 exclude: true
+              audit:
+                key: [at, what]
             """,
             "m.yaml");
     assertThat(f.naming()).isEqualTo(NamingStyle.KEEP);
@@ -56,9 +58,12 @@ class MappingFileTest {
     assertThat(t.relations().get(1).field()).isEqualTo("orderRef");
     assertThat(t.indexes().get(0).columns()).containsExactly("rubic_id", "tripletex_env");
     assertThat(f.table("public.other").include()).isFalse();
+    assertThat(t.key()).isNull();
+    assertThat(f.table("public.audit").key()).containsExactly("at", "what");
+    assertThat(f.table("public.audit").keyPos().toString()).isEqualTo("m.yaml:22:10");
     assertThat(f.tables())
         .extracting(TableConfig::qualified)
-        .containsExactly("app.customer_mapping", "public.other");
+        .containsExactly("app.customer_mapping", "public.other", "public.audit");
   }
 
   @Test
@@ -79,6 +84,7 @@ class MappingFileTest {
           users:
             traget: people
             keepSourceId: maybe
+            key: []
             columns:
               email: { rename: mail }
               age: { type: integer }
@@ -98,18 +104,19 @@ class MappingFileTest {
                         "mapping.yaml:2:1: the file: unknown key 'tabels'; expected one of bigint,"
                             + " naming, tables, timestamps",
                         "mapping.yaml:5:5: table users: unknown key 'traget'; expected one of"
-                            + " columns, exclude, include, indexes, keepSourceId, naming, relations,"
-                            + " target",
+                            + " columns, exclude, include, indexes, keepSourceId, key, naming,"
+                            + " relations, target",
+                        "mapping.yaml:7:10: table users: key needs at least one column",
                         "mapping.yaml:6:19: keepSourceId: expected true or false, not 'maybe'",
-                        "mapping.yaml:8:16: column email: unknown key 'rename'; expected one of"
+                        "mapping.yaml:9:16: column email: unknown key 'rename'; expected one of"
                             + " exclude, name, type, validator",
-                        "mapping.yaml:9:20: column age: unknown type 'integer'; use one of epochMs,"
+                        "mapping.yaml:10:20: column age: unknown type 'integer'; use one of epochMs,"
                             + " int64, isoString, json, number, string",
-                        "mapping.yaml:10:26: column meta: the validator must be a Convex validator"
+                        "mapping.yaml:11:26: column meta: the validator must be a Convex validator"
                             + " expression (v.…)",
-                        "mapping.yaml:12:17: expected a list of column names, e.g. [rubic_id,"
+                        "mapping.yaml:13:17: expected a list of column names, e.g. [rubic_id,"
                             + " tripletex_env]",
-                        "mapping.yaml:13:3: tables: 'users' is given twice"));
+                        "mapping.yaml:14:3: tables: 'users' is given twice"));
   }
 
   @Test

@@ -25,6 +25,8 @@ class MappingJsonCompatTest {
     assertThat(t.indexes()).isNull();
     assertThat(t.excludedColumns()).isEmpty();
     assertThat(t.columns().get(0).validatorOverride()).isNull();
+    assertThat(t.configuredKey()).isFalse();
+    assertThat(m.sourceKeyColumns()).isEmpty();
     // the writer derives the indexes as it did before
     assertThat(SchemaTsWriter.write(m)).contains(".index(\"by_userId\", [\"userId\"])");
   }
@@ -43,7 +45,8 @@ class MappingJsonCompatTest {
                 ColumnMapping.of("at", "at", "timestamp", FieldType.TIMESTAMP_ISO_STRING, false)),
             List.of(),
             Map.of("by_at", List.of("at")),
-            List.of("secret"));
+            List.of("secret"),
+            true);
     Mapping back = Mapping.fromJson(new Mapping(List.of(t)).toJson());
     assertThat(back).isEqualTo(new Mapping(List.of(t)));
     assertThat(SchemaTsWriter.write(back))

@@ -35,9 +35,9 @@ class TableDiscoveryIT {
       assertThat(r.skipped())
           .containsExactlyInAnyOrder(
               "public.active_users: a view, not a table",
-              "public.audit: no primary key; add one, or name its key columns"
-                  + " (source.key.columns=public.audit:col1+col2, with REPLICA IDENTITY FULL) and"
-                  + " list it in --tables",
+              "public.audit: no primary key; add one, or name its key columns (--key"
+                  + " audit=col1,col2, key: [...] in the mapping file or"
+                  + " source.key.columns=public.audit:col1+col2, with REPLICA IDENTITY FULL)",
               "public.pgconvex_heartbeat: the pipeline's own table",
               "public.scratch: excluded by --exclude-tables",
               "2 partitions of public.sale: captured through public.sale");

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +92,8 @@ public final class Transformer implements Service {
   private volatile KafkaStreamsMetrics streamsMetrics;
   private volatile boolean closed;
   private volatile LastError lastError;
+  // completed when Kafka Streams stops: normally after close(), exceptionally on ERROR
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
   /**
    * @param config parsed with {@link TransformerConfig#definition()}
@@ -131,11 +134,10 @@ public final class Transformer implements Service {
     KafkaStreams ks =
         new KafkaStreams(
             TransformerTopology.build(
-                m,
-                topics,
-                partitions,
-                counts,
-                config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS)),
+                TransformerTopology.Options.of(m, topics, partitions)
+                    .withCounts(counts)
+                    .withOrphanReportAfterMs(
+                        config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(
         e -> {
@@ -153,6 +155,14 @@ public final class Transformer implements Service {
         (now, before) -> {
           if (now == KafkaStreams.State.RUNNING || !now.isRunningOrRebalancing()) {
             settled.countDown();
+          }
+          if (now == KafkaStreams.State.ERROR) {
+            LastError e = lastError;
+            terminated.completeExceptionally(
+                new IllegalStateException(
+                    e == null ? "Kafka Streams stopped with an error" : e.message()));
+          } else if (now == KafkaStreams.State.NOT_RUNNING) {
+            terminated.complete(null);
           }
           if (now == KafkaStreams.State.REBALANCING && before == KafkaStreams.State.RUNNING) {
             LOG.info("Transformer rebalancing: the group's tasks are being reassigned");
@@ -475,6 +485,21 @@ public final class Transformer implements Service {
     }
     if (streamsMetrics != null) {
       streamsMetrics.close();
+    }
+    terminated.complete(null);
+  }
+
+  /**
+   * Blocks until the transformer stops: after {@link #close()} (returns null), or when Kafka
+   * Streams stopped on an error such as a failed stream thread (returns that failure), so a process
+   * running it can exit and be restarted.
+   */
+  public Throwable awaitTermination() throws InterruptedException {
+    try {
+      terminated.get();
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
     }
   }
 }

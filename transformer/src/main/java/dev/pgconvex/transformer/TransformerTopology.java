@@ -15,6 +15,7 @@ import dev.pgconvex.transformer.resolve.Resolver;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -64,56 +65,62 @@ public final class TransformerTopology {
 
   private TransformerTopology() {}
 
+  /** The default of {@code transformer.orphan.report.after.ms} (5 minutes). */
+  static final long DEFAULT_ORPHAN_REPORT_AFTER_MS = 300_000;
+
   /**
-   * Builds the topology.
+   * What the topology is built from; {@link #of} gives the defaults, the {@code with...} methods
+   * change one. Immutable.
    *
    * @param mapping the tables to mirror; not empty
    * @param topics topic names
    * @param partitions partitions of the internal repartition topics ({@code cdc.topic.partitions})
+   * @param counts where held rows and refs are counted
+   * @param orphanReportAfterMs rows held this long (wall clock, ms) for a required parent are
+   *     reported to the dead-letter topic; 0 never
+   * @param inMemoryStores in-memory stores (still changelogged) instead of RocksDB, for tests and
+   *     measurements of the processing alone
    */
-  public static Topology build(Mapping mapping, Topics topics, int partitions) {
-    return build(mapping, topics, partitions, new PendingCounts());
-  }
-
-  /** The default of {@code transformer.orphan.report.after.ms} (5 minutes). */
-  static final long DEFAULT_ORPHAN_REPORT_AFTER_MS = 300_000;
-
-  /** As {@link #build(Mapping, Topics, int)}, counting held rows and refs into {@code counts}. */
-  public static Topology build(
-      Mapping mapping, Topics topics, int partitions, PendingCounts counts) {
-    return build(mapping, topics, partitions, counts, DEFAULT_ORPHAN_REPORT_AFTER_MS);
-  }
-
-  /**
-   * As {@link #build(Mapping, Topics, int, PendingCounts)}, reporting rows held for a required
-   * parent longer than {@code orphanReportAfterMs} (wall clock; 0 never) to the dead-letter topic.
-   */
-  public static Topology build(
-      Mapping mapping,
-      Topics topics,
-      int partitions,
-      PendingCounts counts,
-      long orphanReportAfterMs) {
-    return build(mapping, topics, partitions, counts, orphanReportAfterMs, false);
-  }
-
-  /** As {@link #build(Mapping, Topics, int, PendingCounts, long, boolean)}, default orphan time. */
-  static Topology build(
-      Mapping mapping, Topics topics, int partitions, PendingCounts counts, boolean inMemory) {
-    return build(mapping, topics, partitions, counts, DEFAULT_ORPHAN_REPORT_AFTER_MS, inMemory);
-  }
-
-  /**
-   * As {@link #build(Mapping, Topics, int, PendingCounts, long)}; {@code inMemory} swaps RocksDB
-   * for in-memory stores (still changelogged), for tests and measurements of the processing alone.
-   */
-  static Topology build(
+  public record Options(
       Mapping mapping,
       Topics topics,
       int partitions,
       PendingCounts counts,
       long orphanReportAfterMs,
-      boolean inMemory) {
+      boolean inMemoryStores) {
+    public Options {
+      Objects.requireNonNull(mapping, "mapping");
+      Objects.requireNonNull(topics, "topics");
+      Objects.requireNonNull(counts, "counts");
+    }
+
+    /** Counts of their own, orphans reported after 5 minutes, RocksDB stores. */
+    public static Options of(Mapping mapping, Topics topics, int partitions) {
+      return new Options(
+          mapping, topics, partitions, new PendingCounts(), DEFAULT_ORPHAN_REPORT_AFTER_MS, false);
+    }
+
+    public Options withCounts(PendingCounts c) {
+      return new Options(mapping, topics, partitions, c, orphanReportAfterMs, inMemoryStores);
+    }
+
+    public Options withOrphanReportAfterMs(long ms) {
+      return new Options(mapping, topics, partitions, counts, ms, inMemoryStores);
+    }
+
+    public Options withInMemoryStores(boolean inMemory) {
+      return new Options(mapping, topics, partitions, counts, orphanReportAfterMs, inMemory);
+    }
+  }
+
+  /** Builds the topology. */
+  public static Topology build(Options options) {
+    Mapping mapping = options.mapping();
+    Topics topics = options.topics();
+    int partitions = options.partitions();
+    PendingCounts counts = options.counts();
+    long orphanReportAfterMs = options.orphanReportAfterMs();
+    boolean inMemory = options.inMemoryStores();
     if (mapping.tables().isEmpty()) {
       throw new IllegalArgumentException("The mapping has no tables: nothing to transform");
     }
@@ -138,11 +145,11 @@ public final class TransformerTopology {
     Map<String, KStream<String, Msg>> split =
         converted
             .split(Named.as("converted-"))
-            .branch((k, v) -> v.dead() != null, Branched.as("dead"))
+            .branch((k, v) -> v instanceof Msg.Dead, Branched.as("dead"))
             .defaultBranch(Branched.as("rows"));
     split
         .get("converted-dead")
-        .mapValues(v -> Json.write(v.dead()), Named.as("dead-to-json"))
+        .mapValues(v -> Json.write(((Msg.Dead) v).dead()), Named.as("dead-to-json"))
         .to(topics.deadLetters(), Produced.with(str, str).withName("dlq-sink"));
 
     KStream<String, Msg> assembled =
@@ -160,12 +167,12 @@ public final class TransformerTopology {
     Map<String, KStream<String, Msg>> assembledSplit =
         assembled
             .split(Named.as("assembled-"))
-            .branch((k, v) -> v.request() != null, Branched.as("requests"))
-            .branch((k, v) -> v.dead() != null, Branched.as("orphans"))
+            .branch((k, v) -> v instanceof Msg.Request, Branched.as("requests"))
+            .branch((k, v) -> v instanceof Msg.Dead, Branched.as("orphans"))
             .defaultBranch(Branched.as("ops"));
     assembledSplit
         .get("assembled-orphans")
-        .mapValues(v -> Json.write(v.dead()), Named.as("orphans-to-json"))
+        .mapValues(v -> Json.write(((Msg.Dead) v).dead()), Named.as("orphans-to-json"))
         .to(topics.deadLetters(), Produced.with(str, str).withName("orphans-dlq-sink"));
 
     KStream<String, Msg> ids =
@@ -200,7 +207,7 @@ public final class TransformerTopology {
     assembledSplit
         .get("assembled-ops")
         .merge(answered, Named.as("ops-merge"))
-        .mapValues(v -> Json.write(v.op()), Named.as("ops-to-json"))
+        .mapValues(v -> Json.write(((Msg.Op) v).op()), Named.as("ops-to-json"))
         .to(topics.ops(), Produced.with(str, str).withName("ops-sink"));
 
     // Added last: the sub-topologies before it keep their ids (0 converter, 1 assemblers, 2

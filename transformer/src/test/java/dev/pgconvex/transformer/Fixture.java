@@ -181,7 +181,11 @@ final class Fixture {
       }
       driver =
           new TopologyTestDriver(
-              TransformerTopology.build(mapping, TOPICS, 2, counts, orphanReportAfterMs, inMemory),
+              TransformerTopology.build(
+                  TransformerTopology.Options.of(mapping, TOPICS, 2)
+                      .withCounts(counts)
+                      .withOrphanReportAfterMs(orphanReportAfterMs)
+                      .withInMemoryStores(inMemory)),
               p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());
       heartbeats =

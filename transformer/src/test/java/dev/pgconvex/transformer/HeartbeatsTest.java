@@ -110,7 +110,9 @@ class HeartbeatsTest {
   @Test
   void theHeartbeatSubTopologyComesLastSoUpgradedInstancesKeepTheirTaskIds() {
     TopologyDescription description =
-        TransformerTopology.build(Fixture.mapping(), Fixture.TOPICS, 4).describe();
+        TransformerTopology.build(
+                TransformerTopology.Options.of(Fixture.mapping(), Fixture.TOPICS, 4))
+            .describe();
     Map<String, Integer> idOfNode =
         description.subtopologies().stream()
             .flatMap(s -> s.nodes().stream().map(n -> Map.entry(n.name(), s.id())))

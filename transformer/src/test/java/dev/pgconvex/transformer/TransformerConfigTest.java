@@ -134,11 +134,15 @@ class TransformerConfigTest {
     Path file = dir.resolve("t.properties");
     Files.writeString(file, "cdc.topic.prefix=a\ntransformer.num.stream.threads=2\n");
     Map<String, String> props =
-        TransformerMain.parseArgs(new String[] {"--config", file.toString(), "cdc.topic.prefix=b"});
+        dev.pgconvex.common.service.ServiceRunner.parseArgs(
+            new String[] {"--config", file.toString(), "cdc.topic.prefix=b"}, "TransformerMain");
     assertThat(props)
         .containsEntry("cdc.topic.prefix", "b")
         .containsEntry("transformer.num.stream.threads", "2");
-    assertThatThrownBy(() -> TransformerMain.parseArgs(new String[] {"oops"}))
+    assertThatThrownBy(
+            () ->
+                dev.pgconvex.common.service.ServiceRunner.parseArgs(
+                    new String[] {"oops"}, "TransformerMain"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("key=value");
   }

@@ -89,6 +89,49 @@ class TransformerIT {
   }
 
   @Test
+  void aDeadStreamThreadEndsAwaitTerminationWithItsFailure() throws Exception {
+    try (Transformer t = new Transformer(config(), new SimpleMeterRegistry(), Fixture.mapping())) {
+      t.start();
+      java.util.concurrent.CompletableFuture<Throwable> ended = awaitTerminationOf(t);
+      // A record the transformer cannot read in its own repartition topic (only a bug or a
+      // foreign writer puts one there) kills the stream thread: the process must end, not idle.
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.transformerAppId() + "-rows-repartition", "users/[1]", "not json"))
+          .get();
+      assertThat(ended.get(60, java.util.concurrent.TimeUnit.SECONDS))
+          .isNotNull()
+          .hasMessageContaining("stream thread failed");
+      assertThat(t.health().up()).isFalse();
+    }
+  }
+
+  @Test
+  void closeEndsAwaitTerminationWithoutAFailure() throws Exception {
+    try (Transformer t = new Transformer(config(), new SimpleMeterRegistry(), Fixture.mapping())) {
+      t.start();
+      java.util.concurrent.CompletableFuture<Throwable> ended = awaitTerminationOf(t);
+      assertThat(ended).isNotDone();
+      t.close();
+      assertThat(ended.get(30, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+    }
+  }
+
+  private static java.util.concurrent.CompletableFuture<Throwable> awaitTerminationOf(
+      Transformer t) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return t.awaitTermination();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  @Test
   void anOrphanIsReportedOnceToTheDeadLetterTopicAndStillWaits() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     String posts = topics.source("public", "posts");

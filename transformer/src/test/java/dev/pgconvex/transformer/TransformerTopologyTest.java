@@ -529,7 +529,10 @@ class TransformerTopologyTest {
   @Test
   void everyNodeStoreAndInternalTopicIsNamed() {
     String description =
-        TransformerTopology.build(Fixture.mapping(), Fixture.TOPICS, 4).describe().toString();
+        TransformerTopology.build(
+                TransformerTopology.Options.of(Fixture.mapping(), Fixture.TOPICS, 4))
+            .describe()
+            .toString();
     assertThat(description)
         .doesNotContain("KSTREAM-")
         .doesNotContain("KTABLE-")

@@ -151,7 +151,11 @@ public final class SourceConfig {
             parsedBy(KeyColumns::parse, "schema.table:col1+col2;..."),
             Importance.MEDIUM,
             "Key columns of tables without a primary key: schema.table:col1+col2;schema.t2:id."
-                + " Such tables also need REPLICA IDENTITY FULL.")
+                + " The columns must be NOT NULL and the table REPLICA IDENTITY FULL (checked at"
+                + " start); events are keyed by them (Debezium message.key.columns), and the"
+                + " mapping must key the table's documents by the same columns. ./cdc run sets"
+                + " it from its mapping (a mapping file's key: [...], or this key given with"
+                + " --set).")
         .define(
             OFFSETS_COMMIT_INTERVAL_MS,
             ConfigType.LONG,

@@ -208,26 +208,36 @@ public final class Preflight {
         } else if (!hasPk) {
           if (keys.isEmpty()) {
             problems.add(PreflightProblems.noKey(t));
-          } else if ("d".equals(identity)) {
-            problems.add(PreflightProblems.noReplicaIdentity(t, "DEFAULT"));
+          } else if (!"f".equals(identity)) {
+            // only FULL puts the whole old row, configured key included, in updates and deletes
+            problems.add(
+                PreflightProblems.noReplicaIdentity(t, "d".equals(identity) ? "DEFAULT" : "INDEX"));
           }
         }
         if (!keys.isEmpty()) {
           Set<String> columns = new TreeSet<>();
+          Set<String> nullable = new TreeSet<>();
           try (PreparedStatement cols =
               c.prepareStatement(
-                  "SELECT attname FROM pg_attribute"
+                  "SELECT attname, attnotnull FROM pg_attribute"
                       + " WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped")) {
             cols.setLong(1, oid);
             try (ResultSet crs = cols.executeQuery()) {
               while (crs.next()) {
                 columns.add(crs.getString(1));
+                if (!crs.getBoolean(2)) {
+                  nullable.add(crs.getString(1));
+                }
               }
             }
           }
           List<String> missing = keys.stream().filter(k -> !columns.contains(k)).toList();
           if (!missing.isEmpty()) {
             problems.add(PreflightProblems.keyColumnsMissing(t, missing));
+          }
+          List<String> nullKeys = keys.stream().filter(nullable::contains).toList();
+          if (!nullKeys.isEmpty()) {
+            problems.add(PreflightProblems.keyColumnsNullable(t, nullKeys));
           }
         }
       }

@@ -100,6 +100,21 @@ public final class PreflightProblems {
         + " does not have: fix the column names";
   }
 
+  public static String keyColumnsNullable(TableId table, List<String> nullable) {
+    return SourceConfig.KEY_COLUMNS
+        + " names column(s) "
+        + nullable
+        + " of table "
+        + table
+        + " that may be NULL, and a key column must not be: run ALTER TABLE "
+        + table.quoted()
+        + " ALTER COLUMN \""
+        + nullable.get(0)
+        + "\" SET NOT NULL"
+        + (nullable.size() > 1 ? " (and likewise for the others)" : "")
+        + ", or choose other columns";
+  }
+
   public static String slotWrongPlugin(String slot, String plugin) {
     return "replication slot '"
         + slot

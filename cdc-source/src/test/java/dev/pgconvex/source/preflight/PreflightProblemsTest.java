@@ -30,6 +30,7 @@ class PreflightProblemsTest {
             PreflightProblems.noReplicaIdentity(T, "DEFAULT"),
             PreflightProblems.replicaIdentityNothing(T),
             PreflightProblems.keyColumnsMissing(T, List.of("x")),
+            PreflightProblems.keyColumnsNullable(T, List.of("x")),
             PreflightProblems.slotWrongPlugin("s", "wal2json"),
             PreflightProblems.slotNotLogical("s", "physical"),
             PreflightProblems.slotOtherDatabase("s", "a", "b"),

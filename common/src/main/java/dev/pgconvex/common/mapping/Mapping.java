@@ -39,6 +39,18 @@ public record Mapping(List<TableMapping> tables) {
         .collect(Collectors.toMap(TableMapping::qualifiedName, Function.identity()));
   }
 
+  /**
+   * The source's {@code source.key.columns} for the tables keyed by configured columns ({@link
+   * TableMapping#configuredKey()}): {@code schema.table:col1+col2;...}, empty when none.
+   */
+  @JsonIgnore
+  public String sourceKeyColumns() {
+    return tables.stream()
+        .filter(TableMapping::configuredKey)
+        .map(t -> t.qualifiedName() + ":" + String.join("+", t.primaryKey()))
+        .collect(Collectors.joining(";"));
+  }
+
   public String toJson() {
     try {
       return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(this);

@@ -23,6 +23,9 @@ import java.util.stream.Collectors;
  *     key)
  * @param excludedColumns columns deliberately not copied (excluded in the mapping file, generated
  *     columns), so a schema diff does not report them as new; never null
+ * @param configuredKey whether {@code primaryKey} holds key columns configured for a table without
+ *     a primary key (mapping file {@code key}, {@code --key} or {@code source.key.columns}): the
+ *     source must then be given the same columns ({@link Mapping#sourceKeyColumns()})
  */
 public record TableMapping(
     String schema,
@@ -32,7 +35,8 @@ public record TableMapping(
     List<ColumnMapping> columns,
     List<RelationMapping> relations,
     Map<String, List<String>> indexes,
-    List<String> excludedColumns) {
+    List<String> excludedColumns,
+    boolean configuredKey) {
   public TableMapping {
     Objects.requireNonNull(schema, "schema");
     Objects.requireNonNull(table, "table");
@@ -49,6 +53,19 @@ public record TableMapping(
     excludedColumns = excludedColumns == null ? List.of() : List.copyOf(excludedColumns);
   }
 
+  /** A table keyed by its primary key. */
+  public TableMapping(
+      String schema,
+      String table,
+      String target,
+      List<String> primaryKey,
+      List<ColumnMapping> columns,
+      List<RelationMapping> relations,
+      Map<String, List<String>> indexes,
+      List<String> excludedColumns) {
+    this(schema, table, target, primaryKey, columns, relations, indexes, excludedColumns, false);
+  }
+
   /** A table without named indexes or excluded columns (the form before they existed). */
   public TableMapping(
       String schema,
@@ -57,7 +74,7 @@ public record TableMapping(
       List<String> primaryKey,
       List<ColumnMapping> columns,
       List<RelationMapping> relations) {
-    this(schema, table, target, primaryKey, columns, relations, null, null);
+    this(schema, table, target, primaryKey, columns, relations, null, null, false);
   }
 
   /** {@code schema.table}, as Debezium names it in its table include list. */

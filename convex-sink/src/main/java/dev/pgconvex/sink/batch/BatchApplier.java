@@ -8,7 +8,7 @@ import dev.pgconvex.sink.http.ConvexInterruptedException;
 import dev.pgconvex.sink.http.ConvexRateLimitedException;
 import dev.pgconvex.sink.http.ConvexRejectedException;
 import dev.pgconvex.sink.http.ConvexRetriableException;
-import dev.pgconvex.sink.internals.ApplyListener;
+import dev.pgconvex.sink.internals.BatchEvents;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -48,18 +48,18 @@ public final class BatchApplier {
   private final ConvexClient client;
   private final AimdLimiter limiter;
   private final Backoff backoff;
-  private final ApplyListener listener;
+  private final BatchEvents events;
   // Since when every attempt failed transiently (System.nanoTime), 0 while calls succeed.
   private final java.util.concurrent.atomic.AtomicLong failingSince =
       new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastFailure;
 
   public BatchApplier(
-      ConvexClient client, AimdLimiter limiter, Backoff backoff, ApplyListener listener) {
+      ConvexClient client, AimdLimiter limiter, Backoff backoff, BatchEvents events) {
     this.client = Objects.requireNonNull(client, "client");
     this.limiter = Objects.requireNonNull(limiter, "limiter");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
-    this.listener = Objects.requireNonNull(listener, "listener");
+    this.events = Objects.requireNonNull(events, "events");
   }
 
   /**
@@ -110,7 +110,7 @@ public final class BatchApplier {
         out.add(new OpOutcome(op, OpOutcome.Status.DEAD_LETTER, null, rejectedReason(op, e)));
         return;
       }
-      listener.onSplit();
+      events.onSplit();
       int half = ops.size() / 2;
       applyValid(ops.subList(0, half), out);
       applyValid(ops.subList(half, ops.size()), out);
@@ -154,7 +154,7 @@ public final class BatchApplier {
         JsonNode value = client.mutationRaw(APPLY_BATCH, body);
         limiter.onSuccess();
         failingSince.set(0);
-        listener.onBatchApplied(ops.size(), System.nanoTime() - start);
+        events.onBatchApplied(ops.size(), System.nanoTime() - start);
         return value;
       } catch (ConvexRateLimitedException e) {
         limiter.onRateLimited(e.retryAfter().orElse(null));
@@ -178,7 +178,7 @@ public final class BatchApplier {
   }
 
   private void retried(ConvexRetriableException e, List<PendingOp> ops, int attempt, long waitMs) {
-    listener.onRetry(e.reason());
+    events.onRetry(e.reason());
     failingSince.compareAndSet(0, System.nanoTime());
     lastFailure = e.getMessage();
     if (attempt == 0 || attempt % 10 == 9) {

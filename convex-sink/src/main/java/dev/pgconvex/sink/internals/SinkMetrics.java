@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * minus the commit time of the newest applied row while ops are pending, 0 when none are) and
  * {@code pgconvex_sink_inflight_limit}. Thread-safe.
  */
-public final class SinkMetrics implements ApplyListener {
+public final class SinkMetrics implements BatchEvents {
   private final MeterRegistry registry;
   private final SkipReporter deadLetters;
   private final SkipReporter idsSkipped;

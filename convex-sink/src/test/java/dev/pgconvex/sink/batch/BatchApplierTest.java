@@ -11,7 +11,7 @@ import dev.pgconvex.common.json.Json;
 import dev.pgconvex.sink.http.ConvexAuthException;
 import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.sink.http.ConvexInterruptedException;
-import dev.pgconvex.sink.internals.ApplyListener;
+import dev.pgconvex.sink.internals.BatchEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +77,7 @@ public class BatchApplierTest {
             client,
             limiter,
             new Backoff(1, 20),
-            new ApplyListener() {
+            new BatchEvents() {
               @Override
               public void onRetry(String reason) {
                 retries.add(reason);

@@ -24,6 +24,7 @@ import dev.pgconvex.sink.ConvexSink;
 import dev.pgconvex.sink.SinkConfig;
 import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.source.CdcSource;
+import dev.pgconvex.source.config.KeyColumns;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.stack.ConvexEmulatorProcess;
 import dev.pgconvex.stack.EmbeddedPostgresServer;
@@ -113,7 +114,6 @@ public final class Pipeline implements AutoCloseable {
             .keepData(!settings.fresh())
             // On Ctrl-C the command closes the pipeline in order; the servers go last.
             .shutdownHookDelay(SHUTDOWN_HOOK_DELAY)
-            .convexEnabled(false)
             .useTestcontainers(
                 Boolean.getBoolean(USE_TESTCONTAINERS)
                     || "true".equals(System.getenv("PGCONVEX_TESTCONTAINERS")));
@@ -374,28 +374,29 @@ public final class Pipeline implements AutoCloseable {
           settings.mappingFile() == null
               ? MappingFile.EMPTY
               : MappingFile.read(settings.mappingFile());
+      Map<String, List<String>> keys = configuredKeys();
       List<String> tables = settings.tables();
       if (tables.isEmpty() && file.tables().isEmpty()) {
-        tables = discoverTables(c);
+        tables = discoverTables(c, keys.keySet());
       }
-      Mapping m = reader.read(tables, relations, file);
+      Mapping m = reader.read(tables, relations, file, keys);
       reader.warnings().forEach(w -> log.warn("{}", w));
       return m;
     }
   }
 
+  // Key columns of tables without a primary key given with --set source.key.columns (already
+  // checked by validateOverrides); the mapping file's come through the file.
+  private Map<String, List<String>> configuredKeys() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    KeyColumns.parse(settings.overrides().get(SourceConfig.KEY_COLUMNS))
+        .asMap()
+        .forEach((t, cols) -> out.put(t.toString(), cols));
+    return out;
+  }
+
   // No tables named: every table of the schema, saying which were taken and why others were not.
-  private List<String> discoverTables(Connection c) throws SQLException {
-    Set<String> keyed = new java.util.HashSet<>();
-    String keys = settings.overrides().get(SourceConfig.KEY_COLUMNS);
-    if (keys != null) {
-      for (String entry : keys.split(";")) {
-        int colon = entry.indexOf(':');
-        if (colon > 0) {
-          keyed.add(entry.substring(0, colon).trim());
-        }
-      }
-    }
+  private List<String> discoverTables(Connection c, Set<String> keyed) throws SQLException {
     TableDiscovery.Result found =
         TableDiscovery.discover(
             c, settings.schema(), Set.copyOf(settings.excludeTables()), Set.copyOf(keyed));
@@ -438,6 +439,12 @@ public final class Pipeline implements AutoCloseable {
       p.put(CommonConfig.INSTANCE_ID, instanceId(settings.workDir()));
     }
     p.putAll(settings.overrides());
+    String keys = mapping.sourceKeyColumns();
+    if (!keys.isEmpty()) {
+      // the source keys its events by the columns the mapping keys its documents by, whether
+      // they came from the mapping file or from --set (the mapping holds both)
+      p.put(SourceConfig.KEY_COLUMNS, keys);
+    }
     return p;
   }
 

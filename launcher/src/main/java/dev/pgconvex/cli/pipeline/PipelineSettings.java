@@ -45,6 +45,27 @@ public record PipelineSettings(
     String schema,
     List<String> excludeTables) {
 
+  /** These settings with {@code file} as the mapping (a YAML mapping file or a resolved JSON). */
+  public PipelineSettings withMappingFile(Path file) {
+    return new PipelineSettings(
+        pgUrl,
+        pgUser,
+        pgPassword,
+        database,
+        tables,
+        relations,
+        kafka,
+        convexUrl,
+        convexAdminKey,
+        file,
+        workDir,
+        fresh,
+        overrides,
+        httpPort,
+        schema,
+        excludeTables);
+  }
+
   /** These settings with {@code key=value} added to (or replacing one of) the overrides. */
   public PipelineSettings withOverride(String key, String value) {
     Map<String, String> o = new java.util.LinkedHashMap<>(overrides);

@@ -15,6 +15,12 @@ final class ItSupport {
   private ItSupport() {}
 
   static PipelineSettings sharedSettings(String name, List<String> tables, List<String> relations) {
+    return sharedSettings(name, tables, relations, SharedStack.kafka().bootstrapServers());
+  }
+
+  /** As {@link #sharedSettings(String, List, List)}, with another Kafka cluster. */
+  static PipelineSettings sharedSettings(
+      String name, List<String> tables, List<String> relations, String kafka) {
     EmbeddedPostgresServer pg = SharedStack.postgres();
     String url = SharedStack.freshDatabase(name);
     String unique = TestNames.unique(name);
@@ -25,7 +31,7 @@ final class ItSupport {
         null,
         tables,
         relations,
-        SharedStack.kafka().bootstrapServers(),
+        kafka,
         null,
         null,
         null,

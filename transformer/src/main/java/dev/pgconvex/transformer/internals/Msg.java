@@ -1,43 +1,113 @@
 package dev.pgconvex.transformer.internals;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.common.model.Operation;
+import java.io.IOException;
 
 /**
- * The value of every internal stream of the topology: exactly one component is non-null. One type
- * lets the streams that feed one processor be merged and share one serde.
+ * The value of every internal stream of the topology: exactly one of six kinds. One type lets the
+ * streams that feed one processor be merged and share one serde.
+ *
+ * <p>JSON: an object with one field named by the kind ({@code {"row": {...}}}, {@code "request"},
+ * {@code "response"}, {@code "ids"}, {@code "op"}, {@code "dead"}), the shape of the repartition
+ * topics' records before this was a sealed type, so records written by an older version still read.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-public record Msg(
-    RowChange row,
-    RefRequest request,
-    RefResponse response,
-    IdUpdate ids,
-    Operation op,
-    DeadLetter dead) {
+@JsonSerialize(using = Msg.Writer.class)
+@JsonDeserialize(using = Msg.Reader.class)
+public sealed interface Msg {
+  /** A converted row change, on its way to the assembler. */
+  record Row(RowChange row) implements Msg {}
 
-  public static Msg of(RowChange row) {
-    return new Msg(row, null, null, null, null, null);
+  /** A child's request for its parent's id, keyed by the parent ref. */
+  record Request(RefRequest request) implements Msg {}
+
+  /** The resolver's answer to a request, keyed by the child ref. */
+  record Response(RefResponse response) implements Msg {}
+
+  /** A parent's id from the ids topic (null id: the document was deleted). */
+  record Ids(IdUpdate ids) implements Msg {}
+
+  /** An operation for the ops topic. */
+  record Op(Operation op) implements Msg {}
+
+  /** A dead letter (bad record or orphan report). */
+  record Dead(DeadLetter dead) implements Msg {}
+
+  static Msg of(RowChange row) {
+    return new Row(row);
   }
 
-  public static Msg of(RefRequest request) {
-    return new Msg(null, request, null, null, null, null);
+  static Msg of(RefRequest request) {
+    return new Request(request);
   }
 
-  public static Msg of(RefResponse response) {
-    return new Msg(null, null, response, null, null, null);
+  static Msg of(RefResponse response) {
+    return new Response(response);
   }
 
-  public static Msg of(IdUpdate ids) {
-    return new Msg(null, null, null, ids, null, null);
+  static Msg of(IdUpdate ids) {
+    return new Ids(ids);
   }
 
-  public static Msg of(Operation op) {
-    return new Msg(null, null, null, null, op, null);
+  static Msg of(Operation op) {
+    return new Op(op);
   }
 
-  public static Msg of(DeadLetter dead) {
-    return new Msg(null, null, null, null, null, dead);
+  static Msg of(DeadLetter dead) {
+    return new Dead(dead);
+  }
+
+  /** Writes {@code {"<kind>": payload}}. */
+  final class Writer extends JsonSerializer<Msg> {
+    @Override
+    public void serialize(Msg msg, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
+      gen.writeStartObject();
+      if (msg instanceof Row m) {
+        provider.defaultSerializeField("row", m.row(), gen);
+      } else if (msg instanceof Request m) {
+        provider.defaultSerializeField("request", m.request(), gen);
+      } else if (msg instanceof Response m) {
+        provider.defaultSerializeField("response", m.response(), gen);
+      } else if (msg instanceof Ids m) {
+        provider.defaultSerializeField("ids", m.ids(), gen);
+      } else if (msg instanceof Op m) {
+        provider.defaultSerializeField("op", m.op(), gen);
+      } else if (msg instanceof Dead m) {
+        provider.defaultSerializeField("dead", m.dead(), gen);
+      }
+      gen.writeEndObject();
+    }
+  }
+
+  /** Reads what {@link Writer} writes; exactly one known field. */
+  final class Reader extends JsonDeserializer<Msg> {
+    @Override
+    public Msg deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonNode node = ctx.readTree(p);
+      if (!node.isObject() || node.size() != 1) {
+        return ctx.reportInputMismatch(Msg.class, "expected one field naming the kind: %s", node);
+      }
+      var field = node.fields().next();
+      JsonNode v = field.getValue();
+      return switch (field.getKey()) {
+        case "row" -> new Row(ctx.readTreeAsValue(v, RowChange.class));
+        case "request" -> new Request(ctx.readTreeAsValue(v, RefRequest.class));
+        case "response" -> new Response(ctx.readTreeAsValue(v, RefResponse.class));
+        case "ids" -> new Ids(ctx.readTreeAsValue(v, IdUpdate.class));
+        case "op" -> new Op(ctx.readTreeAsValue(v, Operation.class));
+        case "dead" -> new Dead(ctx.readTreeAsValue(v, DeadLetter.class));
+        default -> ctx.reportInputMismatch(Msg.class, "unknown kind '%s'", field.getKey());
+      };
+    }
   }
 }

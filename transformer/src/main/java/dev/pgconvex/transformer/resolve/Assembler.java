@@ -166,10 +166,10 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     if (msg == null) {
       return;
     }
-    if (msg.row() != null) {
-      onRow(record, msg.row());
-    } else if (msg.response() != null) {
-      onResponse(record, msg.response());
+    if (msg instanceof Msg.Row r) {
+      onRow(record, r.row());
+    } else if (msg instanceof Msg.Response r) {
+      onResponse(record, r.response());
     }
   }
 

@@ -75,10 +75,10 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
     if (msg == null || record.key() == null) {
       return;
     }
-    if (msg.request() != null) {
-      onRequest(record, msg.request());
-    } else if (msg.ids() != null) {
-      onIds(record, msg.ids());
+    if (msg instanceof Msg.Request r) {
+      onRequest(record, r.request());
+    } else if (msg instanceof Msg.Ids i) {
+      onIds(record, i.ids());
     }
   }
 
