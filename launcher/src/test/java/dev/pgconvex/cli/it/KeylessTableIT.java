@@ -154,6 +154,6 @@ class KeylessTableIT {
   }
 
   private static SyncResult synced(Pipeline p) throws Exception {
-    return new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+    return new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), p.currentWalLsn());
   }
 }

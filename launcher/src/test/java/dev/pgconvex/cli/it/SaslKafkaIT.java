@@ -7,10 +7,10 @@ import static org.awaitility.Awaitility.await;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.pipeline.PipelineSettings;
-import dev.pgconvex.cli.verify.KafkaLag;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.kafka.KafkaClients;
+import dev.pgconvex.operations.lag.ConsumerLag;
 import dev.pgconvex.stack.EmbeddedKafkaBroker;
 import dev.pgconvex.stack.testing.TestNames;
 import java.io.ByteArrayOutputStream;
@@ -82,18 +82,19 @@ class SaslKafkaIT {
           p.startServices();
           demo.load(100);
           SyncResult r =
-              new SyncWaiter(p).await(Duration.ofSeconds(120), System.nanoTime(), () -> true);
+              new SyncWaiter(p)
+                  .await(Duration.ofSeconds(120), System.nanoTime(), p.currentWalLsn());
           assertThat(r.synced()).as(r.toJson().toString()).isTrue();
         }
         // The lag reader, through the pipeline's client properties: in, and drained.
-        try (KafkaLag lag = new KafkaLag(p.kafkaClientProps())) {
+        try (ConsumerLag lag = new ConsumerLag(p.kafkaClientProps())) {
           await().atMost(Duration.ofSeconds(60)).until(() -> lag.drained(p.topics(), p.mapping()));
         }
         // ... and without the keys it is refused.
         Map<String, Object> bare = KafkaClients.props(broker.bootstrapServers(), Map.of());
         bare.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
         bare.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
-        try (KafkaLag lag = new KafkaLag(bare)) {
+        try (ConsumerLag lag = new ConsumerLag(bare)) {
           assertThatThrownBy(() -> lag.drained(p.topics(), p.mapping()))
               .isInstanceOfAny(
                   ExecutionException.class, java.util.concurrent.TimeoutException.class);
