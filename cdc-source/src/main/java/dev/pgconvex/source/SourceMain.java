@@ -18,6 +18,11 @@ import java.util.concurrent.ExecutionException;
 public final class SourceMain implements ServiceRunner.Stage<CdcSource> {
   private SourceMain() {}
 
+  /** This stage for {@link ServiceRunner} (the launcher wraps it, e.g. with alerts). */
+  public static ServiceRunner.Stage<CdcSource> stage() {
+    return new SourceMain();
+  }
+
   public static void main(String[] args) {
     ServiceRunner.main(new SourceMain(), args);
   }

@@ -16,6 +16,11 @@ import java.util.Map;
 public final class SinkMain implements ServiceRunner.Stage<ConvexSink> {
   private SinkMain() {}
 
+  /** This stage for {@link ServiceRunner} (the launcher wraps it, e.g. with alerts). */
+  public static ServiceRunner.Stage<ConvexSink> stage() {
+    return new SinkMain();
+  }
+
   public static void main(String[] args) {
     ServiceRunner.main(new SinkMain(), args);
   }

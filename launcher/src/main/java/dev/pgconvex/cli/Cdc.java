@@ -41,6 +41,7 @@ public final class Cdc implements Runnable {
   static boolean verbose;
 
   public static void main(String[] args) {
+    LogFile.configure(args);
     System.exit(execute(args));
   }
 

@@ -57,7 +57,8 @@ final class ConfigDocCommand implements Callable<Integer> {
     section(sb, "Sink (convex-sink)", SinkConfig.definition(), common);
     section(
         sb,
-        "Alerts (operations; evaluated by ./cdc run and ./cdc demo, see docs/alerts.md)",
+        "Alerts (operations; evaluated by ./cdc run, ./cdc demo and ./cdc source|transformer|sink, see"
+            + " docs/alerts.md)",
         dev.pgconvex.operations.alerts.AlertRules.definition(),
         common);
     return sb.toString();

@@ -2,12 +2,15 @@ package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.cli.verify.MirrorVerifier;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.json.Json;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,29 +105,58 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private void interactive(Pipeline pipeline, DemoDatabase demo, StopSignal stop) throws Exception {
-    System.out.println();
-    System.out.println("pgconvex demo is running. Ctrl-C to stop.");
-    System.out.println("  Postgres:        " + pipeline.jdbcUrl() + " (user postgres)");
-    System.out.println("  Kafka:           " + pipeline.bootstrapServers());
-    System.out.println("  Convex emulator: " + pipeline.convexUrl());
-    System.out.println("  Metrics:         " + pipeline.endpoint().url() + "/metrics");
-    System.out.println("  Health:          " + pipeline.endpoint().url() + "/health");
-    System.out.println();
-    long lastPrint = 0;
-    boolean stopped = false;
-    while (!stopped) {
-      demo.writeSome();
-      if (System.currentTimeMillis() - lastPrint >= 1000) {
-        Pipeline.Progress p = pipeline.progress();
-        System.out.printf(
-            "changes read from Postgres %,d | ops applied in Convex %,d (rows and reference"
-                + " patches), %,d skipped as older | rows waiting for a parent %,d |"
-                + " end-to-end lag %s | alerts %s%n",
-            p.captured(), p.applied(), p.skipped(), p.pendingRows(), p.lagText(), p.alertsText());
-        lastPrint = System.currentTimeMillis();
-      }
-      stopped = stop.await(200);
+    PrintStream out = System.out;
+    out.println();
+    out.println("pgconvex demo is running: Postgres -> Kafka -> Convex. Ctrl-C to stop.");
+    var pg = pipeline.embeddedPostgres();
+    String db = pipeline.jdbcUrl().substring(pipeline.jdbcUrl().lastIndexOf('/') + 1);
+    out.println("  Postgres:  " + pipeline.jdbcUrl());
+    if (pg != null) {
+      // A local, throw-away server: its password is shown so a change can be tried by hand.
+      out.printf(
+          "             try a change: PGPASSWORD=%s psql -h 127.0.0.1 -p %d -U %s %s%n",
+          pg.password().reveal(), pg.port(), pg.user(), db);
+      out.println(
+          "             e.g. UPDATE users SET name = 'Ada' WHERE id = 1; and watch it arrive below");
     }
+    out.println("  Convex:    " + pipeline.convexUrl() + " (the local emulator)");
+    out.printf(
+        "             see documents: curl -s -H 'Authorization: Convex %s' '%s/api/list_snapshot?tableName=users'%n",
+        pipeline.convexAdminKey().reveal(), pipeline.convexUrl());
+    out.println("  Kafka:     " + pipeline.bootstrapServers());
+    out.println(
+        "  Status:    ./cdc status   (or "
+            + pipeline.endpoint().url()
+            + "/status, /metrics, /alerts)");
+    if (LogFile.current() != null) {
+      out.println("  Log:       " + LogFile.current() + "   (--verbose: on screen)");
+    }
+    out.println();
+    boolean terminal = System.console() != null;
+    LiveStatus live = new LiveStatus(pipeline);
+    try (Connection c = pipeline.connect()) {
+      MirrorVerifier counter =
+          new MirrorVerifier(
+              c, pipeline.mapping(), (path, args) -> pipeline.convex().query(path, args));
+      long lastPrint = 0;
+      int printed = 0;
+      boolean stopped = false;
+      while (!stopped) {
+        demo.writeSome();
+        long now = System.currentTimeMillis();
+        if (now - lastPrint >= (terminal ? 1000 : 5000)) {
+          List<String> block = live.render(counter.counts());
+          if (terminal && printed > 0) {
+            out.print("\033[" + printed + "A\033[J"); // back to the block's start, then redraw
+          }
+          block.forEach(out::println);
+          printed = block.size();
+          lastPrint = now;
+        }
+        stopped = stop.await(200);
+      }
+    }
+    out.println("Stopping...");
   }
 
   private void print(SyncResult r) {

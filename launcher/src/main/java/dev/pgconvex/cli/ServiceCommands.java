@@ -1,5 +1,6 @@
 package dev.pgconvex.cli;
 
+import dev.pgconvex.common.service.ServiceRunner;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -8,7 +9,8 @@ import picocli.CommandLine.Unmatched;
 
 /**
  * One pipeline stage as its own process, as deployed: {@code ./cdc source|transformer|sink --config
- * FILE [key=value ...]}. Each delegates to the stage's own {@code main}.
+ * FILE [key=value ...]}. Each runs the stage's own {@link ServiceRunner.Stage} with the alert rules
+ * on what that stage knows ({@link AlertingStage}; {@code alerts.*} keys).
  */
 final class ServiceCommands {
   private ServiceCommands() {}
@@ -23,8 +25,10 @@ final class ServiceCommands {
 
     @Override
     public Integer call() {
-      dev.pgconvex.source.SourceMain.main(args.toArray(String[]::new));
-      return 0;
+      return ServiceRunner.run(
+          new AlertingStage<>(dev.pgconvex.source.SourceMain.stage(), "source"),
+          args.toArray(String[]::new),
+          System.err);
     }
   }
 
@@ -38,8 +42,10 @@ final class ServiceCommands {
 
     @Override
     public Integer call() {
-      dev.pgconvex.transformer.TransformerMain.main(args.toArray(String[]::new));
-      return 0;
+      return ServiceRunner.run(
+          new AlertingStage<>(dev.pgconvex.transformer.TransformerMain.stage(), "transformer"),
+          args.toArray(String[]::new),
+          System.err);
     }
   }
 
@@ -53,8 +59,10 @@ final class ServiceCommands {
 
     @Override
     public Integer call() {
-      dev.pgconvex.sink.SinkMain.main(args.toArray(String[]::new));
-      return 0;
+      return ServiceRunner.run(
+          new AlertingStage<>(dev.pgconvex.sink.SinkMain.stage(), "sink"),
+          args.toArray(String[]::new),
+          System.err);
     }
   }
 }

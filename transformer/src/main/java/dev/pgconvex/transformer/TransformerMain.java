@@ -14,6 +14,11 @@ import java.util.Map;
 public final class TransformerMain implements ServiceRunner.Stage<Transformer> {
   private TransformerMain() {}
 
+  /** This stage for {@link ServiceRunner} (the launcher wraps it, e.g. with alerts). */
+  public static ServiceRunner.Stage<Transformer> stage() {
+    return new TransformerMain();
+  }
+
   public static void main(String[] args) {
     ServiceRunner.main(new TransformerMain(), args);
   }

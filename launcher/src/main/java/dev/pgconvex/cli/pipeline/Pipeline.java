@@ -558,6 +558,11 @@ public final class Pipeline implements AutoCloseable {
     return convexUrl;
   }
 
+  /** The admin key the pipeline uses for Convex (a secret: show it only for a local emulator). */
+  public Secret convexAdminKey() {
+    return convexKey;
+  }
+
   public ServiceEndpoint endpoint() {
     return endpoint;
   }
