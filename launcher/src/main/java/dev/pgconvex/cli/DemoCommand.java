@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -131,6 +132,9 @@ final class DemoCommand implements Callable<Integer> {
     if (LogFile.current() != null) {
       out.println("  Log:       " + LogFile.current() + "   (--verbose: on screen)");
     }
+    out.println(
+        "  (one change read can make more than one op: a row, then a patch once its parent's id"
+            + " is known)");
     out.println();
     boolean terminal = System.console() != null;
     LiveStatus live = new LiveStatus(pipeline);
@@ -145,7 +149,15 @@ final class DemoCommand implements Callable<Integer> {
         demo.writeSome();
         long now = System.currentTimeMillis();
         if (now - lastPrint >= (terminal ? 1000 : 5000)) {
-          List<String> block = live.render(counter.counts());
+          List<String> block;
+          try {
+            block = live.render(counter.counts());
+          } catch (RuntimeException e) {
+            // Reading the counts must never stop the demo: Convex may throttle or be away (the
+            // pipeline retries by itself, and its alerts say so).
+            block = live.render(Map.of());
+            block.add(0, "  (table counts not read this time: " + e.getMessage() + ")");
+          }
           if (terminal && printed > 0) {
             out.print("\033[" + printed + "A\033[J"); // back to the block's start, then redraw
           }

@@ -40,12 +40,15 @@ final class LiveStatus {
                     t,
                     Numbers.count(c[0]),
                     Numbers.count(c[1]),
-                    c[0] == c[1] ? "" : "   (" + Numbers.signed(c[1] - c[0]) + " in flight)")));
+                    c[0] == c[1]
+                        ? ""
+                        : c[1] < c[0]
+                            ? "   (" + Numbers.count(c[0] - c[1]) + " to go)"
+                            : "   (" + Numbers.count(c[1] - c[0]) + " extra)")));
     lines.add(
         String.format(
             Locale.ROOT,
-            "  changes read from Postgres %s%s | ops applied in Convex %s%s (rows and reference"
-                + " patches)",
+            "  read from Postgres %s changes%s | applied in Convex %s ops%s",
             Numbers.count(p.captured()),
             rate(p.captured() - lastCaptured, seconds),
             Numbers.count(p.applied()),
@@ -53,7 +56,7 @@ final class LiveStatus {
     lines.add(
         String.format(
             Locale.ROOT,
-            "  rows waiting for a parent %s | end-to-end lag %s | alerts: %s",
+            "  waiting for a parent %s rows | end-to-end lag %s | alerts: %s",
             Numbers.count(p.pendingRows()),
             p.lagMs().isPresent() ? Numbers.millis(p.lagMs().getAsLong()) : "unknown",
             p.alertsText()));
@@ -79,10 +82,6 @@ final class LiveStatus {
         return String.format(Locale.ROOT, "%.1fk", n / 1000.0);
       }
       return String.format(Locale.ROOT, "%.1fM", n / 1_000_000.0);
-    }
-
-    static String signed(long n) {
-      return (n > 0 ? "+" : "") + count(n);
     }
 
     static String millis(long ms) {

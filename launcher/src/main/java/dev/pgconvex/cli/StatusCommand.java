@@ -197,7 +197,7 @@ final class StatusCommand implements Callable<Integer> {
               ? "not read yet"
               : !src.slotActive()
                   ? "INACTIVE"
-                  : src.slotLsnUnchangedMs() > 0
+                  : src.slotLsnUnchangedMs() > 10_000
                       ? "LSN unchanged for " + src.slotLsnUnchangedMs() + " ms"
                       : "active",
           src.snapshotFinished() ? "streaming" : "snapshot running");
