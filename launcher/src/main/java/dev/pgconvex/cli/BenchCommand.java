@@ -97,13 +97,24 @@ final class BenchCommand implements Callable<Integer> {
       int total = steadyLoad(demo, rate, latencySeconds);
       waitFor(applied, before + total, pipeline);
       out.set("latency", latencies.summary(rate, total));
+      // A figure of a mirror that diverged is worth nothing: the run ends with the same check as
+      // --exit-when-synced in run and demo (caught up to the position, then equal by content).
+      log("sync check: comparing Convex with Postgres");
+      var sync =
+          new dev.pgconvex.cli.verify.SyncWaiter(pipeline)
+              .await(
+                  java.time.Duration.ofSeconds(300), System.nanoTime(), pipeline.currentWalLsn());
+      out.put("synced", sync.synced());
+      if (!sync.synced()) {
+        out.put("syncReason", sync.reason());
+      }
     }
     if (json) {
       System.out.println(Json.write(out));
     } else {
       System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     }
-    return 0;
+    return out.path("synced").asBoolean() ? 0 : 1;
   }
 
   private static Connection pipelineConnection(Pipeline pipeline) throws Exception {
