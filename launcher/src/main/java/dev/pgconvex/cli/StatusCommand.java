@@ -125,9 +125,18 @@ final class StatusCommand implements Callable<Integer> {
           "cannot read consumer lag from Kafka at "
               + kafka
               + ": "
-              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+              + describe(e)
               + "; check --kafka and the kafka.* security keys");
     }
+  }
+
+  private static String describe(Exception e) {
+    Throwable t = e.getCause() == null ? e : e.getCause();
+    if (t instanceof java.util.concurrent.TimeoutException
+        || t instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return "no answer within 10 s (is Kafka running there?)";
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   private List<String> discover() throws IOException {
