@@ -2,8 +2,8 @@
  * The behaviour of `cdc/ingest` as data: cases of function calls with expected results.
  *
  * Runs in `applyBatch.cases.test.ts` against convex-test, and is meant to run unchanged against any other
- * Convex host (e.g. the project's emulator over HTTP). So everything here is plain JSON data (`npm test`
- * also writes it to `target/applyBatch.cases.json`), plus the two helpers every runner needs:
+ * Convex host (e.g. the project's emulator over HTTP). So everything here is plain JSON data, plus the
+ * two helpers every runner needs:
  * `resolveArgs` and `matchExpected`.
  *
  * Each case starts on an EMPTY deployment with the demo schema (`schema.ts`). Its steps run in order; for
