@@ -45,10 +45,7 @@ public final class AlertRules {
               return null;
             }
             long lag = sink.endToEndLagMs();
-            return lag > s.threshold()
-                ? new Reading(
-                    lag, "end-to-end lag " + ms(lag) + " (above " + ms(s.threshold()) + ")")
-                : null;
+            return above(lag, s.threshold(), "end-to-end lag " + ms(lag), ms(s.threshold()));
           },
           s -> "pgconvex_sink_end_to_end_lag_ms > " + s.threshold());
 
@@ -70,15 +67,8 @@ public final class AlertRules {
               return null;
             }
             long lag = sink.endToEndLagMs();
-            return lag > s.threshold()
-                ? new Reading(
-                    lag,
-                    "nothing applied in Convex for "
-                        + ms(lag)
-                        + " (above "
-                        + ms(s.threshold())
-                        + ")")
-                : null;
+            return above(
+                lag, s.threshold(), "nothing applied in Convex for " + ms(lag), ms(s.threshold()));
           },
           s -> "pgconvex_sink_end_to_end_lag_ms > " + s.threshold());
 
@@ -132,15 +122,11 @@ public final class AlertRules {
             if (src == null || src.slotLagBytes() < 0) {
               return null;
             }
-            return src.slotLagBytes() > s.threshold()
-                ? new Reading(
-                    src.slotLagBytes(),
-                    "the slot holds "
-                        + src.slotLagBytes()
-                        + " bytes of WAL (above "
-                        + s.threshold()
-                        + ")")
-                : null;
+            return above(
+                src.slotLagBytes(),
+                s.threshold(),
+                "the slot holds " + src.slotLagBytes() + " bytes of WAL",
+                s.threshold() + " bytes");
           },
           s -> "pgconvex_source_slot_lag_bytes > " + s.threshold());
 
@@ -165,17 +151,15 @@ public final class AlertRules {
             if (!src.slotActive()) {
               return new Reading(1, "the replication slot is inactive (no walsender reads it)");
             }
-            return src.slotLsnUnchangedMs() > s.threshold()
-                ? new Reading(
-                    src.slotLsnUnchangedMs(),
-                    "the slot's confirmed LSN has not moved for "
-                        + ms(src.slotLsnUnchangedMs())
-                        + " (above "
-                        + ms(s.threshold())
-                        + ") while it holds "
-                        + src.slotLagBytes()
-                        + " bytes")
-                : null;
+            return above(
+                src.slotLsnUnchangedMs(),
+                s.threshold(),
+                "the slot's confirmed LSN has not moved for "
+                    + ms(src.slotLsnUnchangedMs())
+                    + " while it holds "
+                    + src.slotLagBytes()
+                    + " bytes",
+                ms(s.threshold()));
           },
           s ->
               "pgconvex_source_slot_active == 0 or pgconvex_source_slot_lsn_unchanged_ms > "
@@ -235,16 +219,13 @@ public final class AlertRules {
             if (t == null || t.oldestPendingAgeMs() == null) {
               return null;
             }
-            return t.oldestPendingAgeMs() > s.threshold()
-                ? new Reading(
-                    t.oldestPendingAgeMs(),
-                    t.pendingRows()
-                        + " rows wait for a parent, the oldest for "
-                        + ms(t.oldestPendingAgeMs())
-                        + " (above "
-                        + ms(s.threshold())
-                        + ")")
-                : null;
+            return above(
+                t.oldestPendingAgeMs(),
+                s.threshold(),
+                t.pendingRows()
+                    + " rows wait for a parent, the oldest for "
+                    + ms(t.oldestPendingAgeMs()),
+                ms(s.threshold()));
           },
           s -> "pgconvex_transformer_pending_oldest_age_ms > " + s.threshold());
 
@@ -276,16 +257,11 @@ public final class AlertRules {
                         ? 0
                         : c.increase(
                             "sink.dead.letters", k.deadLetters(), in.nowMs(), s.windowMs()));
-            return n > s.threshold()
-                ? new Reading(
-                    n,
-                    (long) n
-                        + " records dead-lettered in the last "
-                        + ms(s.windowMs())
-                        + " (above "
-                        + s.threshold()
-                        + ")")
-                : null;
+            return above(
+                n,
+                s.threshold(),
+                (long) n + " records dead-lettered in the last " + ms(s.windowMs()),
+                String.valueOf(s.threshold()));
           },
           s ->
               "(sum(increase(pgconvex_transformer_dead_letters_total["
@@ -341,16 +317,11 @@ public final class AlertRules {
               return null;
             }
             double n = c.increase("sink.rate.limited", k.rateLimited(), in.nowMs(), s.windowMs());
-            return n > s.threshold()
-                ? new Reading(
-                    n,
-                    (long) n
-                        + " throttled calls (429) in the last "
-                        + ms(s.windowMs())
-                        + " (above "
-                        + s.threshold()
-                        + ")")
-                : null;
+            return above(
+                n,
+                s.threshold(),
+                (long) n + " throttled calls (429) in the last " + ms(s.windowMs()),
+                String.valueOf(s.threshold()));
           },
           s ->
               "increase(pgconvex_sink_retries_total{reason=\"rate_limited\"}["
@@ -477,6 +448,11 @@ public final class AlertRules {
         return "an http(s) URL, or empty";
       }
     };
+  }
+
+  // The reading when value is above the threshold: what was seen, then the threshold.
+  private static Reading above(double value, long threshold, String seen, String thresholdText) {
+    return value > threshold ? new Reading(value, seen + " (above " + thresholdText + ")") : null;
   }
 
   /** {@code 1,234 ms} or {@code 75 s}. */

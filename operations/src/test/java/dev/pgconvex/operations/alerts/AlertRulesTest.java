@@ -146,7 +146,7 @@ class AlertRulesTest {
             "a slot holding 2 GiB",
             AlertRules.SLOT_LAG,
             c -> c.slotLagBytes = 2L << 30,
-            "the slot holds 2147483648 bytes of WAL (above 1073741824)"),
+            "the slot holds 2147483648 bytes of WAL (above 1073741824 bytes)"),
         new Case(
             "an inactive slot",
             AlertRules.SLOT_STUCK,
@@ -159,8 +159,8 @@ class AlertRulesTest {
               c.slotLsnUnchangedMs = 400_000;
               c.slotLagBytes = 1_000_000;
             },
-            "the slot's confirmed LSN has not moved for 400 s (above 300 s) while it holds 1000000"
-                + " bytes"),
+            "the slot's confirmed LSN has not moved for 400 s while it holds 1000000 bytes (above"
+                + " 300 s)"),
         new Case(
             "rows waiting ten minutes for their parent",
             AlertRules.ORPHANS,
