@@ -14,8 +14,9 @@ import java.util.Map;
  * applies wins:
  *
  * <ol>
- *   <li><b>failing</b>: an endpoint did not answer, a stage is missing, or a stage is {@code
- *       FAILED} (the reason names the stage and its last error);
+ *   <li><b>failing</b>: an endpoint did not answer, a stage is missing, a stage is {@code FAILED},
+ *       or every Convex call has failed for longer than {@link Thresholds#sinkFailingAfterMs()}
+ *       (the reason names the stage and its last error);
  *   <li><b>stalled</b>: the end-to-end lag is above {@link Thresholds#stalledAfterMs()};
  *   <li><b>lagging</b>: a stage is still starting, nothing has been applied yet, the end-to-end lag
  *       is above {@link Thresholds#laggingAfterMs()}, or the slot holds more WAL than {@link
@@ -65,6 +66,15 @@ public final class ChainEvaluator {
                 + ": "
                 + (s.lastError() != null ? s.lastError().message() : s.detail()));
       }
+    }
+    if (ordered.get("sink") instanceof SinkStatus k
+        && k.state() == StageState.RUNNING
+        && k.failingForMs() > thresholds.sinkFailingAfterMs()) {
+      failing.add(
+          "sink: every Convex call has failed for "
+              + k.failingForMs() / 1000
+              + " s"
+              + (k.lastError() == null ? "" : " (" + k.lastError().message() + ")"));
     }
     if (!failing.isEmpty()) {
       return new ChainStatus(

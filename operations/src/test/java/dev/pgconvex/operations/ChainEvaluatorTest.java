@@ -71,6 +71,39 @@ class ChainEvaluatorTest {
   }
 
   @Test
+  void aSinkWhoseEveryCallFailsForLongIsFailingNotLagging() {
+    SinkStatus retrying =
+        new SinkStatus(
+            StageState.RUNNING,
+            "4 partitions",
+            new LastError("Convex is rate limiting (429)", NOW - 90_000),
+            4,
+            NOW - 30_000,
+            30_000L,
+            null,
+            1,
+            60,
+            60,
+            0,
+            90_000);
+    ChainStatus c =
+        eval(
+            chain(source(StageState.RUNNING, 0), transformer(StageState.RUNNING), retrying),
+            List.of());
+    assertThat(c.verdict()).isEqualTo(Verdict.FAILING);
+    assertThat(c.reason()).contains("every Convex call has failed for 90 s", "429");
+    SinkStatus brief =
+        new SinkStatus(
+            StageState.RUNNING, "4 partitions", null, 4, NOW - 800, 800L, null, 8, 1, 1, 0, 5_000);
+    assertThat(
+            eval(
+                    chain(source(StageState.RUNNING, 0), transformer(StageState.RUNNING), brief),
+                    List.of())
+                .verdict())
+        .isEqualTo(Verdict.CAUGHT_UP);
+  }
+
+  @Test
   void eachRuleInOrderOfSeverity() {
     record Case(
         String name,
