@@ -31,7 +31,10 @@ public final class SyncCondition {
     for (String name : new String[] {"source", "transformer", "sink"}) {
       StageStatus s = stages.get(name);
       if (s != null && s.state() != StageState.RUNNING) {
-        return name + " is " + s.state().name().toLowerCase(Locale.ROOT) + ": " + s.detail();
+        return name
+            + " is "
+            + s.state().name().toLowerCase(Locale.ROOT)
+            + (s.detail() == null ? "" : ": " + s.detail());
       }
     }
     if (stages.get("source") instanceof SourceStatus src

@@ -25,7 +25,15 @@ public final class AlertEngine {
     Reading last;
   }
 
+  /**
+   * @param rules the rules to evaluate; each must have settings in {@code settings}
+   */
   public AlertEngine(List<AlertRule> rules, AlertSettings settings) {
+    for (AlertRule r : rules) {
+      if (settings.of(r) == null) {
+        throw new IllegalArgumentException("no settings for alert rule " + r.name());
+      }
+    }
     this.rules = List.copyOf(rules);
     this.settings = settings;
   }

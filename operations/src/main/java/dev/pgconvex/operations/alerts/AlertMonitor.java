@@ -93,6 +93,7 @@ public final class AlertMonitor implements AutoCloseable {
   private void evaluateSafely() {
     try {
       evaluate();
+      lastInputProblem = null; // a problem that comes back after a recovery is logged again
     } catch (RuntimeException e) {
       String m = String.valueOf(e.getMessage());
       if (!m.equals(lastInputProblem)) {

@@ -433,8 +433,8 @@ public final class AlertRules {
         }
         try {
           java.net.URI u = new java.net.URI(url);
-          if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
-              || u.getHost() == null) {
+          String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+          if (!"http".equals(scheme) && !"https".equals(scheme) || u.getHost() == null) {
             return "is not an http(s) URL with a host";
           }
           return null;

@@ -80,6 +80,7 @@ public final class WebhookNotifier implements AutoCloseable {
     String last = "";
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       long waitMs = backoff;
+      boolean told = false;
       try {
         HttpResponse<Void> r =
             http.send(
@@ -101,7 +102,9 @@ public final class WebhookNotifier implements AutoCloseable {
         Long retryAfter =
             r.headers().firstValue("Retry-After").map(WebhookNotifier::seconds).orElse(null);
         if (retryAfter != null) {
-          waitMs = Math.min(retryAfter * 1000, BACKOFF_MAX_MS * 2);
+          // Capped before multiplying, so a huge header cannot overflow.
+          waitMs = Math.min(retryAfter, BACKOFF_MAX_MS * 2 / 1000) * 1000;
+          told = true;
         }
       } catch (IOException ex) {
         last =
@@ -113,8 +116,10 @@ public final class WebhookNotifier implements AutoCloseable {
       }
       if (attempt < maxAttempts) {
         try {
-          // Backoff between attempts, with jitter so many pipelines do not retry in step.
-          Thread.sleep(waitMs / 2 + ThreadLocalRandom.current().nextLong(waitMs / 2 + 1));
+          // Backoff between attempts, with jitter so many pipelines do not retry in step; a
+          // Retry-After is waited in full (jitter only adds to it).
+          long jitter = ThreadLocalRandom.current().nextLong(waitMs / 2 + 1);
+          Thread.sleep(told ? waitMs + jitter / 4 : waitMs / 2 + jitter);
         } catch (InterruptedException ex) {
           Thread.currentThread().interrupt();
           break;

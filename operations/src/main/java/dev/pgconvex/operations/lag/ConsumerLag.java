@@ -104,28 +104,42 @@ public final class ConsumerLag implements AutoCloseable {
                             ends.put(
                                 new TopicPartition(name, p.partition()), OffsetSpec.latest())));
     var endOffsets = admin.listOffsets(ends).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+    ends.keySet().forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
+    var starts = admin.listOffsets(earliest).all().get(TIMEOUT_S, TimeUnit.SECONDS);
     long nowMs = System.currentTimeMillis();
     List<PartitionLag> partitions = new ArrayList<>();
     long records = 0;
     long maxMs = 0;
+    boolean anyKnown = false;
+    boolean anyUnknown = false;
     for (var e : endOffsets.entrySet()) {
       TopicPartition tp = e.getKey();
       OffsetAndMetadata c = committed.get(tp);
       long end = e.getValue().offset();
-      long from = c == null ? 0 : c.offset();
+      // Without a committed offset the group owes what the partition still holds (from its log
+      // start, after retention), as it would read it with auto.offset.reset=earliest.
+      long from = c == null ? starts.get(tp).offset() : c.offset();
       long owed = Math.max(0, end - from);
       if (c == null && end == 0) {
         continue; // an empty partition the group never read: nothing to report
       }
       long ms = owed == 0 ? 0 : withMs ? ageOfRecordAt(tp, from, nowMs) : -1;
       records += owed;
-      maxMs = ms < 0 || maxMs < 0 ? -1 : Math.max(maxMs, ms);
+      // One unreadable age must not hide the known ones: -1 only when none is known.
+      if (ms >= 0) {
+        maxMs = Math.max(maxMs, ms);
+        anyKnown = true;
+      } else if (owed > 0) {
+        anyUnknown = true;
+      }
       partitions.add(
           new PartitionLag(tp.topic(), tp.partition(), c == null ? -1 : from, end, owed, ms));
     }
     partitions.sort(
         java.util.Comparator.comparing(PartitionLag::topic).thenComparing(PartitionLag::partition));
-    return new GroupLag(stage, group, records, maxMs, List.copyOf(partitions));
+    return new GroupLag(
+        stage, group, records, anyUnknown && !anyKnown ? -1 : maxMs, List.copyOf(partitions));
   }
 
   /**
