@@ -1,6 +1,7 @@
 package dev.pgconvex.cli.verify;
 
 import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.verify.MirrorVerifier;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,4 +1,4 @@
-package dev.pgconvex.cli.verify;
+package dev.pgconvex.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -155,6 +155,23 @@ public final class MirrorVerifier {
 
   private ObjectNode expectedDoc(TableMapping t, ResultSet rs, Map<String, Map<String, String>> ids)
       throws SQLException {
+    ObjectNode doc = columnsDoc(t, rs);
+    parentKeys(t, rs)
+        .forEach(
+            (field, ref) ->
+                doc.put(
+                    field,
+                    expectedRef(
+                        ref, ids.getOrDefault(ref.parentTable(), Map.of()).get(ref.parentKey()))));
+    return doc;
+  }
+
+  /**
+   * The document the current row of {@code rs} must have in Convex, without its reference fields
+   * (see {@link #parentKeys}): every non-null column translated by the mapping, independently of
+   * the pipeline's converter.
+   */
+  public static ObjectNode columnsDoc(TableMapping t, ResultSet rs) throws SQLException {
     ObjectNode doc = Json.NODES.objectNode();
     for (ColumnMapping c : t.columns()) {
       Object v = rs.getObject(c.column());
@@ -163,23 +180,41 @@ public final class MirrorVerifier {
       }
       doc.set(c.field(), expectedValue(c, rs, v));
     }
+    return doc;
+  }
+
+  /**
+   * The parent each reference field of the current row must point at, by field; a NULL foreign key
+   * has no entry (the field is then absent).
+   */
+  public static Map<String, ParentRef> parentKeys(TableMapping t, ResultSet rs)
+      throws SQLException {
+    Map<String, ParentRef> out = new LinkedHashMap<>();
     for (RelationMapping r : t.relations()) {
       ObjectNode keyRow = Json.NODES.objectNode();
       for (String col : r.columns()) {
         keyRow.set(col, jsonOf(rs.getObject(col)));
       }
       String parentKey = SourceKey.of(keyRow, r.columns());
-      if (parentKey == null) {
-        continue;
+      if (parentKey != null) {
+        out.put(r.field(), new ParentRef(r.parentTable(), parentKey));
       }
-      String id = ids.getOrDefault(r.parentTable(), Map.of()).get(parentKey);
-      // A missing parent leaves the field unresolved: expected absent for an optional one, flagged
-      // otherwise.
-      doc.put(
-          r.field(), id == null ? "<unresolved " + r.parentTable() + " " + parentKey + ">" : id);
     }
-    return doc;
+    return out;
   }
+
+  /**
+   * The value a reference field must hold: the id of the parent's live document, or, when the
+   * parent has none, a placeholder no document id equals ({@code <unresolved users [1]>}).
+   */
+  public static String expectedRef(ParentRef ref, String parentId) {
+    return parentId == null
+        ? "<unresolved " + ref.parentTable() + " " + ref.parentKey() + ">"
+        : parentId;
+  }
+
+  /** A reference: the parent's Convex table and source key. */
+  public record ParentRef(String parentTable, String parentKey) {}
 
   private static JsonNode expectedValue(ColumnMapping c, ResultSet rs, Object v)
       throws SQLException {
@@ -222,7 +257,7 @@ public final class MirrorVerifier {
   }
 
   /** The source key of the current row of {@code rs}, as the transformer builds it. */
-  static String sourceKey(ResultSet rs, TableMapping t) throws SQLException {
+  public static String sourceKey(ResultSet rs, TableMapping t) throws SQLException {
     ObjectNode keyRow = Json.NODES.objectNode();
     for (String k : t.primaryKey()) {
       keyRow.set(k, jsonOf(rs.getObject(k)));
@@ -231,7 +266,7 @@ public final class MirrorVerifier {
   }
 
   /** {@code "schema"."table"} of {@code t}, for SQL. */
-  static String qualified(TableMapping t) {
+  public static String qualified(TableMapping t) {
     return quote(t.schema()) + "." + quote(t.table());
   }
 
@@ -259,7 +294,7 @@ public final class MirrorVerifier {
    * Null when equal; else the first difference. Numbers compare by value, decimals by BigDecimal
    * value.
    */
-  static String diff(JsonNode expected, JsonNode actual) {
+  public static String diff(JsonNode expected, JsonNode actual) {
     if (expected.isNumber() && actual.isNumber()) {
       return expected.decimalValue().compareTo(actual.decimalValue()) == 0
           ? null
@@ -334,7 +369,7 @@ public final class MirrorVerifier {
     }
   }
 
-  static String quote(String ident) {
+  public static String quote(String ident) {
     return "\"" + ident.replace("\"", "\"\"") + "\"";
   }
 
