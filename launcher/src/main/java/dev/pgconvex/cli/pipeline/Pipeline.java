@@ -161,10 +161,7 @@ public final class Pipeline implements AutoCloseable {
    * stages run as separate deployables.
    */
   public void startServices(Set<Stage> inProcess) throws Exception {
-    mapping =
-        isResolvedMapping(settings.mappingFile())
-            ? Mapping.read(settings.mappingFile())
-            : readCatalog();
+    mapping = readCatalog();
     if (settings.convexUrl() == null) {
       Path functions =
           FunctionsFolder.write(mapping, settings.workDir().toAbsolutePath().resolve("convex"));
@@ -278,25 +275,6 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private Mapping readCatalog() throws SQLException {
-    List<RelationSpec> relations = settings.relations().stream().map(RelationSpec::parse).toList();
-    try (Connection c = connect()) {
-      CatalogReader reader = new CatalogReader(c);
-      MappingFile file =
-          settings.mappingFile() == null
-              ? MappingFile.EMPTY
-              : MappingFile.read(settings.mappingFile());
-      List<String> tables = settings.tables();
-      if (tables.isEmpty() && file.tables().isEmpty()) {
-        tables = discoverTables(c);
-      }
-      Mapping m = reader.read(tables, relations, file);
-      reader.warnings().forEach(w -> log.warn("{}", w));
-      return m;
-    }
-  }
-
-  // No tables named: every table of the schema, saying which were taken and why others were not.
-  private List<String> discoverTables(Connection c) throws SQLException {
     Set<String> keyed = new java.util.HashSet<>();
     String keys = settings.overrides().get(SourceConfig.KEY_COLUMNS);
     if (keys != null) {
@@ -307,14 +285,58 @@ public final class Pipeline implements AutoCloseable {
         }
       }
     }
+    try (Connection c = connect()) {
+      return readMapping(
+          c,
+          settings.tables(),
+          settings.relations(),
+          settings.mappingFile(),
+          settings.schema(),
+          settings.excludeTables(),
+          keyed);
+    }
+  }
+
+  /**
+   * The mapping of a database: a resolved mapping file (.json) as is, else the catalog's tables
+   * (those named, or every table of {@code schema} that can be mirrored, minus {@code exclude})
+   * with the relations and the mapping file (YAML) applied.
+   *
+   * @param keyed tables given key columns by configuration (mirrorable without a primary key)
+   */
+  public static Mapping readMapping(
+      Connection c,
+      List<String> tables,
+      List<String> relationSpecs,
+      Path mappingFile,
+      String schema,
+      List<String> exclude,
+      Set<String> keyed)
+      throws SQLException {
+    if (isResolvedMapping(mappingFile)) {
+      return Mapping.read(mappingFile);
+    }
+    List<RelationSpec> relations = relationSpecs.stream().map(RelationSpec::parse).toList();
+    CatalogReader reader = new CatalogReader(c);
+    MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
+    if (tables.isEmpty() && file.tables().isEmpty()) {
+      tables = discoverTables(c, schema, exclude, keyed);
+    }
+    Mapping m = reader.read(tables, relations, file);
+    reader.warnings().forEach(w -> log.warn("{}", w));
+    return m;
+  }
+
+  // No tables named: every table of the schema, saying which were taken and why others were not.
+  private static List<String> discoverTables(
+      Connection c, String schema, List<String> exclude, Set<String> keyed) throws SQLException {
     TableDiscovery.Result found =
-        TableDiscovery.discover(
-            c, settings.schema(), Set.copyOf(settings.excludeTables()), Set.copyOf(keyed));
+        TableDiscovery.discover(c, schema, Set.copyOf(exclude), Set.copyOf(keyed));
     if (found.tables().isEmpty()) {
       throw new dev.pgconvex.schema.CatalogException(
           List.of(
               "schema '"
-                  + settings.schema()
+                  + schema
                   + "' has no table to mirror"
                   + (found.skipped().isEmpty()
                       ? ""
@@ -323,7 +345,7 @@ public final class Pipeline implements AutoCloseable {
     }
     log.info(
         "No --tables given: mirroring every table of schema '{}': {}",
-        settings.schema(),
+        schema,
         String.join(", ", found.tables()));
     found.skipped().forEach(line -> log.warn("Not mirrored: {}", line));
     return found.tables();
