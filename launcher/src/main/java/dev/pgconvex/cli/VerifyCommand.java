@@ -269,6 +269,32 @@ public final class VerifyCommand implements Callable<Integer> {
     }
   }
 
+  // A resolved mapping names its tables itself: --tables then picks some of them.
+  private Mapping restrict(Mapping m) {
+    if (tables.isEmpty()) {
+      return m;
+    }
+    List<dev.pgconvex.common.mapping.TableMapping> picked = new ArrayList<>();
+    for (String name : tables) {
+      String schema = name.contains(".") ? name.substring(0, name.indexOf('.')) : null;
+      String table = name.contains(".") ? name.substring(name.indexOf('.') + 1) : name;
+      var match =
+          m.tables().stream()
+              .filter(
+                  t ->
+                      t.table().equals(table) && (schema == null || t.schema().equals(schema))
+                          || t.target().equals(name))
+              .findFirst();
+      if (match.isEmpty()) {
+        throw new VerifyException("unknown table " + name + ": it is not in the mapping");
+      }
+      if (!picked.contains(match.get())) {
+        picked.add(match.get());
+      }
+    }
+    return new Mapping(picked);
+  }
+
   private static void printRepair(PrintWriter out, MirrorRepair.Result r) {
     r.requested()
         .forEach(
@@ -291,7 +317,12 @@ public final class VerifyCommand implements Callable<Integer> {
   private String convexProblem(ConvexException e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     if (e.httpStatus() < 0) {
-      return "cannot reach Convex at " + convexUrl + ": " + m;
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      String why = root.getMessage() == null ? "no answer" : root.getMessage();
+      return "cannot reach Convex at " + convexUrl + " (" + why + ")";
     }
     if (m.contains("cdc/verify")) {
       return "Convex at "

@@ -59,6 +59,12 @@ public final class MirrorCheck {
   private static final Duration POLL = Duration.ofMillis(200);
 
   /**
+   * How long a difference must last, with the pipeline applied past its row, before it counts
+   * (unless the settle timeout is shorter).
+   */
+  static final Duration GRACE = Duration.ofSeconds(5);
+
+  /**
    * @param chunkRows rows per chunk
    * @param parallel chunks compared at the same time
    * @param settleTimeout how long a differing key may take to settle
@@ -467,6 +473,7 @@ public final class MirrorCheck {
   private void settle(TableMapping t, TableKey tk, List<Candidate> candidates, Accumulator acc)
       throws SQLException, InterruptedException {
     long deadline = deadline();
+    long grace = Math.min(GRACE.toNanos(), options.settleTimeout().toNanos());
     List<Candidate> pending = new ArrayList<>(candidates);
     try (Connection c = pg.open()) {
       while (!pending.isEmpty()) {
@@ -493,8 +500,11 @@ public final class MirrorCheck {
             if (f == null) {
               continue; // settled: equal now
             }
-            if (reached && pgSame) {
-              acc.confirmed(f); // applied past the row's position and still different
+            if (reached && pgSame && System.nanoTime() - cd.firstSeen >= grace) {
+              // The pipeline applied past the row's position, the row did not change, and the
+              // difference outlived the grace (a row held for its parent, or on its way through a
+              // repartition topic, can land after the checkpoint passed it).
+              acc.confirmed(f);
               continue;
             }
             cd.finding = f;
@@ -736,6 +746,7 @@ public final class MirrorCheck {
     PgRow row;
     String position;
     boolean changed;
+    final long firstSeen = System.nanoTime();
 
     Candidate(Finding finding, PgRow row, String position) {
       this.finding = finding;

@@ -86,6 +86,7 @@ public final class Pipeline implements AutoCloseable {
   private ConvexSink sink;
   private ConvexClient convexClient;
   private Topics topics;
+  private SnapshotSweeper sweeper;
 
   public Pipeline(PipelineSettings settings) {
     this.settings = settings;
@@ -214,6 +215,7 @@ public final class Pipeline implements AutoCloseable {
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
+      this.sweeper = sweeper;
       closeables.add(sweeper);
       sweeper.start();
     }
@@ -427,6 +429,14 @@ public final class Pipeline implements AutoCloseable {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+  }
+
+  /**
+   * Sweeps of the mirror after a snapshot done so far (0 when the stages do not all run here), for
+   * tests that must not race one.
+   */
+  public int snapshotSweeps() {
+    return sweeper == null ? 0 : sweeper.sweeps();
   }
 
   /** Topic names in use (after {@link #startServices()}). */
