@@ -193,6 +193,9 @@ function clamp(n: number, max: number): number {
 // The document hash (docs/contracts.md, "Document hash"; Java: dev.pgconvex.verify.DocHash)
 // ---------------------------------------------------------------------------------------------------------
 
+const BITS = new DataView(new ArrayBuffer(8));
+const HEX_DIGITS = Array.from("0123456789ABCDEF", (c) => c.charCodeAt(0));
+
 /**
  * Two 32-bit lanes fed the canonical bytes of a value: lane 1 is FNV-1a, lane 2 a multiply-xorshift; both
  * end with MurmurHash3's fmix32.
@@ -213,13 +216,32 @@ class LaneHasher {
     for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
   }
 
+  /** The decimal digits of a non-negative integer, as ASCII. */
+  digits(n: number): void {
+    if (n >= 10) this.digits(Math.floor(n / 10));
+    this.byte(48 + (n % 10));
+  }
+
   /** UTF-8 of `s`; a lone surrogate is encoded as `?` (what Java's `String.getBytes(UTF_8)` does). */
   utf8(s: string): void {
+    // Hot loop: the state in locals, ASCII inline.
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let n = 0;
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
       if (c < 0x80) {
-        this.byte(c);
-      } else if (c < 0x800) {
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        const x = Math.imul(h2 ^ c, 0x5bd1e995);
+        h2 = x ^ (x >>> 15);
+        n++;
+        continue;
+      }
+      this.h1 = h1;
+      this.h2 = h2;
+      this.bytes += n;
+      n = 0;
+      if (c < 0x800) {
         this.byte(0xc0 | (c >> 6));
         this.byte(0x80 | (c & 0x3f));
       } else if (c >= 0xd800 && c <= 0xdfff) {
@@ -239,11 +261,34 @@ class LaneHasher {
         this.byte(0x80 | ((c >> 6) & 0x3f));
         this.byte(0x80 | (c & 0x3f));
       }
+      h1 = this.h1;
+      h2 = this.h2;
     }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.bytes += n;
+  }
+
+  /** 16 upper-case hex digits of the IEEE-754 bits; -0 counts as 0 and every NaN as the canonical NaN. */
+  double(x: number): void {
+    let hi: number;
+    let lo: number;
+    if (Number.isNaN(x)) {
+      hi = 0x7ff80000;
+      lo = 0;
+    } else {
+      BITS.setFloat64(0, x === 0 ? 0 : x);
+      hi = BITS.getUint32(0);
+      lo = BITS.getUint32(4);
+    }
+    for (let shift = 28; shift >= 0; shift -= 4) this.byte(HEX_DIGITS[(hi >>> shift) & 15]);
+    for (let shift = 28; shift >= 0; shift -= 4) this.byte(HEX_DIGITS[(lo >>> shift) & 15]);
   }
 
   string(s: string): void {
-    this.ascii("s" + s.length + ":");
+    this.byte(115); // s
+    this.digits(s.length);
+    this.byte(58); // :
     this.utf8(s);
   }
 
@@ -253,7 +298,8 @@ class LaneHasher {
     } else if (typeof val === "boolean") {
       this.ascii(val ? "t" : "f");
     } else if (typeof val === "number") {
-      this.ascii("d" + doubleBits(val));
+      this.byte(100); // d
+      this.double(val);
     } else if (typeof val === "bigint") {
       this.string(val.toString()); // as Convex's "json" format writes an int64: decimal text
     } else if (typeof val === "string") {
@@ -261,15 +307,18 @@ class LaneHasher {
     } else if (val instanceof ArrayBuffer) {
       this.string(base64(new Uint8Array(val))); // as Convex's "json" format writes bytes
     } else if (Array.isArray(val)) {
-      this.ascii("[" + val.length + ":");
+      this.byte(91); // [
+      this.digits(val.length);
+      this.byte(58);
       for (const e of val) this.value(e);
       this.ascii("]");
     } else {
       const obj = val as Record<string, Value | undefined>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      this.ascii("{" + keys.length + ":");
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+      if (keys.length > 1) keys.sort();
+      this.byte(123); // {
+      this.digits(keys.length);
+      this.byte(58);
       for (const k of keys) {
         this.string(k);
         this.value(obj[k]);
@@ -338,17 +387,6 @@ function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");
 }
 
-const BITS = new DataView(new ArrayBuffer(8));
-
-/** 16 upper-case hex digits of the IEEE-754 bits; -0 counts as 0 and every NaN as the canonical NaN. */
-function doubleBits(x: number): string {
-  if (Number.isNaN(x)) return "7FF8000000000000";
-  BITS.setFloat64(0, x === 0 ? 0 : x);
-  return (
-    BITS.getUint32(0).toString(16).toUpperCase().padStart(8, "0") +
-    BITS.getUint32(4).toString(16).toUpperCase().padStart(8, "0")
-  );
-}
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
