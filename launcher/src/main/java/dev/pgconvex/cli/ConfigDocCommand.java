@@ -6,6 +6,7 @@ import dev.pgconvex.common.config.ConfigKey;
 import dev.pgconvex.sink.SinkConfig;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.transformer.TransformerConfig;
+import dev.pgconvex.verify.VerifyConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -55,6 +56,7 @@ final class ConfigDocCommand implements Callable<Integer> {
     section(sb, "Source (cdc-source)", SourceConfig.definition(), common);
     section(sb, "Transformer", TransformerConfig.definition(), common);
     section(sb, "Sink (convex-sink)", SinkConfig.definition(), common);
+    section(sb, "Verification (continuous, ./cdc run)", VerifyConfig.definition(), common);
     return sb.toString();
   }
 

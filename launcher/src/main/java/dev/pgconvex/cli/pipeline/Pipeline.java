@@ -26,6 +26,8 @@ import dev.pgconvex.stack.EmbeddedStack;
 import dev.pgconvex.stack.StackSettings;
 import dev.pgconvex.transformer.Transformer;
 import dev.pgconvex.transformer.TransformerConfig;
+import dev.pgconvex.verify.ContinuousVerifier;
+import dev.pgconvex.verify.VerifyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +89,7 @@ public final class Pipeline implements AutoCloseable {
   private ConvexClient convexClient;
   private Topics topics;
   private SnapshotSweeper sweeper;
+  private ContinuousVerifier continuous;
 
   public Pipeline(PipelineSettings settings) {
     this.settings = settings;
@@ -218,6 +221,14 @@ public final class Pipeline implements AutoCloseable {
       this.sweeper = sweeper;
       closeables.add(sweeper);
       sweeper.start();
+      Config verify = parse(VerifyConfig.definition(), props);
+      if (verify.getBoolean(VerifyConfig.CONTINUOUS_ENABLED)) {
+        continuous =
+            new ContinuousVerifier(
+                verify, this::connect, mapping, convexClient, endpoint.registry());
+        closeables.add(continuous);
+        continuous.start();
+      }
     }
   }
 
@@ -397,7 +408,11 @@ public final class Pipeline implements AutoCloseable {
   // wrong types and out-of-range values, whichever service declares them.
   private void validateOverrides() {
     Map<String, ConfigKey> known = new HashMap<>();
-    Stream.of(SourceConfig.definition(), TransformerConfig.definition(), SinkConfig.definition())
+    Stream.of(
+            SourceConfig.definition(),
+            TransformerConfig.definition(),
+            SinkConfig.definition(),
+            VerifyConfig.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
@@ -437,6 +452,11 @@ public final class Pipeline implements AutoCloseable {
    */
   public int snapshotSweeps() {
     return sweeper == null ? 0 : sweeper.sweeps();
+  }
+
+  /** The background verification, or null when {@code verify.continuous.enabled} is off. */
+  public ContinuousVerifier continuousVerifier() {
+    return continuous;
   }
 
   /** Topic names in use (after {@link #startServices()}). */

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class VerifyIT {
   /** A Convex module standing in for a person editing documents in the dashboard. */
-  private static final String HAND_EDITS =
+  static final String HAND_EDITS =
       """
       import { v } from "convex/values";
       import { internalMutation } from "./_generated/server";
