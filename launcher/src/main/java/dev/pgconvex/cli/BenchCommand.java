@@ -77,6 +77,12 @@ final class BenchCommand implements Callable<Integer> {
   int verifyRuns;
 
   @Option(
+      names = "--verify-warmup",
+      defaultValue = "1",
+      description = "With --verify: warm-up verifications first, not counted (default: 1).")
+  int verifyWarmup;
+
+  @Option(
       names = "--chunk-rows",
       defaultValue = "1000",
       description = "With --verify: rows per chunk (default: ${DEFAULT-VALUE}).")
@@ -94,7 +100,8 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (verify) {
       ObjectNode figures =
-          new VerifyBench(rows, verifyRuns, chunkRows, parallel, workDir, BenchCommand::log)
+          new VerifyBench(
+                  rows, verifyWarmup, verifyRuns, chunkRows, parallel, workDir, BenchCommand::log)
               .run(options);
       System.out.println(
           json

@@ -33,20 +33,29 @@ import java.util.function.Consumer;
  * {@code ./cdc bench --verify}: how fast {@code ./cdc verify} compares, and how much heap it needs,
  * on the demo tables in the embedded Postgres and the Convex emulator. The mirror is written
  * straight through {@code cdc/ingest:applyBatch} from the rows (not through Kafka: loading a
- * million rows through the whole pipeline would take most of the time), then verified {@code runs}
- * times; it reports each run's rows/s and peak heap (the JVM's heap pools, reset before each run)
- * and their medians.
+ * million rows through the whole pipeline would take most of the time), then verified {@code
+ * warmup} times (the JIT's, not counted) and {@code runs} times; it reports each run's rows/s, peak
+ * heap used and peak heap after a collection (the live data at its highest), and the medians.
  */
 final class VerifyBench {
   private final int rows;
   private final int runs;
+  private final int warmup;
   private final int chunkRows;
   private final int parallel;
   private final Path workDir;
   private final Consumer<String> log;
 
-  VerifyBench(int rows, int runs, int chunkRows, int parallel, Path workDir, Consumer<String> log) {
+  VerifyBench(
+      int rows,
+      int warmup,
+      int runs,
+      int chunkRows,
+      int parallel,
+      Path workDir,
+      Consumer<String> log) {
     this.rows = rows;
+    this.warmup = warmup;
     this.runs = runs;
     this.chunkRows = chunkRows;
     this.parallel = parallel;
@@ -91,10 +100,11 @@ final class VerifyBench {
         ArrayNode all = out.putArray("runs");
         long[] rates = new long[runs];
         long[] heaps = new long[runs];
-        for (int i = 0; i < runs; i++) {
+        for (int i = -warmup; i < runs; i++) {
           System.gc();
           List<MemoryPoolMXBean> pools = heapPools();
           pools.forEach(MemoryPoolMXBean::resetPeakUsage);
+          LiveHeap live = LiveHeap.start();
           MirrorCheck check =
               new MirrorCheck(
                   pipeline::connect,
@@ -104,33 +114,93 @@ final class VerifyBench {
                   MirrorCheck.Progress.NONE);
           VerifyReport r = check.run(List.of());
           long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-          rates[i] = r.rowsPerSecond();
-          heaps[i] = peak;
+          long peakLive = live.stop();
+          if (i >= 0) {
+            rates[i] = r.rowsPerSecond();
+            heaps[i] = peakLive;
+          }
           all.addObject()
+              .put("warmup", i < 0)
               .put("equal", r.equal())
               .put("rowsCompared", r.rowsCompared())
               .put("elapsedMs", r.elapsedMs())
               .put("rowsPerSecond", r.rowsPerSecond())
-              .put("peakHeapBytes", peak);
+              .put("peakHeapBytes", peak)
+              .put("peakHeapAfterGcBytes", peakLive);
           log.accept(
               String.format(
-                  "run %d: %s, %,d rows in %,d ms = %,d rows/s, peak heap %,d MiB",
-                  i + 1,
+                  "%s %d: %s, %,d rows in %,d ms = %,d rows/s, peak heap %,d MiB, after GC %,d"
+                      + " MiB",
+                  i < 0 ? "warm-up" : "run",
+                  i < 0 ? i + warmup + 1 : i + 1,
                   r.equal() ? "equal" : "DIFFERENT",
                   r.rowsCompared(),
                   r.elapsedMs(),
                   r.rowsPerSecond(),
-                  peak >> 20));
+                  peak >> 20,
+                  peakLive >> 20));
           if (!r.equal()) {
             throw new IllegalStateException("the bench mirror differs: " + r.toJson());
           }
         }
         out.put("medianRowsPerSecond", median(rates));
-        out.put("medianPeakHeapBytes", median(heaps));
+        out.put("medianPeakHeapAfterGcBytes", median(heaps));
         out.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
+        out.set("smallHeapCommand", smallHeapRun(pipeline, emulator));
       }
     }
     return out;
+  }
+
+  /**
+   * The real command in a JVM of its own with a small heap ({@code -Xmx64m}): memory per chunk, not
+   * per table, means it gets through any table size within it.
+   */
+  private ObjectNode smallHeapRun(Pipeline pipeline, ConvexEmulatorProcess emulator)
+      throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path mapping = pipeline.workDir().resolve("convex").resolve("pgconvex.mapping.json");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            javaBin,
+            "-Xmx64m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Cdc.class.getName(),
+            "verify",
+            "--pg-url",
+            pipeline.jdbcUrl(),
+            "--pg-user",
+            pipeline.embeddedPostgres().user(),
+            "--mapping",
+            mapping.toString(),
+            "--convex-url",
+            emulator.url(),
+            "--settle-timeout-s",
+            "0",
+            "--chunk-rows",
+            String.valueOf(chunkRows),
+            "--parallel",
+            String.valueOf(parallel),
+            "--json");
+    pb.environment().put("PG_PASSWORD", pipeline.embeddedPostgres().password().reveal());
+    pb.environment().put("CONVEX_ADMIN_KEY", emulator.adminKey().reveal());
+    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    long t0 = System.nanoTime();
+    Process proc = pb.start();
+    String stdout =
+        new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    int code = proc.waitFor();
+    long wall = ms(t0);
+    ObjectNode o = Json.NODES.objectNode().put("heap", "-Xmx64m").put("exitCode", code);
+    o.put("wallMs", wall);
+    if (code == 0) {
+      var j = Json.parse(stdout);
+      o.put("rowsPerSecond", j.get("rowsPerSecond").asLong());
+    }
+    log.accept(
+        String.format("./cdc verify in its own JVM with -Xmx64m: exit %d, %s", code, o.toString()));
+    return o;
   }
 
   private static ConvexClient startClient(ConvexEmulatorProcess emulator) {
@@ -193,6 +263,69 @@ final class VerifyBench {
     }
     ops.removeAll();
     keys.clear();
+  }
+
+  /**
+   * The largest heap in use right after a collection while it listens: the live data at its highest
+   * (an upper bound), unlike the peak of used heap, which mostly shows how long the collector let
+   * garbage pile up.
+   */
+  private static final class LiveHeap
+      implements javax.management.NotificationListener, AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicLong max =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final List<javax.management.NotificationEmitter> emitters = new ArrayList<>();
+
+    static LiveHeap start() {
+      LiveHeap h = new LiveHeap();
+      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (gc instanceof javax.management.NotificationEmitter e) {
+          e.addNotificationListener(h, null, null);
+          h.emitters.add(e);
+        }
+      }
+      return h;
+    }
+
+    @Override
+    public void handleNotification(javax.management.Notification n, Object handback) {
+      if (!n.getType()
+          .equals(
+              com.sun.management.GarbageCollectionNotificationInfo
+                  .GARBAGE_COLLECTION_NOTIFICATION)) {
+        return;
+      }
+      var info =
+          com.sun.management.GarbageCollectionNotificationInfo.from(
+              (javax.management.openmbean.CompositeData) n.getUserData());
+      long used =
+          info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
+              .filter(e -> isHeap(e.getKey()))
+              .mapToLong(e -> e.getValue().getUsed())
+              .sum();
+      max.accumulateAndGet(used, Math::max);
+    }
+
+    private static boolean isHeap(String pool) {
+      return heapPools().stream().anyMatch(p -> p.getName().equals(pool));
+    }
+
+    long stop() {
+      close();
+      return max.get();
+    }
+
+    @Override
+    public void close() {
+      for (var e : emitters) {
+        try {
+          e.removeNotificationListener(this);
+        } catch (javax.management.ListenerNotFoundException ignored) {
+          // already gone
+        }
+      }
+      emitters.clear();
+    }
   }
 
   private static List<MemoryPoolMXBean> heapPools() {

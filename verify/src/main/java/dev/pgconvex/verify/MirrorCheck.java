@@ -56,6 +56,7 @@ public final class MirrorCheck {
   static final String KEY_DOCS = "cdc/verify:keyDocs";
   static final String CHECKPOINTS = "cdc/verify:checkpoints";
   private static final int KEY_BATCH = 500;
+  private static final int ID_CACHE_ENTRIES = 100_000;
   private static final Duration POLL = Duration.ofMillis(200);
 
   /**
@@ -101,6 +102,21 @@ public final class MirrorCheck {
   private StartPoint start;
   private boolean applying;
 
+  /**
+   * Ids of parent documents seen in earlier chunks of this run, bounded (least recently used out),
+   * so a parent referred to by many children is looked up once. Used only by the chunk pass: a
+   * stale entry (a parent re-created meanwhile) makes its chunk differ, and the re-check of the
+   * keys reads every id afresh.
+   */
+  private final Map<String, String> idCache =
+      java.util.Collections.synchronizedMap(
+          new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, String> e) {
+              return size() > ID_CACHE_ENTRIES;
+            }
+          });
+
   public MirrorCheck(
       Connector pg, Mapping mapping, ConvexClient convex, Options options, Progress progress) {
     this.pg = pg;
@@ -121,6 +137,9 @@ public final class MirrorCheck {
   public VerifyReport run(List<TableMapping> tables) throws SQLException, InterruptedException {
     long t0 = System.nanoTime();
     List<TableMapping> todo = tables.isEmpty() ? mapping.tables() : tables;
+    if (todo.isEmpty()) {
+      throw new VerifyException("no table to verify");
+    }
     List<String> warnings = new ArrayList<>();
     Map<String, TableKey> keys = new LinkedHashMap<>();
     long allTotal = 0;
@@ -172,7 +191,7 @@ public final class MirrorCheck {
         for (List<String> batch : batches(e.getValue(), KEY_BATCH)) {
           Map<String, PgRow> rows = readRows(c, t, tk, batch);
           Map<String, JsonNode> docs = keyDocs(t.target(), batch, true);
-          Map<String, Map<String, String>> ids = parentIds(t, rows.values());
+          Map<String, Map<String, String>> ids = parentIds(t, rows.values(), false);
           for (String key : batch) {
             Finding f = classify(t, key, rows.get(key), docs.get(key), ids);
             if (f != null) {
@@ -318,7 +337,7 @@ public final class MirrorCheck {
 
   /** One chunk: Convex's count and hash against the rows', and the keys when they differ. */
   private void compareChunk(TableMapping t, Chunk chunk, Accumulator acc) {
-    Map<String, Map<String, String>> ids = parentIds(t, chunk.rows());
+    Map<String, Map<String, String>> ids = parentIds(t, chunk.rows(), true);
     long pgHash = 0;
     for (PgRow row : chunk.rows()) {
       pgHash = DocHash.add(pgHash, DocHash.of(row.key(), expected(row, ids)));
@@ -365,6 +384,11 @@ public final class MirrorCheck {
     }
     for (PgRow row : byKey.values()) {
       found.add(new Candidate(classify(t, row.key(), row, null, ids), row, null));
+    }
+    for (Candidate c : found) {
+      if (c.finding.kind() == Finding.Kind.WRONG_REF && c.row != null) {
+        c.row.refs().values().forEach(r -> idCache.remove(r.parentTable() + " " + r.parentKey()));
+      }
     }
     acc.mismatched(found);
   }
@@ -484,7 +508,7 @@ public final class MirrorCheck {
           long lsn = currentLsn(c);
           boolean reached = applying && awaitApplied(lsn, deadline, null);
           Map<String, JsonNode> docs = keyDocs(t.target(), keys, true);
-          Map<String, Map<String, String>> ids = parentIds(t, rows.values());
+          Map<String, Map<String, String>> ids = parentIds(t, rows.values(), false);
           for (Candidate cd : batch) {
             String key = cd.finding.key();
             PgRow row = rows.get(key);
@@ -695,8 +719,13 @@ public final class MirrorCheck {
     return out;
   }
 
-  /** Ids of the live parent documents the rows refer to: parent table to (key to id). */
-  private Map<String, Map<String, String>> parentIds(TableMapping t, Iterable<PgRow> rows) {
+  /**
+   * Ids of the live parent documents the rows refer to: parent table to (key to id).
+   *
+   * @param cached whether ids seen before in this run may be used ({@link #idCache})
+   */
+  private Map<String, Map<String, String>> parentIds(
+      TableMapping t, Iterable<PgRow> rows, boolean cached) {
     Map<String, Map<String, String>> out = new HashMap<>();
     if (t.relations().isEmpty()) {
       return out;
@@ -710,12 +739,22 @@ public final class MirrorCheck {
     wanted.forEach(
         (parent, keys) -> {
           Map<String, String> ids = new HashMap<>();
-          keyDocs(parent, List.copyOf(keys), false)
+          List<String> lookup = new ArrayList<>();
+          for (String k : keys) {
+            String id = cached ? idCache.get(parent + " " + k) : null;
+            if (id != null) {
+              ids.put(k, id);
+            } else {
+              lookup.add(k);
+            }
+          }
+          keyDocs(parent, lookup, false)
               .forEach(
                   (k, e) -> {
                     JsonNode id = e.get("id");
                     if (id != null && !id.isNull()) {
                       ids.put(k, id.asText());
+                      idCache.put(parent + " " + k, id.asText());
                     }
                   });
           out.put(parent, ids);

@@ -236,9 +236,42 @@ public final class MirrorVerifier {
           Json.NODES.numberNode(
               rs.getObject(c.column(), OffsetDateTime.class).toInstant().toEpochMilli());
       case DATE_STRING -> Json.NODES.textNode(rs.getObject(c.column(), LocalDate.class).toString());
-      case TIME_STRING -> Json.NODES.textNode(rs.getString(c.column()));
+      case TIME_STRING -> Json.NODES.textNode(timeText(c, rs.getString(c.column())));
+      case TIMESTAMP_ISO_STRING -> Json.NODES.textNode(isoText(c, rs));
       default -> scalar(type, v);
     };
+  }
+
+  /**
+   * A time of day as the contract writes it: {@code HH:mm:ss}, or with exactly six fraction digits
+   * when there is a fraction (Postgres prints as few as needed); {@code timetz} as Postgres prints
+   * it.
+   */
+  static String timeText(ColumnMapping c, String pg) {
+    if (c.pgType() != null && c.pgType().toLowerCase(java.util.Locale.ROOT).contains("with time")) {
+      return pg;
+    }
+    int dot = pg.indexOf('.');
+    if (dot < 0) {
+      return pg;
+    }
+    String fraction = (pg.substring(dot + 1) + "000000").substring(0, 6);
+    return pg.substring(0, dot) + "." + fraction;
+  }
+
+  private static final java.time.format.DateTimeFormatter ISO_MICROS =
+      java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+          .withZone(ZoneOffset.UTC);
+
+  /** A timestamp as ISO text in UTC with microseconds (a timestamp without zone read as UTC). */
+  private static String isoText(ColumnMapping c, ResultSet rs) throws SQLException {
+    boolean zoned =
+        c.pgType() != null && c.pgType().toLowerCase(java.util.Locale.ROOT).contains("with time");
+    java.time.Instant i =
+        zoned
+            ? rs.getObject(c.column(), OffsetDateTime.class).toInstant()
+            : rs.getObject(c.column(), LocalDateTime.class).toInstant(ZoneOffset.UTC);
+    return ISO_MICROS.format(i);
   }
 
   private static JsonNode scalar(FieldType type, Object v) {
