@@ -94,6 +94,13 @@ final class BenchCommand implements Callable<Integer> {
       description = "With --verify: chunks compared at the same time (default: ${DEFAULT-VALUE}).")
   int parallel;
 
+  @Option(
+      names = "--verify-id-cache",
+      defaultValue = "0",
+      description =
+          "With --verify: parent ids kept across chunks, 0 for none (default: ${DEFAULT-VALUE}).")
+  int verifyIdCache;
+
   @Mixin PipelineOptions options;
 
   @Override
@@ -101,7 +108,14 @@ final class BenchCommand implements Callable<Integer> {
     if (verify) {
       ObjectNode figures =
           new VerifyBench(
-                  rows, verifyWarmup, verifyRuns, chunkRows, parallel, workDir, BenchCommand::log)
+                  rows,
+                  verifyWarmup,
+                  verifyRuns,
+                  chunkRows,
+                  parallel,
+                  verifyIdCache,
+                  workDir,
+                  BenchCommand::log)
               .run(options);
       System.out.println(
           json

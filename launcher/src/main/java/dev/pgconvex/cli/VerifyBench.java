@@ -41,6 +41,7 @@ final class VerifyBench {
   private final int rows;
   private final int runs;
   private final int warmup;
+  private final int idCache;
   private final int chunkRows;
   private final int parallel;
   private final Path workDir;
@@ -52,8 +53,10 @@ final class VerifyBench {
       int runs,
       int chunkRows,
       int parallel,
+      int idCache,
       Path workDir,
       Consumer<String> log) {
+    this.idCache = idCache;
     this.rows = rows;
     this.warmup = warmup;
     this.runs = runs;
@@ -69,7 +72,8 @@ final class VerifyBench {
             .objectNode()
             .put("rows", rows)
             .put("chunkRows", chunkRows)
-            .put("parallel", parallel);
+            .put("parallel", parallel)
+            .put("idCacheEntries", idCache);
     try (Pipeline pipeline =
         new Pipeline(options.toSettings(workDir, true, "pgconvex_verify_bench"))) {
       pipeline.startInfrastructure();
@@ -110,7 +114,7 @@ final class VerifyBench {
                   pipeline::connect,
                   mapping,
                   convex,
-                  new MirrorCheck.Options(chunkRows, parallel, Duration.ZERO, null, 1000),
+                  new MirrorCheck.Options(chunkRows, parallel, Duration.ZERO, null, 1000, idCache),
                   MirrorCheck.Progress.NONE);
           VerifyReport r = check.run(List.of());
           long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
