@@ -63,10 +63,66 @@ final class BenchCommand implements Callable<Integer> {
       description = "Data of the embedded servers; wiped at start (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
+  @Option(
+      names = "--verify",
+      description =
+          "Benchmark ./cdc verify instead: rows/s compared and peak heap on --rows demo rows"
+              + " mirrored straight into the emulator.")
+  boolean verify;
+
+  @Option(
+      names = "--verify-runs",
+      defaultValue = "3",
+      description = "With --verify: verifications to run; medians are reported (default: 3).")
+  int verifyRuns;
+
+  @Option(
+      names = "--verify-warmup",
+      defaultValue = "1",
+      description = "With --verify: warm-up verifications first, not counted (default: 1).")
+  int verifyWarmup;
+
+  @Option(
+      names = "--chunk-rows",
+      defaultValue = "1000",
+      description = "With --verify: rows per chunk (default: ${DEFAULT-VALUE}).")
+  int chunkRows;
+
+  @Option(
+      names = "--parallel",
+      defaultValue = "2",
+      description = "With --verify: chunks compared at the same time (default: ${DEFAULT-VALUE}).")
+  int parallel;
+
+  @Option(
+      names = "--verify-id-cache",
+      defaultValue = "0",
+      description =
+          "With --verify: parent ids kept across chunks, 0 for none (default: ${DEFAULT-VALUE}).")
+  int verifyIdCache;
+
   @Mixin PipelineOptions options;
 
   @Override
   public Integer call() throws Exception {
+    if (verify) {
+      ObjectNode figures =
+          new VerifyBench(
+                  rows,
+                  verifyWarmup,
+                  verifyRuns,
+                  chunkRows,
+                  parallel,
+                  verifyIdCache,
+                  workDir,
+                  BenchCommand::log)
+              .run(options);
+      System.out.println(
+          json
+              ? Json.write(figures)
+              : Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+      return 0;
+    }
     options.tables.addAll(DemoDatabase.TABLES);
     options.relations.addAll(DemoDatabase.RELATIONS);
     ObjectNode out = Json.NODES.objectNode().put("rows", rows);

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       ResetCommand.class,
       StatusCommand.class,
       PendingCommand.class,
+      VerifyCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,

@@ -6,6 +6,7 @@ import dev.pgconvex.common.config.ConfigKey;
 import dev.pgconvex.sink.SinkConfig;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.transformer.TransformerConfig;
+import dev.pgconvex.verify.VerifyConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -61,6 +62,7 @@ final class ConfigDocCommand implements Callable<Integer> {
             + " docs/alerts.md)",
         dev.pgconvex.operations.alerts.AlertRules.definition(),
         common);
+    section(sb, "Verification (continuous, ./cdc run)", VerifyConfig.definition(), common);
     return sb.toString();
   }
 

@@ -2,10 +2,10 @@ package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
-import dev.pgconvex.cli.verify.MirrorVerifier;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.verify.MirrorVerifier;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;

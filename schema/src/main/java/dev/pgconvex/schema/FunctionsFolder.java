@@ -21,6 +21,7 @@ public final class FunctionsFolder {
           "cdc/ingest.ts",
           "cdc/tables.ts",
           "cdc/lineage.ts",
+          "cdc/verify.ts",
           "_generated/server.ts",
           "_generated/api.ts",
           "_generated/dataModel.ts");

@@ -32,6 +32,8 @@ import dev.pgconvex.stack.EmbeddedStack;
 import dev.pgconvex.stack.StackSettings;
 import dev.pgconvex.transformer.Transformer;
 import dev.pgconvex.transformer.TransformerConfig;
+import dev.pgconvex.verify.ContinuousVerifier;
+import dev.pgconvex.verify.VerifyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +95,8 @@ public final class Pipeline implements AutoCloseable {
   private ConvexClient convexClient;
   private Topics topics;
   private AlertMonitor alerts;
+  private SnapshotSweeper sweeper;
+  private ContinuousVerifier continuous;
 
   public Pipeline(PipelineSettings settings) {
     this.settings = settings;
@@ -177,10 +181,7 @@ public final class Pipeline implements AutoCloseable {
    * stages run as separate deployables.
    */
   public void startServices(Set<Stage> inProcess) throws Exception {
-    mapping =
-        isResolvedMapping(settings.mappingFile())
-            ? Mapping.read(settings.mappingFile())
-            : readCatalog();
+    mapping = readCatalog();
     if (settings.convexUrl() == null) {
       Path functions =
           FunctionsFolder.write(mapping, settings.workDir().toAbsolutePath().resolve("convex"));
@@ -234,8 +235,17 @@ public final class Pipeline implements AutoCloseable {
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
+      this.sweeper = sweeper;
       closeables.add(sweeper);
       sweeper.start();
+      Config verify = parse(VerifyConfig.definition(), props);
+      if (verify.getBoolean(VerifyConfig.CONTINUOUS_ENABLED)) {
+        continuous =
+            new ContinuousVerifier(
+                verify, this::connect, mapping, convexClient, endpoint.registry());
+        closeables.add(continuous);
+        continuous.start();
+      }
     }
   }
 
@@ -367,21 +377,15 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private Mapping readCatalog() throws SQLException {
-    List<RelationSpec> relations = settings.relations().stream().map(RelationSpec::parse).toList();
     try (Connection c = connect()) {
-      CatalogReader reader = new CatalogReader(c);
-      MappingFile file =
-          settings.mappingFile() == null
-              ? MappingFile.EMPTY
-              : MappingFile.read(settings.mappingFile());
-      Map<String, List<String>> keys = configuredKeys();
-      List<String> tables = settings.tables();
-      if (tables.isEmpty() && file.tables().isEmpty()) {
-        tables = discoverTables(c, keys.keySet());
-      }
-      Mapping m = reader.read(tables, relations, file, keys);
-      reader.warnings().forEach(w -> log.warn("{}", w));
-      return m;
+      return readMapping(
+          c,
+          settings.tables(),
+          settings.relations(),
+          settings.mappingFile(),
+          settings.schema(),
+          settings.excludeTables(),
+          configuredKeys());
     }
   }
 
@@ -395,16 +399,47 @@ public final class Pipeline implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The mapping of a database: a resolved mapping file (.json) as is, else the catalog's tables
+   * (those named, or every table of {@code schema} that can be mirrored, minus {@code exclude})
+   * with the relations and the mapping file (YAML) applied.
+   *
+   * @param keys key columns given by configuration for tables without a primary key ({@code
+   *     schema.table} to its columns; the mapping file's come through the file)
+   */
+  public static Mapping readMapping(
+      Connection c,
+      List<String> tables,
+      List<String> relationSpecs,
+      Path mappingFile,
+      String schema,
+      List<String> exclude,
+      Map<String, List<String>> keys)
+      throws SQLException {
+    if (isResolvedMapping(mappingFile)) {
+      return Mapping.read(mappingFile);
+    }
+    List<RelationSpec> relations = relationSpecs.stream().map(RelationSpec::parse).toList();
+    CatalogReader reader = new CatalogReader(c);
+    MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
+    if (tables.isEmpty() && file.tables().isEmpty()) {
+      tables = discoverTables(c, schema, exclude, keys.keySet());
+    }
+    Mapping m = reader.read(tables, relations, file, keys);
+    reader.warnings().forEach(w -> log.warn("{}", w));
+    return m;
+  }
+
   // No tables named: every table of the schema, saying which were taken and why others were not.
-  private List<String> discoverTables(Connection c, Set<String> keyed) throws SQLException {
+  private static List<String> discoverTables(
+      Connection c, String schema, List<String> exclude, Set<String> keyed) throws SQLException {
     TableDiscovery.Result found =
-        TableDiscovery.discover(
-            c, settings.schema(), Set.copyOf(settings.excludeTables()), Set.copyOf(keyed));
+        TableDiscovery.discover(c, schema, Set.copyOf(exclude), Set.copyOf(keyed));
     if (found.tables().isEmpty()) {
       throw new dev.pgconvex.schema.CatalogException(
           List.of(
               "schema '"
-                  + settings.schema()
+                  + schema
                   + "' has no table to mirror"
                   + (found.skipped().isEmpty()
                       ? ""
@@ -413,7 +448,7 @@ public final class Pipeline implements AutoCloseable {
     }
     log.info(
         "No --tables given: mirroring every table of schema '{}': {}",
-        settings.schema(),
+        schema,
         String.join(", ", found.tables()));
     found.skipped().forEach(line -> log.warn("Not mirrored: {}", line));
     return found.tables();
@@ -473,7 +508,8 @@ public final class Pipeline implements AutoCloseable {
             SourceConfig.definition(),
             TransformerConfig.definition(),
             SinkConfig.definition(),
-            AlertRules.definition())
+            AlertRules.definition(),
+            VerifyConfig.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
@@ -505,6 +541,19 @@ public final class Pipeline implements AutoCloseable {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+  }
+
+  /**
+   * Sweeps of the mirror after a snapshot done so far (0 when the stages do not all run here), for
+   * tests that must not race one.
+   */
+  public int snapshotSweeps() {
+    return sweeper == null ? 0 : sweeper.sweeps();
+  }
+
+  /** The background verification, or null when {@code verify.continuous.enabled} is off. */
+  public ContinuousVerifier continuousVerifier() {
+    return continuous;
   }
 
   /** Topic names in use (after {@link #startServices()}). */

@@ -8,6 +8,8 @@ import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.model.DocRef;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Position;
+import dev.pgconvex.verify.ConvexReader;
+import dev.pgconvex.verify.MirrorVerifier;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;

@@ -2,6 +2,7 @@ package dev.pgconvex.cli.verify;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.verify.MirrorVerifier;
 import java.util.List;
 import java.util.Map;
 

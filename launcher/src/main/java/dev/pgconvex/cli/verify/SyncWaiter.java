@@ -4,6 +4,7 @@ import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.operations.SyncCondition;
 import dev.pgconvex.operations.lag.ConsumerLag;
+import dev.pgconvex.verify.MirrorVerifier;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;

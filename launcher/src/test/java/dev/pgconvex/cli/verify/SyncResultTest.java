@@ -2,6 +2,7 @@ package dev.pgconvex.cli.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgconvex.verify.MirrorVerifier;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.pgconvex.cli.verify;
+package dev.pgconvex.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

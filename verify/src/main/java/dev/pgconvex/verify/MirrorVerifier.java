@@ -1,4 +1,4 @@
-package dev.pgconvex.cli.verify;
+package dev.pgconvex.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -155,6 +155,23 @@ public final class MirrorVerifier {
 
   private ObjectNode expectedDoc(TableMapping t, ResultSet rs, Map<String, Map<String, String>> ids)
       throws SQLException {
+    ObjectNode doc = columnsDoc(t, rs);
+    parentKeys(t, rs)
+        .forEach(
+            (field, ref) ->
+                doc.put(
+                    field,
+                    expectedRef(
+                        ref, ids.getOrDefault(ref.parentTable(), Map.of()).get(ref.parentKey()))));
+    return doc;
+  }
+
+  /**
+   * The document the current row of {@code rs} must have in Convex, without its reference fields
+   * (see {@link #parentKeys}): every non-null column translated by the mapping, independently of
+   * the pipeline's converter.
+   */
+  public static ObjectNode columnsDoc(TableMapping t, ResultSet rs) throws SQLException {
     ObjectNode doc = Json.NODES.objectNode();
     for (ColumnMapping c : t.columns()) {
       Object v = rs.getObject(c.column());
@@ -163,23 +180,41 @@ public final class MirrorVerifier {
       }
       doc.set(c.field(), expectedValue(c, rs, v));
     }
+    return doc;
+  }
+
+  /**
+   * The parent each reference field of the current row must point at, by field; a NULL foreign key
+   * has no entry (the field is then absent).
+   */
+  public static Map<String, ParentRef> parentKeys(TableMapping t, ResultSet rs)
+      throws SQLException {
+    Map<String, ParentRef> out = new LinkedHashMap<>();
     for (RelationMapping r : t.relations()) {
       ObjectNode keyRow = Json.NODES.objectNode();
       for (String col : r.columns()) {
         keyRow.set(col, jsonOf(rs.getObject(col)));
       }
       String parentKey = SourceKey.of(keyRow, r.columns());
-      if (parentKey == null) {
-        continue;
+      if (parentKey != null) {
+        out.put(r.field(), new ParentRef(r.parentTable(), parentKey));
       }
-      String id = ids.getOrDefault(r.parentTable(), Map.of()).get(parentKey);
-      // A missing parent leaves the field unresolved: expected absent for an optional one, flagged
-      // otherwise.
-      doc.put(
-          r.field(), id == null ? "<unresolved " + r.parentTable() + " " + parentKey + ">" : id);
     }
-    return doc;
+    return out;
   }
+
+  /**
+   * The value a reference field must hold: the id of the parent's live document, or, when the
+   * parent has none, a placeholder no document id equals ({@code <unresolved users [1]>}).
+   */
+  public static String expectedRef(ParentRef ref, String parentId) {
+    return parentId == null
+        ? "<unresolved " + ref.parentTable() + " " + ref.parentKey() + ">"
+        : parentId;
+  }
+
+  /** A reference: the parent's Convex table and source key. */
+  public record ParentRef(String parentTable, String parentKey) {}
 
   private static JsonNode expectedValue(ColumnMapping c, ResultSet rs, Object v)
       throws SQLException {
@@ -201,9 +236,42 @@ public final class MirrorVerifier {
           Json.NODES.numberNode(
               rs.getObject(c.column(), OffsetDateTime.class).toInstant().toEpochMilli());
       case DATE_STRING -> Json.NODES.textNode(rs.getObject(c.column(), LocalDate.class).toString());
-      case TIME_STRING -> Json.NODES.textNode(rs.getString(c.column()));
+      case TIME_STRING -> Json.NODES.textNode(timeText(c, rs.getString(c.column())));
+      case TIMESTAMP_ISO_STRING -> Json.NODES.textNode(isoText(c, rs));
       default -> scalar(type, v);
     };
+  }
+
+  /**
+   * A time of day as the contract writes it: {@code HH:mm:ss}, or with exactly six fraction digits
+   * when there is a fraction (Postgres prints as few as needed); {@code timetz} as Postgres prints
+   * it.
+   */
+  static String timeText(ColumnMapping c, String pg) {
+    if (c.pgType() != null && c.pgType().toLowerCase(java.util.Locale.ROOT).contains("with time")) {
+      return pg;
+    }
+    int dot = pg.indexOf('.');
+    if (dot < 0) {
+      return pg;
+    }
+    String fraction = (pg.substring(dot + 1) + "000000").substring(0, 6);
+    return pg.substring(0, dot) + "." + fraction;
+  }
+
+  private static final java.time.format.DateTimeFormatter ISO_MICROS =
+      java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+          .withZone(ZoneOffset.UTC);
+
+  /** A timestamp as ISO text in UTC with microseconds (a timestamp without zone read as UTC). */
+  private static String isoText(ColumnMapping c, ResultSet rs) throws SQLException {
+    boolean zoned =
+        c.pgType() != null && c.pgType().toLowerCase(java.util.Locale.ROOT).contains("with time");
+    java.time.Instant i =
+        zoned
+            ? rs.getObject(c.column(), OffsetDateTime.class).toInstant()
+            : rs.getObject(c.column(), LocalDateTime.class).toInstant(ZoneOffset.UTC);
+    return ISO_MICROS.format(i);
   }
 
   private static JsonNode scalar(FieldType type, Object v) {
@@ -222,7 +290,7 @@ public final class MirrorVerifier {
   }
 
   /** The source key of the current row of {@code rs}, as the transformer builds it. */
-  static String sourceKey(ResultSet rs, TableMapping t) throws SQLException {
+  public static String sourceKey(ResultSet rs, TableMapping t) throws SQLException {
     ObjectNode keyRow = Json.NODES.objectNode();
     for (String k : t.primaryKey()) {
       keyRow.set(k, jsonOf(rs.getObject(k)));
@@ -231,7 +299,7 @@ public final class MirrorVerifier {
   }
 
   /** {@code "schema"."table"} of {@code t}, for SQL. */
-  static String qualified(TableMapping t) {
+  public static String qualified(TableMapping t) {
     return quote(t.schema()) + "." + quote(t.table());
   }
 
@@ -259,7 +327,7 @@ public final class MirrorVerifier {
    * Null when equal; else the first difference. Numbers compare by value, decimals by BigDecimal
    * value.
    */
-  static String diff(JsonNode expected, JsonNode actual) {
+  public static String diff(JsonNode expected, JsonNode actual) {
     if (expected.isNumber() && actual.isNumber()) {
       return expected.decimalValue().compareTo(actual.decimalValue()) == 0
           ? null
@@ -334,7 +402,7 @@ public final class MirrorVerifier {
     }
   }
 
-  static String quote(String ident) {
+  public static String quote(String ident) {
     return "\"" + ident.replace("\"", "\"\"") + "\"";
   }
 
