@@ -1,15 +1,50 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Emulator } from "../src/server.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The fixture's own modules (`messages.ts`, `actions.ts`) and its `schema.ts`; not loadable on its own. */
 export const FIXTURE = path.join(ROOT, "test/fixtures/basic");
+/** The project's real Convex functions folder. */
+export const REAL_FUNCTIONS = path.resolve(ROOT, "../convex");
 export const ADMIN = "test-admin-key";
 
-/** Starts an in-process emulator on the fixture folder. */
+let assembled = null;
+
+/**
+ * The functions folder the tests run, assembled once per test process in a temporary directory (removed
+ * at exit): the real `convex/cdc/` (copied, not linked: esbuild follows symlinks to their real path, so
+ * `cdc/ingest.ts`'s `../schema.js` would resolve to `convex/schema.ts`), the real `convex/_generated/`, and
+ * the fixture's modules and schema (which spreads the real `cdcTables` from `./cdc/tables`).
+ */
+export function functionsDir() {
+  if (assembled) return assembled;
+  for (const p of ["cdc/ingest.ts", "cdc/tables.ts", "_generated"]) {
+    if (!fs.existsSync(path.join(REAL_FUNCTIONS, p))) throw new Error(`the emulator tests need ${path.join(REAL_FUNCTIONS, p)}`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-fixture-"));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(path.join(REAL_FUNCTIONS, "cdc"), path.join(dir, "cdc"), { recursive: true });
+  fs.cpSync(path.join(REAL_FUNCTIONS, "_generated"), path.join(dir, "_generated"), { recursive: true });
+  for (const ent of fs.readdirSync(FIXTURE, { withFileTypes: true })) {
+    if (["cdc", "_generated"].includes(ent.name)) throw new Error(`${FIXTURE}/${ent.name} would shadow the real functions folder's`);
+    fs.cpSync(path.join(FIXTURE, ent.name), path.join(dir, ent.name), { recursive: true });
+  }
+  assembled = dir;
+  return dir;
+}
+
+/** Starts an in-process emulator on the assembled functions folder. */
 export async function startEmulator(opts = {}) {
-  return new Emulator({ adminKey: ADMIN, functionsDir: FIXTURE, ...opts }).start();
+  return new Emulator({ adminKey: ADMIN, functionsDir: functionsDir(), ...opts }).start();
+}
+
+/** A position in the format of docs/contracts.md: 16 upper-case hex digits (LSN), `:`, 8 (order). */
+export function pos(lsn, order = 0) {
+  return `${lsn.toString(16).toUpperCase().padStart(16, "0")}:${order.toString(16).toUpperCase().padStart(8, "0")}`;
 }
 
 /** POSTs JSON; returns {status, headers, body (parsed when JSON), text}. */

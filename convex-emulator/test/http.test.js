@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startEmulator, post, mutation, query, ADMIN, int64 } from "./helpers.js";
+import { startEmulator, post, mutation, query, ADMIN, int64, pos } from "./helpers.js";
 import { decodeIdTableNumber } from "../src/ids.js";
 
 let em;
@@ -130,7 +130,7 @@ test("ids: real Convex format, normalizeId accepts exactly ids of its table", as
   const flipped = id.slice(0, -1) + (id.endsWith("0") ? "1" : "0");
   assert.equal((await query(url, "messages:normalize", { table: "messages", id: flipped })).body.value, null);
   // v.id("messages") argument validation checks the table.
-  const userId = (await post(url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops: [{ table: "users", key: "[1]", op: "upsert", position: "1", doc: { a: 1 } }] } }, { key: ADMIN })).body.value.results[0].id;
+  const userId = (await post(url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops: [{ table: "users", key: "[1]", op: "upsert", position: pos(1), doc: { a: 1 } }] } }, { key: ADMIN })).body.value.results[0].id;
   const wrongTable = await query(url, "messages:get", { id: userId });
   assert.equal(wrongTable.body.status, "error");
   assert.match(wrongTable.body.errorMessage, /ArgumentValidationError/);
@@ -276,18 +276,37 @@ test("request body limit", async () => {
 });
 
 test("applyBatch upserts, skips stale positions, patches and deletes", async () => {
+  // The real convex/cdc/ingest.ts (copied into the assembled functions folder), over HTTP.
   const call = (ops) => post(url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops }, format: "json" }, { key: ADMIN });
-  const a = await call([{ table: "threads", key: "[7]", op: "upsert", position: "0002", doc: { title: "hi" } }]);
+  const a = await call([{ table: "threads", key: "[7]", op: "upsert", position: pos(2), doc: { title: "hi" } }]);
   const id = a.body.value.results[0].id;
   assert.equal(a.body.value.results[0].status, "applied");
-  const stale = await call([{ table: "threads", key: "[7]", op: "upsert", position: "0001", doc: { title: "old" } }]);
+  const stale = await call([{ table: "threads", key: "[7]", op: "upsert", position: pos(1), doc: { title: "old" } }]);
   assert.deepEqual(stale.body.value.results[0], { status: "skipped", id });
-  const patch = await call([{ table: "threads", key: "[7]", op: "patch", position: "0003", doc: { title: "new", extra: 1 } }]);
+  const patch = await call([{ table: "threads", key: "[7]", op: "patch", position: pos(3), doc: { title: "new", extra: 1 } }]);
   assert.deepEqual(patch.body.value.results[0], { status: "applied", id });
-  const del = await call([{ table: "threads", key: "[7]", op: "delete", position: "0004" }]);
+  const del = await call([{ table: "threads", key: "[7]", op: "delete", position: pos(4) }]);
   assert.deepEqual(del.body.value.results[0], { status: "applied", id: null });
-  const missing = await call([{ table: "threads", key: "[7]", op: "patch", position: "0005", doc: { title: "x" } }]);
+  const missing = await call([{ table: "threads", key: "[7]", op: "patch", position: pos(5), doc: { title: "x" } }]);
   assert.deepEqual(missing.body.value.results[0], { status: "missing", id: null });
+  // The contract's position format and declared tables (docs/contracts.md): rejected with INVALID_OP.
+  const badPosition = await call([{ table: "threads", key: "[8]", op: "upsert", position: "0002", doc: { title: "hi" } }]);
+  assert.equal(badPosition.body.status, "error");
+  assert.equal(badPosition.body.errorData.code, "INVALID_OP");
+  const undeclared = await call([{ table: "orderItems", key: "[1,1]", op: "upsert", position: pos(6), doc: { sku: "x" } }]);
+  assert.equal(undeclared.body.errorData.code, "INVALID_OP");
+  assert.match(undeclared.body.errorData.reason, /not declared/);
+});
+
+test("checkpoints go to the real cdc_checkpoints table and only move forward", async () => {
+  const set = (position) =>
+    post(url, "/api/mutation", { path: "cdc/ingest:setCheckpoint", args: { source: "slot1", position, commitTs: 1732233600000 }, format: "json" }, { key: ADMIN });
+  assert.deepEqual((await set(pos(9))).body.value, { status: "applied", position: pos(9) });
+  assert.deepEqual((await set(pos(8))).body.value, { status: "skipped", position: pos(9) });
+  const got = await post(url, "/api/query", { path: "cdc/ingest:getCheckpoint", args: { source: "slot1" }, format: "json" }, { key: ADMIN });
+  assert.equal(got.body.value.position, pos(9));
+  assert.equal(got.body.value.commitTs, 1732233600000);
+  assert.equal(em.db.tables.get("cdc_checkpoints").docs.size, 1);
 });
 
 test("streaming export: list_snapshot pages and document_deltas", async () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startEmulator, post, mutation, query, ADMIN } from "./helpers.js";
+import { startEmulator, post, mutation, query, ADMIN, pos } from "./helpers.js";
 
 test("concurrent mutations beyond the limit wait, then get 429", async () => {
   const em = await startEmulator({ maxConcurrentMutations: 1, mutationQueueTimeoutMs: 300 });
@@ -86,13 +86,38 @@ test("fault injection: 503, 429, latency, dropped connections, per route, switch
 test("too many index ranges read: 400 TooManyReads", async () => {
   const em = await startEmulator();
   try {
-    const ops = Array.from({ length: 2100 }, (_, i) => ({ table: "users", key: `[${i}]`, op: "upsert", position: "2", doc: { i } }));
-    const r = await post(em.url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops } }, { key: ADMIN });
-    // 2100 ops x (query + get ...) > 4096 index ranges on the second pass when documents exist.
-    assert.equal(r.status, 200);
-    const again = await post(em.url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops: ops.map((o) => ({ ...o, position: "3" })) } }, { key: ADMIN });
-    assert.equal(again.status, 400);
-    assert.equal(again.body.code, "TooManyReads");
+    // 4,096 index ranges per transaction: exactly the limit passes, one more fails.
+    assert.equal((await mutation(em.url, "messages:readMany", { count: 4096 })).body.value, 4096);
+    const r = await mutation(em.url, "messages:readMany", { count: 4097 });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, "TooManyReads");
+  } finally {
+    await em.close();
+  }
+});
+
+test("the real applyBatch: its largest batch stays within the read limit, a larger one is refused", async () => {
+  // The real cdc/ingest caps a batch at 1,000 ops (at most 3 index ranges each, under the 4,096), so unlike
+  // the emulator's old reference copy it cannot be driven into TooManyReads; a larger batch is a
+  // BATCH_TOO_LARGE function error before anything is written (docs/contracts.md).
+  const em = await startEmulator();
+  try {
+    const call = (ops) => post(em.url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops } }, { key: ADMIN });
+    const ops = (n, position) => Array.from({ length: n }, (_, i) => ({ table: "users", key: `[${i}]`, op: "upsert", position, doc: { i } }));
+    const first = await call(ops(1000, pos(2)));
+    assert.equal(first.status, 200);
+    assert.equal(first.body.status, "success", first.text.slice(0, 500));
+    // Second pass: every key has a live document (key-row query + get per op).
+    const again = await call(ops(1000, pos(3)));
+    assert.equal(again.status, 200);
+    assert.equal(again.body.status, "success", again.text.slice(0, 500));
+    assert.ok(again.body.value.results.every((x) => x.status === "applied"));
+    const tooLarge = await call(ops(1001, pos(4)));
+    assert.equal(tooLarge.status, 200);
+    assert.equal(tooLarge.body.status, "error");
+    assert.equal(tooLarge.body.errorData.code, "BATCH_TOO_LARGE");
+    assert.equal(tooLarge.body.errorData.limit, "ops");
+    assert.equal(em.db.tables.get("users").docs.size, 1000);
   } finally {
     await em.close();
   }

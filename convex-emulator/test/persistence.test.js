@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startChild, waitExit, mutation, query, post, FIXTURE, ADMIN } from "./helpers.js";
+import { startChild, waitExit, mutation, query, post, functionsDir, pos, ADMIN } from "./helpers.js";
 
-const args = (dataDir, extra = []) => ["--port", "0", "--admin-key", ADMIN, "--functions", FIXTURE, "--data", dataDir, ...extra];
+const args = (dataDir, extra = []) => ["--port", "0", "--admin-key", ADMIN, "--functions", functionsDir(), "--data", dataDir, ...extra];
 
 test("CLI: ready line, SIGTERM closes cleanly, data survives a restart", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-data-"));
@@ -13,8 +13,10 @@ test("CLI: ready line, SIGTERM closes cleanly, data survives a restart", async (
     const a = await startChild(args(dir));
     assert.match(a.stdout(), /^CONVEX_EMULATOR_READY http:\/\/127\.0\.0\.1:\d+\n$/);
     const id = (await mutation(a.url, "messages:send", { author: "p", body: "kept", n: 1 })).body.value;
-    const ops = Array.from({ length: 300 }, (_, i) => ({ table: "users", key: `[${i}]`, op: "upsert", position: "1", doc: { i } }));
-    assert.equal((await post(a.url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops } }, { key: ADMIN })).status, 200);
+    const ops = Array.from({ length: 300 }, (_, i) => ({ table: "users", key: `[${i}]`, op: "upsert", position: pos(1), doc: { i } }));
+    const batch = await post(a.url, "/api/mutation", { path: "cdc/ingest:applyBatch", args: { ops } }, { key: ADMIN });
+    assert.equal(batch.status, 200);
+    assert.equal(batch.body.status, "success", batch.text.slice(0, 500));
     await mutation(a.url, "messages:insertThenThrow", { author: "p" }); // rolled back: not persisted
     a.child.kill("SIGTERM");
     const exit = await waitExit(a.child);
@@ -105,20 +107,20 @@ test("compaction into a snapshot keeps the data", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-data-"));
   try {
     const { Emulator } = await import("../src/server.js");
-    const em = await new Emulator({ adminKey: ADMIN, functionsDir: FIXTURE, dataDir: dir, compactBytes: 1 }).start();
+    const em = await new Emulator({ adminKey: ADMIN, functionsDir: functionsDir(), dataDir: dir, compactBytes: 1 }).start();
     const id = (await mutation(em.url, "messages:send", { author: "cp", body: "one", n: 1 })).body.value;
     await mutation(em.url, "messages:patchBody", { id, body: "two" });
     await new Promise((r) => setTimeout(r, 50));
     await em.close();
     assert.ok(fs.existsSync(path.join(dir, "snapshot.jsonl")));
-    const em2 = await new Emulator({ adminKey: ADMIN, functionsDir: FIXTURE, dataDir: dir }).start();
+    const em2 = await new Emulator({ adminKey: ADMIN, functionsDir: functionsDir(), dataDir: dir }).start();
     try {
       assert.equal((await query(em2.url, "messages:get", { id })).body.value.body, "two");
       await mutation(em2.url, "messages:remove", { id });
     } finally {
       await em2.close();
     }
-    const em3 = await new Emulator({ adminKey: ADMIN, functionsDir: FIXTURE, dataDir: dir }).start();
+    const em3 = await new Emulator({ adminKey: ADMIN, functionsDir: functionsDir(), dataDir: dir }).start();
     try {
       assert.equal((await query(em3.url, "messages:get", { id })).body.value, null);
     } finally {
@@ -130,8 +132,8 @@ test("compaction into a snapshot keeps the data", async () => {
 });
 
 test("CLI rejects bad flags", async () => {
-  await assert.rejects(startChild(["--port", "0", "--functions", FIXTURE]), /exited \(2\)/);
-  await assert.rejects(startChild(["--port", "0", "--admin-key", "k", "--functions", FIXTURE, "--bogus", "1"]), /exited \(2\)/);
+  await assert.rejects(startChild(["--port", "0", "--functions", functionsDir()]), /exited \(2\)/);
+  await assert.rejects(startChild(["--port", "0", "--admin-key", "k", "--functions", functionsDir(), "--bogus", "1"]), /exited \(2\)/);
 });
 
 test("CLI: --exit-on-stdin-close stops the emulator when its parent's pipe closes", async () => {
