@@ -35,9 +35,8 @@ function arg(name, def) {
   return v === undefined || v.startsWith("--") ? true : v;
 }
 
-const defaultFunctions = fs.existsSync(path.resolve(root, "../convex/cdc/ingest.ts"))
-  ? path.resolve(root, "../convex")
-  : path.join(root, "test/fixtures/basic");
+// The project's functions folder (the test fixture alone no longer holds the CDC functions).
+const defaultFunctions = path.resolve(root, "../convex");
 const functionsDir = path.resolve(arg("functions", defaultFunctions));
 const sizes = String(arg("sizes", "10000,1000000")).split(",").map(Number);
 const runs = Number(arg("runs", 5));
