@@ -21,13 +21,27 @@ final class BackgroundLoad implements AutoCloseable {
    * rows.
    */
   BackgroundLoad(DemoDatabase live, int rowsPerStep) {
+    this(live, rowsPerStep, java.time.Duration.ZERO);
+  }
+
+  /**
+   * As {@link #BackgroundLoad(DemoDatabase, int)}, one step per {@code every} at most: a steady
+   * load of a known rate rather than as fast as Postgres commits.
+   */
+  BackgroundLoad(DemoDatabase live, int rowsPerStep, java.time.Duration every) {
     task =
         pool.submit(
             () -> {
+              long next = System.nanoTime();
               while (running.get()) {
                 live.writeSome();
                 if (rowsPerStep > 0) {
                   live.load(rowsPerStep);
+                }
+                next += every.toNanos();
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                  java.util.concurrent.locks.LockSupport.parkNanos(wait); // the load's pace
                 }
               }
               return null;

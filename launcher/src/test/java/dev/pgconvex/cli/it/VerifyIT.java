@@ -246,9 +246,10 @@ class VerifyIT {
     try (Connection writer = p.connect()) {
       DemoDatabase live = new DemoDatabase(writer, 32);
       live.adopt(demo);
-      // the demo's light load (an insert, an edit, now and then a delete per step), which the
-      // pipeline keeps up with; a load it cannot keep up with is lag, not a false mismatch
-      try (BackgroundLoad load = new BackgroundLoad(live, 0)) {
+      // the demo's light load (an insert, an edit, now and then a delete per step) at 20 steps a
+      // second, which the pipeline keeps up with even on a busy machine; a load it cannot keep up
+      // with is lag, not a false mismatch
+      try (BackgroundLoad load = new BackgroundLoad(live, 0, Duration.ofMillis(50))) {
         BackgroundLoad.letRun(Duration.ofSeconds(1));
         for (int i = 0; i < 2; i++) {
           CliRun r = verify("--json", "--chunk-rows", "100");
