@@ -52,7 +52,12 @@ class SharedStackIT {
           .createTopics(List.of(new NewTopic(topic, 4, (short) 1)))
           .all()
           .get(30, TimeUnit.SECONDS);
-      assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains(topic);
+      // A created topic reaches the broker's metadata a moment after the controller acked it.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains(topic));
     }
   }
 
