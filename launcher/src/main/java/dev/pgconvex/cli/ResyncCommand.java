@@ -1,21 +1,15 @@
 package dev.pgconvex.cli;
 
-import dev.pgconvex.common.config.Secret;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.source.config.TableId;
 import dev.pgconvex.source.signal.ResyncSignal;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -38,22 +32,7 @@ import picocli.CommandLine.Spec;
 public final class ResyncCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--pg-url",
-      required = true,
-      description = "JDBC URL of the captured database (jdbc:postgresql://host:5432/app).")
-  String pgUrl;
-
-  @Option(
-      names = "--pg-user",
-      required = true,
-      description = "Postgres user allowed to insert into the signal table.")
-  String pgUser;
-
-  @Option(
-      names = "--pg-password-file",
-      description = "File holding the password (default: environment variable PG_PASSWORD).")
-  Path pgPasswordFile;
+  @Mixin DatabaseOptions db;
 
   @Option(
       names = "--table",
@@ -85,16 +64,8 @@ public final class ResyncCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    Secret password = password();
     ResyncSignal signal = new ResyncSignal(target, where);
-    Properties props = new Properties();
-    props.setProperty("user", pgUser);
-    if (!password.isEmpty()) {
-      props.setProperty("password", password.reveal());
-    }
-    props.setProperty("ApplicationName", "pgconvex-resync");
-    props.setProperty("connectTimeout", "10");
-    try (Connection c = DriverManager.getConnection(pgUrl, props)) {
+    try (Connection c = db.connect("pgconvex-resync")) {
       String id = signal.send(c, signals);
       out.printf(
           "Resync requested (signal %s in %s): table %s, %s.%n"
@@ -108,22 +79,9 @@ public final class ResyncCommand implements Callable<Integer> {
           "Cannot write the resync signal to %s on %s as '%s' (SQLState %s): %s%n"
               + "Check that the source has started once against this database (it creates the"
               + " signal table) and that --signal-table matches source.signal.table.%n",
-          signals, pgUrl, pgUser, e.getSQLState(), e.getMessage());
+          signals, db.url, db.user, e.getSQLState(), e.getMessage());
       err.flush();
       return 1;
     }
-  }
-
-  private Secret password() {
-    if (pgPasswordFile != null) {
-      try {
-        return new Secret(Files.readString(pgPasswordFile, StandardCharsets.UTF_8).strip());
-      } catch (IOException e) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "Cannot read --pg-password-file " + pgPasswordFile + ": " + e);
-      }
-    }
-    String env = System.getenv("PG_PASSWORD");
-    return new Secret(env == null ? "" : env);
   }
 }

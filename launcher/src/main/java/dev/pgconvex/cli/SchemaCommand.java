@@ -9,18 +9,12 @@ import dev.pgconvex.schema.MappingFile;
 import dev.pgconvex.schema.RelationSpec;
 import dev.pgconvex.schema.SchemaDiff;
 import dev.pgconvex.schema.TableDiscovery;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -51,42 +45,6 @@ public final class SchemaCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** How to reach Postgres; the password comes from a file or {@code PG_PASSWORD}, never argv. */
-  static final class PgOptions {
-    @Option(
-        names = "--pg-url",
-        required = true,
-        paramLabel = "URL",
-        description = "JDBC URL of the source database, e.g. jdbc:postgresql://host:5432/app")
-    String url;
-
-    @Option(
-        names = "--pg-user",
-        paramLabel = "USER",
-        defaultValue = "${env:PG_USER:-postgres}",
-        description = "Postgres user (default: env PG_USER, else postgres)")
-    String user;
-
-    @Option(
-        names = "--pg-password-file",
-        paramLabel = "FILE",
-        description = "File holding the password (default: env PG_PASSWORD)")
-    Path passwordFile;
-
-    Connection connect() throws SQLException, IOException {
-      Properties p = new Properties();
-      p.setProperty("user", user);
-      String password =
-          passwordFile != null
-              ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip()
-              : System.getenv("PG_PASSWORD");
-      if (password != null) {
-        p.setProperty("password", password);
-      }
-      return DriverManager.getConnection(url, p);
-    }
-  }
-
   @Command(
       name = "generate",
       mixinStandardHelpOptions = true,
@@ -97,7 +55,7 @@ public final class SchemaCommand implements Runnable {
   static final class Generate implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Mixin PgOptions pg;
+    @Mixin DatabaseOptions pg;
 
     @Option(
         names = "--tables",
@@ -145,7 +103,7 @@ public final class SchemaCommand implements Runnable {
       try {
         MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
         Mapping mapping;
-        try (Connection c = pg.connect()) {
+        try (Connection c = pg.connect("pgconvex-schema")) {
           List<String> taken = tables;
           if (taken.isEmpty() && file.tables().isEmpty()) {
             TableDiscovery.Result found =
@@ -208,7 +166,7 @@ public final class SchemaCommand implements Runnable {
   static final class Diff implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Mixin PgOptions pg;
+    @Mixin DatabaseOptions pg;
 
     @Option(
         names = "--mapping-json",
@@ -234,7 +192,7 @@ public final class SchemaCommand implements Runnable {
         return 1;
       }
       SchemaDiff diff;
-      try (Connection c = pg.connect()) {
+      try (Connection c = pg.connect("pgconvex-schema")) {
         diff = SchemaDiff.compare(c, mapping, tables);
       }
       spec.commandLine().getOut().println(diff.text());

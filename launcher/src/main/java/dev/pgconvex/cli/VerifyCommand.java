@@ -51,22 +51,7 @@ import picocli.CommandLine.Spec;
 public final class VerifyCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--pg-url",
-      required = true,
-      description = "JDBC URL of the source database (jdbc:postgresql://host:5432/app).")
-  String pgUrl;
-
-  @Option(
-      names = "--pg-user",
-      defaultValue = "postgres",
-      description = "Database user (default: ${DEFAULT-VALUE}).")
-  String pgUser;
-
-  @Option(
-      names = "--pg-password-file",
-      description = "File holding the password (else the environment variable PG_PASSWORD).")
-  Path pgPasswordFile;
+  @Mixin DatabaseOptions db;
 
   @Option(
       names = "--tables",
@@ -195,15 +180,8 @@ public final class VerifyCommand implements Callable<Integer> {
       throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
     }
     Secret key = convexKey();
-    Properties props = new Properties();
-    props.setProperty("user", pgUser);
-    Secret password = pgPassword();
-    if (!password.isEmpty()) {
-      props.setProperty("password", password.reveal());
-    }
-    props.setProperty("ApplicationName", "pgconvex-verify");
-    props.setProperty("connectTimeout", "10");
-    MirrorCheck.Connector connector = () -> DriverManager.getConnection(pgUrl, props);
+    Properties props = db.properties("pgconvex-verify");
+    MirrorCheck.Connector connector = () -> DriverManager.getConnection(db.url, props);
     Mapping m;
     try (Connection c = connector.open()) {
       m =
@@ -359,14 +337,6 @@ public final class VerifyCommand implements Callable<Integer> {
           "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
     }
     return new Secret(k);
-  }
-
-  private Secret pgPassword() throws IOException {
-    if (pgPasswordFile != null) {
-      return new Secret(Files.readString(pgPasswordFile, StandardCharsets.UTF_8).strip());
-    }
-    String env = System.getenv("PG_PASSWORD");
-    return new Secret(env == null ? "" : env);
   }
 
   /** One line on stderr, rewritten: rows compared of the total, per table, rate and ETA. */
