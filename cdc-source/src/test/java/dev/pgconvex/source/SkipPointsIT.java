@@ -100,6 +100,12 @@ class SkipPointsIT {
       await().atMost(Duration.ofSeconds(30)).until(source::snapshotFinished);
       assertThat(registry.get("pgconvex.source.events.filtered").functionCounter().count())
           .isZero();
+      // Streaming has begun once a change made now is captured: Debezium has set up the
+      // publication by then (it resets a filtered publication's tables when streaming starts, which
+      // would undo the ALTER below if it came first).
+      long before = source.changesCaptured();
+      it.sql("INSERT INTO public.kept VALUES (0)");
+      await().atMost(Duration.ofSeconds(30)).until(() -> source.changesCaptured() > before);
 
       // Someone adds a table to the publication while the source runs: Debezium receives its
       // changes and drops them, as the table is not in its include list.
