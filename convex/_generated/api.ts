@@ -12,12 +12,14 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 import type * as cdc_ingest from "../cdc/ingest.js";
 import type * as cdc_lineage from "../cdc/lineage.js";
+import type * as cdc_markers from "../cdc/markers.js";
 import type * as cdc_tables from "../cdc/tables.js";
 import type * as cdc_verify from "../cdc/verify.js";
 
 const fullApi: ApiFromModules<{
   "cdc/ingest": typeof cdc_ingest;
   "cdc/lineage": typeof cdc_lineage;
+  "cdc/markers": typeof cdc_markers;
   "cdc/tables": typeof cdc_tables;
   "cdc/verify": typeof cdc_verify;
 }> = anyApi as any;

@@ -38,7 +38,7 @@ export const MAX_DOC_PAGE_LIMIT = 1000;
 export const MAX_DOC_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** Tables of the pipeline itself: ops may not target them. */
-const RESERVED_TABLES = new Set(["cdc_keys", "cdc_checkpoints", "cdc_lineage"]);
+const RESERVED_TABLES = new Set(["cdc_keys", "cdc_checkpoints", "cdc_lineage", "cdc_markers"]);
 
 /**
  * Tables the deployed schema (`schema.ts` of this folder) declares: ops may target only these. Convex does

@@ -97,7 +97,7 @@ export const claimLineage = internalMutation({
 /**
  * `resetMirror({ limit? })`: empties the mirror, one page per call: deletes up to `limit` (default and
  * maximum `RESET_PAGE_LIMIT`) key rows of `cdc_keys` with their live documents; once no key row is left,
- * also every checkpoint and lineage. Call until `isDone`. Used by `./cdc reset --convex-data`; a deployment
+ * also every checkpoint, lineage and marker confirmation. Call until `isDone`. Used by `./cdc reset --convex-data`; a deployment
  * holds one mirror (the key table is not split by pipeline). Returns `{ deletedDocs, deletedKeys, isDone }`.
  */
 export const resetMirror = internalMutation({
@@ -120,6 +120,7 @@ export const resetMirror = internalMutation({
     if (rows.length === n) return { deletedDocs, deletedKeys: rows.length, isDone: false };
     for (const c of await ctx.db.query("cdc_checkpoints").collect()) await ctx.db.delete(c._id);
     for (const l of await ctx.db.query("cdc_lineage").collect()) await ctx.db.delete(l._id);
+    for (const m of await ctx.db.query("cdc_markers").collect()) await ctx.db.delete(m._id);
     return { deletedDocs, deletedKeys: rows.length, isDone: true };
   },
 });

@@ -1,5 +1,5 @@
 /**
- * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`) need in the target deployment.
+ * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`, `cdc/verify.ts`, `cdc/markers.ts`) need in the target deployment.
  *
  * Spread them into your own schema:
  *
@@ -51,4 +51,22 @@ export const cdcTables = {
     source: v.optional(v.object({ systemIdentifier: v.string(), database: v.string(), slot: v.string() })),
     createdAt: v.number(),
   }).index("by_pipeline", ["pipeline"]),
+
+  /**
+   * Barrier markers confirmed by the sink (`cdc/markers`): one row per (pipeline, marker, ops partition), written
+   * once every op before the marker in that partition was applied. `held`: rows the transformer still held for a
+   * parent when it forwarded the marker. Times are epoch ms; `appliedAt` is Convex's clock. Bounded per pipeline.
+   */
+  cdc_markers: defineTable({
+    pipeline: v.string(),
+    marker: v.string(),
+    partition: v.number(),
+    position: v.string(),
+    held: v.number(),
+    sourceAt: v.number(),
+    transformerAt: v.number(),
+    appliedAt: v.number(),
+  })
+    .index("by_marker", ["pipeline", "marker", "partition"])
+    .index("by_pipeline_applied", ["pipeline", "appliedAt"]),
 };

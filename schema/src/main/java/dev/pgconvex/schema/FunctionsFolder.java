@@ -22,6 +22,7 @@ public final class FunctionsFolder {
           "cdc/tables.ts",
           "cdc/lineage.ts",
           "cdc/verify.ts",
+          "cdc/markers.ts",
           "_generated/server.ts",
           "_generated/api.ts",
           "_generated/dataModel.ts");

@@ -44,7 +44,7 @@ final class MappingBuilder {
 
   /** The pipeline's own tables (convex/cdc/tables.ts). */
   private static final Set<String> CDC_TABLES =
-      Set.of("cdc_keys", "cdc_checkpoints", "cdc_lineage");
+      Set.of("cdc_keys", "cdc_checkpoints", "cdc_lineage", "cdc_markers");
 
   private final List<String> warnings;
   private final List<String> problems;

@@ -27,7 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -130,11 +132,12 @@ public final class Transformer implements Service {
     Topics topics = Topics.from(config);
     TopicBootstrap.ensure(config);
     int partitions = config.getInt(CommonConfig.TOPIC_PARTITIONS);
-    ensureSourceTopics(m, topics, partitions);
+    Map<String, Integer> sourcePartitions = ensureSourceTopics(m, topics, partitions);
     KafkaStreams ks =
         new KafkaStreams(
             TransformerTopology.build(
                 TransformerTopology.Options.of(m, topics, partitions)
+                    .withSourcePartitions(sourcePartitions)
                     .withCounts(counts)
                     .withOrphanReportAfterMs(
                         config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))),
@@ -214,16 +217,30 @@ public final class Transformer implements Service {
    * source topic is missing, and Debezium creates a table's topic only with its first event. First
    * warns about the tables the topics show the mapping and the source disagree on ({@link
    * TopicCheck}).
+   *
+   * @return the partitions of each source topic, which markers are aligned over
    */
-  private void ensureSourceTopics(Mapping m, Topics topics, int partitions) {
+  private Map<String, Integer> ensureSourceTopics(Mapping m, Topics topics, int partitions) {
     short rf = (short) config.getInt(CommonConfig.TOPIC_REPLICATION_FACTOR);
+    List<String> sources = TransformerTopology.sourceTopics(m, topics);
     try (Admin admin = Admin.create(KafkaClients.props(config))) {
       checkTopics(admin, m, topics);
       TopicBootstrap.ensure(
-          admin,
-          TransformerTopology.sourceTopics(m, topics).stream()
-              .map(t -> new NewTopic(t, partitions, rf))
-              .toList());
+          admin, sources.stream().map(t -> new NewTopic(t, partitions, rf)).toList());
+      Map<String, Integer> out = new HashMap<>();
+      admin
+          .describeTopics(sources)
+          .allTopicNames()
+          .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .forEach((name, d) -> out.put(name, d.partitions().size()));
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while describing the source topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "Kafka did not describe the source topics; check " + CommonConfig.KAFKA_BOOTSTRAP_SERVERS,
+          e);
     }
   }
 

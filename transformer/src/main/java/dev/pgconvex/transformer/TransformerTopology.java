@@ -7,6 +7,7 @@ import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.transformer.convert.ConverterProcessor;
 import dev.pgconvex.transformer.internals.IdUpdate;
 import dev.pgconvex.transformer.internals.JsonSerde;
+import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
@@ -41,6 +42,9 @@ import org.apache.kafka.streams.state.Stores;
  *                       -> ref-requests (repartition by parent ref)
  *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
  *   -> assembler-responses [rows] -> ops -> ops-sink
+ * markers (docs/contracts.md, "Markers") take the row path: each node forwards a marker to every
+ *   partition of its output once it has it from every upstream task; the last writes a marker op
+ *   to every ops partition behind the ops before it
  * heartbeats-source -> heartbeat-fanout (one heartbeat op per ops partition)
  *   -> heartbeat-ops-sink (each to the partition its key names)
  * </pre>
@@ -80,6 +84,7 @@ public final class TransformerTopology {
    *     reported to the dead-letter topic; 0 never
    * @param inMemoryStores in-memory stores (still changelogged) instead of RocksDB, for tests and
    *     measurements of the processing alone
+   * @param sourcePartitions partitions of each source topic ({@link #partitionsOfSources})
    */
   public record Options(
       Mapping mapping,
@@ -87,29 +92,57 @@ public final class TransformerTopology {
       int partitions,
       PendingCounts counts,
       long orphanReportAfterMs,
-      boolean inMemoryStores) {
+      boolean inMemoryStores,
+      Map<String, Integer> sourcePartitions) {
     public Options {
       Objects.requireNonNull(mapping, "mapping");
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(counts, "counts");
+      sourcePartitions = Map.copyOf(sourcePartitions);
+    }
+
+    /**
+     * Partitions of each source topic: a marker comes from every one of them (docs/contracts.md,
+     * "Markers"). A topic not named has {@code partitions}.
+     */
+    public Map<String, Integer> partitionsOfSources() {
+      Map<String, Integer> out = new HashMap<>();
+      for (String t : sourceTopics(mapping, topics)) {
+        out.put(t, sourcePartitions.getOrDefault(t, partitions));
+      }
+      return out;
     }
 
     /** Counts of their own, orphans reported after 5 minutes, RocksDB stores. */
     public static Options of(Mapping mapping, Topics topics, int partitions) {
       return new Options(
-          mapping, topics, partitions, new PendingCounts(), DEFAULT_ORPHAN_REPORT_AFTER_MS, false);
+          mapping,
+          topics,
+          partitions,
+          new PendingCounts(),
+          DEFAULT_ORPHAN_REPORT_AFTER_MS,
+          false,
+          Map.of());
     }
 
     public Options withCounts(PendingCounts c) {
-      return new Options(mapping, topics, partitions, c, orphanReportAfterMs, inMemoryStores);
+      return new Options(
+          mapping, topics, partitions, c, orphanReportAfterMs, inMemoryStores, sourcePartitions);
     }
 
     public Options withOrphanReportAfterMs(long ms) {
-      return new Options(mapping, topics, partitions, counts, ms, inMemoryStores);
+      return new Options(mapping, topics, partitions, counts, ms, inMemoryStores, sourcePartitions);
     }
 
     public Options withInMemoryStores(boolean inMemory) {
-      return new Options(mapping, topics, partitions, counts, orphanReportAfterMs, inMemory);
+      return new Options(
+          mapping, topics, partitions, counts, orphanReportAfterMs, inMemory, sourcePartitions);
+    }
+
+    /** The actual partition counts of the source topics, as Kafka describes them. */
+    public Options withSourcePartitions(Map<String, Integer> byTopic) {
+      return new Options(
+          mapping, topics, partitions, counts, orphanReportAfterMs, inMemoryStores, byTopic);
     }
   }
 
@@ -139,9 +172,15 @@ public final class TransformerTopology {
         .forEach(t -> sourceByTable.put(t.target(), topics.source(t.schema(), t.table())));
 
     List<String> sources = sourceTopics(mapping, topics);
+    Map<String, Integer> sourcePartitions = options.partitionsOfSources();
+    // Markers: every converter task sends one to every rows partition; so many reach each
+    // assembler task.
+    int converterTasks = sourcePartitions.values().stream().mapToInt(i -> i).max().orElse(1);
     KStream<String, Msg> converted =
         builder.stream(sources, Consumed.with(str, str).withName("debezium-source"))
-            .process(() -> new ConverterProcessor(mapping, topics, counts), Named.as("converter"));
+            .process(
+                () -> new ConverterProcessor(mapping, topics, counts, sourcePartitions, partitions),
+                Named.as("converter"));
     Map<String, KStream<String, Msg>> split =
         converted
             .split(Named.as("converted-"))
@@ -159,15 +198,26 @@ public final class TransformerTopology {
                 Repartitioned.<String, Msg>as("rows")
                     .withKeySerde(str)
                     .withValueSerde(msgSerde)
-                    .withNumberOfPartitions(partitions))
+                    .withNumberOfPartitions(partitions)
+                    .withStreamPartitioner(Markers.partitioner()))
             .process(
-                () -> new Assembler(ROWS_STORE, counts, true, orphanReportAfterMs, sourceByTable),
+                () ->
+                    new Assembler(
+                        ROWS_STORE,
+                        counts,
+                        true,
+                        orphanReportAfterMs,
+                        sourceByTable,
+                        converterTasks,
+                        partitions),
                 Named.as("assembler"),
                 ROWS_STORE);
     Map<String, KStream<String, Msg>> assembledSplit =
         assembled
             .split(Named.as("assembled-"))
-            .branch((k, v) -> v instanceof Msg.Request, Branched.as("requests"))
+            .branch(
+                (k, v) -> v instanceof Msg.Request || v instanceof Msg.Marker,
+                Branched.as("requests"))
             .branch((k, v) -> v instanceof Msg.Dead, Branched.as("orphans"))
             .defaultBranch(Branched.as("ops"));
     assembledSplit
@@ -185,10 +235,11 @@ public final class TransformerTopology {
                 Repartitioned.<String, Msg>as("ref-requests")
                     .withKeySerde(str)
                     .withValueSerde(msgSerde)
-                    .withNumberOfPartitions(partitions))
+                    .withNumberOfPartitions(partitions)
+                    .withStreamPartitioner(Markers.partitioner()))
             .merge(ids, Named.as("resolver-input"))
             .process(
-                () -> new Resolver(PARENT_IDS_STORE, SUBSCRIPTIONS_STORE, counts),
+                () -> new Resolver(PARENT_IDS_STORE, SUBSCRIPTIONS_STORE, counts, partitions),
                 Named.as("resolver"),
                 PARENT_IDS_STORE,
                 SUBSCRIPTIONS_STORE);
@@ -198,9 +249,12 @@ public final class TransformerTopology {
                 Repartitioned.<String, Msg>as("ref-responses")
                     .withKeySerde(str)
                     .withValueSerde(msgSerde)
-                    .withNumberOfPartitions(partitions))
+                    .withNumberOfPartitions(partitions)
+                    .withStreamPartitioner(Markers.partitioner()))
             .process(
-                () -> new Assembler(ROWS_STORE, counts, false, 0, sourceByTable),
+                () ->
+                    new Assembler(
+                        ROWS_STORE, counts, false, 0, sourceByTable, partitions, partitions),
                 Named.as("assembler-responses"),
                 ROWS_STORE);
 
@@ -208,7 +262,11 @@ public final class TransformerTopology {
         .get("assembled-ops")
         .merge(answered, Named.as("ops-merge"))
         .mapValues(v -> Json.write(((Msg.Op) v).op()), Named.as("ops-to-json"))
-        .to(topics.ops(), Produced.with(str, str).withName("ops-sink"));
+        .to(
+            topics.ops(),
+            Produced.with(str, str)
+                .withStreamPartitioner(Markers.partitioner())
+                .withName("ops-sink"));
 
     // Added last: the sub-topologies before it keep their ids (0 converter, 1 assemblers, 2
     // resolver), so an upgraded instance finds its tasks' local state where it left it.

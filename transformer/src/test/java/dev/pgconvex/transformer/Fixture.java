@@ -168,6 +168,14 @@ final class Fixture {
     }
 
     Driver(Mapping mapping, boolean inMemory, long orphanReportAfterMs) {
+      this(mapping, inMemory, orphanReportAfterMs, 2);
+    }
+
+    /**
+     * @param partitions {@code cdc.topic.partitions}; the test driver has one partition per topic,
+     *     so markers (which align over every partition) need 1
+     */
+    Driver(Mapping mapping, boolean inMemory, long orphanReportAfterMs, int partitions) {
       this.mapping = mapping;
       Properties p = new Properties();
       p.put(StreamsConfig.APPLICATION_ID_CONFIG, "transformer-test");
@@ -182,7 +190,7 @@ final class Fixture {
       driver =
           new TopologyTestDriver(
               TransformerTopology.build(
-                  TransformerTopology.Options.of(mapping, TOPICS, 2)
+                  TransformerTopology.Options.of(mapping, TOPICS, partitions)
                       .withCounts(counts)
                       .withOrphanReportAfterMs(orphanReportAfterMs)
                       .withInMemoryStores(inMemory)),

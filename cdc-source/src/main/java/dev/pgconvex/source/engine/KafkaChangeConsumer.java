@@ -38,6 +38,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 public final class KafkaChangeConsumer
     implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+  /** The logical message prefix of barrier markers. */
+  public static final String MARKER_PREFIX =
+      dev.pgconvex.common.model.Operation.MARKER_MESSAGE_PREFIX;
+
   private final Producer<byte[], byte[]> producer;
   private final SourceProgress progress;
   private final SourceMetrics metrics;
@@ -49,6 +53,8 @@ public final class KafkaChangeConsumer
   private final String signalTableTopic;
   private final String messageTopic;
   private final java.util.function.Function<TableId, String> topicOf;
+  private final String pipeline;
+  private final List<String> tableTopics;
   private final JsonConverter keyConverter = new JsonConverter();
   private final JsonConverter valueConverter = new JsonConverter();
 
@@ -69,6 +75,8 @@ public final class KafkaChangeConsumer
     this.signalTableTopic = settings.topicOf(settings.signalTable());
     this.messageTopic = settings.messageTopic();
     this.topicOf = settings::topicOf;
+    this.pipeline = settings.topics().prefix();
+    this.tableTopics = settings.tables().stream().map(settings::topicOf).toList();
     // replace.null.with.default=false: a NULL in a column with a DEFAULT must stay NULL.
     Map<String, String> conf =
         Map.of(
@@ -108,6 +116,10 @@ public final class KafkaChangeConsumer
       ProducerRecord<byte[], byte[]> truncate = partitionTruncate(r);
       if (truncate != null) {
         acks.add(producer.send(truncate));
+        sent.add(r);
+      }
+      for (ProducerRecord<byte[], byte[]> marker : markers(r)) {
+        acks.add(producer.send(marker));
         sent.add(r);
       }
     }
@@ -174,26 +186,11 @@ public final class KafkaChangeConsumer
    * transformer dead-letters it with the fix.
    */
   private ProducerRecord<byte[], byte[]> partitionTruncate(SourceRecord r) {
-    if (!r.topic().equals(messageTopic)
-        || !(r.value() instanceof Struct value)
-        || value.schema().field("message") == null) {
+    String content = messageContent(r, PartitionTruncateWatch.MESSAGE_PREFIX);
+    if (content == null) {
       return null;
     }
-    Struct message = value.getStruct("message");
-    if (message == null
-        || !PartitionTruncateWatch.MESSAGE_PREFIX.equals(message.getString("prefix"))) {
-      return null;
-    }
-    Object raw = message.get("content");
-    String content =
-        raw instanceof byte[] b
-            ? new String(b, StandardCharsets.UTF_8)
-            : raw instanceof java.nio.ByteBuffer bb
-                ? StandardCharsets.UTF_8.decode(bb.duplicate()).toString()
-                // binary.handling.mode=base64 turns the content into base64 text
-                : new String(
-                    java.util.Base64.getDecoder().decode(String.valueOf(raw)),
-                    StandardCharsets.UTF_8);
+    Struct value = (Struct) r.value();
     int bar = content.indexOf('|');
     if (bar <= 0) {
       return null;
@@ -217,6 +214,74 @@ public final class KafkaChangeConsumer
     }
     metrics.event(parent.toString(), "truncate");
     return new ProducerRecord<>(topicOf.apply(parent), null, Json.writeBytes(event));
+  }
+
+  /**
+   * The marker records for a cutover marker message of this pipeline ({@code
+   * pg_logical_emit_message} with prefix {@value #MARKER_PREFIX}, content {@code
+   * {"pipeline","id"}}): one into every partition of every captured table's topic, so that the
+   * transformer sees it behind every change before it (docs/contracts.md, "Markers"). None for any
+   * other record, or a marker of another pipeline sharing the database (its own source handles it).
+   */
+  private List<ProducerRecord<byte[], byte[]>> markers(SourceRecord r) {
+    String content = messageContent(r, MARKER_PREFIX);
+    if (content == null) {
+      return List.of();
+    }
+    com.fasterxml.jackson.databind.JsonNode m;
+    try {
+      m = Json.parse(content);
+    } catch (IllegalArgumentException e) {
+      m = null;
+    }
+    if (m == null || !pipeline.equals(m.path("pipeline").asText()) || !m.hasNonNull("id")) {
+      return List.of();
+    }
+    Struct source = ((Struct) r.value()).getStruct("source");
+    long ts = source != null && source.get("ts_ms") instanceof Number n ? n.longValue() : 0L;
+    long lsn = source != null && source.get("lsn") instanceof Number n ? n.longValue() : 0L;
+    ObjectNode marker = Json.NODES.objectNode();
+    marker.put("pipeline", pipeline);
+    marker.put("id", m.get("id").asText());
+    marker.put("lsn", lsn);
+    marker.put("commitTs", ts);
+    marker.put("sourceAt", System.currentTimeMillis());
+    ObjectNode event = Json.NODES.objectNode().put("op", "m");
+    event.set("marker", marker);
+    byte[] value = Json.writeBytes(event);
+    byte[] key = Json.writeBytes(Json.NODES.objectNode().put("_marker", m.get("id").asText()));
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+    for (String topic : tableTopics) {
+      int partitions = producer.partitionsFor(topic).size();
+      for (int p = 0; p < partitions; p++) {
+        out.add(new ProducerRecord<>(topic, p, key, value));
+      }
+    }
+    metrics.internalRecord("marker");
+    return out;
+  }
+
+  /**
+   * The content of a logical decoding message with {@code prefix}, or null for any other record.
+   */
+  private String messageContent(SourceRecord r, String prefix) {
+    if (!r.topic().equals(messageTopic)
+        || !(r.value() instanceof Struct value)
+        || value.schema().field("message") == null) {
+      return null;
+    }
+    Struct message = value.getStruct("message");
+    if (message == null || !prefix.equals(message.getString("prefix"))) {
+      return null;
+    }
+    Object raw = message.get("content");
+    return raw instanceof byte[] b
+        ? new String(b, StandardCharsets.UTF_8)
+        : raw instanceof java.nio.ByteBuffer bb
+            ? StandardCharsets.UTF_8.decode(bb.duplicate()).toString()
+            // binary.handling.mode=base64 turns the content into base64 text
+            : new String(
+                java.util.Base64.getDecoder().decode(String.valueOf(raw)), StandardCharsets.UTF_8);
   }
 
   private void observe(SourceRecord r) {

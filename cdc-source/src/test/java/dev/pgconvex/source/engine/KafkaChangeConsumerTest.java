@@ -376,6 +376,96 @@ class KafkaChangeConsumerTest {
     assertThat(producer.history()).hasSize(3);
   }
 
+  /** A logical decoding message as Debezium gives it (content base64, binary.handling.mode). */
+  private RecordChangeEvent<SourceRecord> message(String prefix, String content, long lsn) {
+    Schema messageSchema =
+        SchemaBuilder.struct()
+            .field("prefix", Schema.STRING_SCHEMA)
+            .field("content", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    Schema envelope =
+        SchemaBuilder.struct()
+            .field("op", Schema.STRING_SCHEMA)
+            .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
+            .field("source", SOURCE)
+            .field("message", messageSchema)
+            .build();
+    Struct value =
+        new Struct(envelope)
+            .put("op", "m")
+            .put("ts_ms", 1L)
+            .put("source", new Struct(SOURCE).put("ts_ms", 1_700_000_000_000L).put("lsn", lsn))
+            .put(
+                "message",
+                new Struct(messageSchema)
+                    .put("prefix", prefix)
+                    .put(
+                        "content",
+                        java.util.Base64.getEncoder()
+                            .encodeToString(content.getBytes(StandardCharsets.UTF_8))));
+    SourceRecord r =
+        new SourceRecord(
+            Map.of("server", "pfx"),
+            Map.of("lsn", lsn),
+            settings.messageTopic(),
+            null,
+            null,
+            null,
+            envelope,
+            value);
+    return () -> r;
+  }
+
+  @Test
+  void aMarkerOfThisPipelineGoesIntoEveryPartitionOfEveryTableTopic() throws Exception {
+    List<String> topics = settings.tables().stream().map(settings::topicOf).toList();
+    List<org.apache.kafka.common.PartitionInfo> parts = new ArrayList<>();
+    for (String t : topics) {
+      for (int p = 0; p < 3; p++) {
+        parts.add(new org.apache.kafka.common.PartitionInfo(t, p, null, null, null));
+      }
+    }
+    org.apache.kafka.common.Cluster cluster =
+        new org.apache.kafka.common.Cluster(
+            "c", List.of(), parts, java.util.Set.of(), java.util.Set.of());
+    MockProducer<byte[], byte[]> producer =
+        new MockProducer<>(
+            cluster, true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaChangeConsumer consumer = consumer(producer);
+
+    consumer.handleBatch(
+        List.of(
+            message(
+                KafkaChangeConsumer.MARKER_PREFIX, "{\"pipeline\":\"pfx\",\"id\":\"c/1\"}", 900)),
+        committer);
+
+    var markers =
+        producer.history().stream()
+            .filter(r -> !r.topic().equals(settings.messageTopic()))
+            .toList();
+    assertThat(topics).isNotEmpty();
+    assertThat(markers).hasSize(topics.size() * 3);
+    assertThat(markers)
+        .extracting(r -> r.topic() + ":" + r.partition())
+        .doesNotHaveDuplicates()
+        .allSatisfy(tp -> assertThat(topics).contains(tp.substring(0, tp.lastIndexOf(':'))));
+    var value = Json.parse(markers.get(0).value());
+    assertThat(value.get("op").asText()).isEqualTo("m");
+    assertThat(value.get("marker").get("id").asText()).isEqualTo("c/1");
+    assertThat(value.get("marker").get("lsn").asLong()).isEqualTo(900);
+    assertThat(value.get("marker").get("commitTs").asLong()).isEqualTo(1_700_000_000_000L);
+    assertThat(new String(markers.get(0).key(), StandardCharsets.UTF_8)).contains("c/1");
+    assertThat(committer.marked).hasSize(1);
+
+    // A marker of another pipeline sharing the database is its own source's business.
+    consumer.handleBatch(
+        List.of(
+            message(
+                KafkaChangeConsumer.MARKER_PREFIX, "{\"pipeline\":\"other\",\"id\":\"c/2\"}", 901)),
+        committer);
+    assertThat(producer.history()).hasSize(1 + topics.size() * 3 + 1);
+  }
+
   @Test
   void aFailedSendMarksNothingAndFailsTheBatch() {
     MockProducer<byte[], byte[]> producer = producer(false);

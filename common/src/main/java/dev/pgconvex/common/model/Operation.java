@@ -46,11 +46,23 @@ public record Operation(
     DELETE,
     /** A pipeline marker, never sent to Convex (see {@link Operation#heartbeat}). */
     @JsonProperty("heartbeat")
-    HEARTBEAT
+    HEARTBEAT,
+    /** A barrier marker, never sent to Convex (see {@link Operation#marker}). */
+    @JsonProperty("marker")
+    MARKER
   }
 
   /** The table name of heartbeat ops; not a Convex table (Convex tables cannot start with _). */
   public static final String HEARTBEAT_TABLE = "_heartbeat";
+
+  /** The table name of marker ops; not a Convex table. */
+  public static final String MARKER_TABLE = "_marker";
+
+  /**
+   * The prefix of the WAL logical message ({@code pg_logical_emit_message}) a barrier marker starts
+   * as; content {@code {"pipeline","id"}} (docs/contracts.md, "Markers").
+   */
+  public static final String MARKER_MESSAGE_PREFIX = "pgconvex.marker";
 
   public Operation {
     Objects.requireNonNull(table, "table");
@@ -63,6 +75,10 @@ public record Operation(
     if (op == Kind.HEARTBEAT && (doc != null || !HEARTBEAT_TABLE.equals(table))) {
       throw new IllegalArgumentException(
           "a heartbeat op has table " + HEARTBEAT_TABLE + " and no document, not " + table);
+    }
+    if (op == Kind.MARKER && (doc == null || !MARKER_TABLE.equals(table))) {
+      throw new IllegalArgumentException(
+          "a marker op has table " + MARKER_TABLE + " and a document, not " + table);
     }
   }
 
@@ -81,6 +97,26 @@ public record Operation(
         commitTs,
         null,
         null);
+  }
+
+  /**
+   * The barrier marker op for ops partition {@code partition} (docs/contracts.md, "Markers"): the
+   * transformer writes one to every ops partition once everything before the WAL marker has passed
+   * it; the sink confirms it in Convex once every op before it in the partition is applied.
+   *
+   * @param position {@link Position#of} the marker's LSN
+   * @param commitTs the marker's source time, epoch ms
+   * @param marker {@code {"pipeline","id","lsn","held","sourceAt","transformerAt"}}
+   */
+  public static Operation marker(int partition, String position, long commitTs, ObjectNode marker) {
+    return new Operation(
+        MARKER_TABLE, Integer.toString(partition), Kind.MARKER, position, commitTs, null, marker);
+  }
+
+  /** True for a marker op (no change to apply). Not a JSON property. */
+  @JsonIgnore
+  public boolean isMarker() {
+    return op == Kind.MARKER;
   }
 
   /** True for a heartbeat marker (no change to apply). Not a JSON property. */

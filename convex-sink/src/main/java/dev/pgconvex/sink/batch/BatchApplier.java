@@ -41,6 +41,9 @@ public final class BatchApplier {
   /** The mutation applying a batch (docs/contracts.md). */
   public static final String APPLY_BATCH = "cdc/ingest:applyBatch";
 
+  /** The mutation confirming a marker (docs/contracts.md, "Markers"). */
+  public static final String CONFIRM_MARKER = "cdc/markers:confirmMarker";
+
   private static final Logger log = LoggerFactory.getLogger(BatchApplier.class);
   private static final byte[] OPEN = "{\"ops\":[".getBytes(StandardCharsets.UTF_8);
   private static final byte[] CLOSE = "]}".getBytes(StandardCharsets.UTF_8);
@@ -84,6 +87,14 @@ public final class BatchApplier {
         run = new ArrayList<>();
         heartbeats = new ArrayList<>();
         out.add(new OpOutcome(op, OpOutcome.Status.DEAD_LETTER, null, op.problem()));
+      } else if (op.op().isMarker()) {
+        // Everything before the marker is applied first, so its confirmation is true.
+        applyValid(run, out);
+        out.addAll(heartbeats);
+        run = new ArrayList<>();
+        heartbeats = new ArrayList<>();
+        confirmMarker(op);
+        out.add(new OpOutcome(op, OpOutcome.Status.MARKER, null, null));
       } else if (op.op().isHeartbeat()) {
         heartbeats.add(new OpOutcome(op, OpOutcome.Status.HEARTBEAT, null, null));
       } else {
@@ -147,14 +158,53 @@ public final class BatchApplier {
 
   private JsonNode sendWithRetry(List<PendingOp> ops) {
     byte[] body = body(ops);
+    return withRetry(
+        ops,
+        () -> {
+          long start = System.nanoTime();
+          JsonNode value = client.mutationRaw(APPLY_BATCH, body);
+          events.onBatchApplied(ops.size(), System.nanoTime() - start);
+          return value;
+        });
+  }
+
+  /**
+   * Records in Convex that every op before the marker in its partition is applied. Retried like a
+   * batch; refused (an older deployment without {@code cdc/markers}, or a rejected call): warned,
+   * counted, and the sink goes on, since a marker is no data (the cutover waiting for it times out
+   * and says why).
+   */
+  private void confirmMarker(PendingOp op) {
+    JsonNode m = op.op().doc();
+    var args = dev.pgconvex.common.json.Json.NODES.objectNode();
+    args.put("pipeline", m.path("pipeline").asText());
+    args.put("marker", m.path("id").asText());
+    args.put("partition", op.partition());
+    args.put("position", op.op().position());
+    args.put("held", m.path("held").asLong());
+    args.put("sourceAt", m.path("sourceAt").asLong());
+    args.put("transformerAt", m.path("transformerAt").asLong());
+    try {
+      withRetry(List.of(op), () -> client.mutation(CONFIRM_MARKER, args));
+      events.onMarker(true);
+    } catch (ConvexRejectedException | ConvexFatalException e) {
+      events.onMarker(false);
+      log.warn(
+          "Convex refused to confirm marker {} of partition {} ({}): a cutover waiting for it"
+              + " times out. Deploy this version's convex/cdc functions (cdc/markers)",
+          m.path("id").asText(),
+          op.partition(),
+          e.getMessage());
+    }
+  }
+
+  private JsonNode withRetry(List<PendingOp> ops, java.util.function.Supplier<JsonNode> call) {
     for (int attempt = 0; ; attempt++) {
-      long start = System.nanoTime();
       long waitMs;
       try {
-        JsonNode value = client.mutationRaw(APPLY_BATCH, body);
+        JsonNode value = call.get();
         limiter.onSuccess();
         failingSince.set(0);
-        events.onBatchApplied(ops.size(), System.nanoTime() - start);
         return value;
       } catch (ConvexRateLimitedException e) {
         limiter.onRateLimited(e.retryAfter().orElse(null));

@@ -24,7 +24,12 @@ public record OpOutcome(PendingOp op, Status status, String id, String reason) {
      * A heartbeat op: never sent to Convex; done with its batch, when it counts as applied at its
      * commit time (end-to-end lag, the checkpoint). Not a row: no id, no row metric.
      */
-    HEARTBEAT
+    HEARTBEAT,
+    /**
+     * A marker op: confirmed in Convex ({@code cdc/markers:confirmMarker}) once every op before it
+     * in the batch is applied; otherwise like a heartbeat.
+     */
+    MARKER
   }
 
   /** True when the op must go to the dead-letter topic. */

@@ -16,4 +16,10 @@ public interface BatchEvents {
 
   /** A rejected batch is being split in halves. */
   default void onSplit() {}
+
+  /**
+   * A marker op was handled: {@code confirmed} when Convex recorded it, false when Convex refused
+   * the confirmation (e.g. functions of an older version without {@code cdc/markers}).
+   */
+  default void onMarker(boolean confirmed) {}
 }

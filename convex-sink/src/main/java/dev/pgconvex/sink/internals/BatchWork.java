@@ -92,6 +92,8 @@ final class BatchWork implements Callable<BatchWork.Done> {
             heartbeats++;
             knownApplied = Math.max(knownApplied, op.commitTs());
           }
+          // Confirmed by the applier after the ops before it: a point in the WAL now applied.
+          case MARKER -> knownApplied = Math.max(knownApplied, op.commitTs());
           case APPLIED -> {
             applied.computeIfAbsent(op.table(), t -> new long[1])[0]++;
             maxCommitTs = Math.max(maxCommitTs, op.commitTs());

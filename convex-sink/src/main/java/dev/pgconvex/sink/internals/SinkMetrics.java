@@ -95,11 +95,26 @@ public final class SinkMetrics implements BatchEvents {
         Counter.builder("pgconvex.sink.heartbeats")
             .description("Heartbeat ops done (never sent to Convex, never counted as rows)")
             .register(registry);
+    for (String outcome : new String[] {"confirmed", "refused"}) {
+      Counter.builder("pgconvex.sink.markers")
+          .tag("outcome", outcome)
+          .description(
+              "Barrier markers handled (confirmed in Convex's cdc_markers, or refused by Convex:"
+                  + " deploy this version's convex/cdc functions)")
+          .register(registry);
+    }
     // Registered at zero so a throttling alert rule finds the series before the first 429.
     registry.counter("pgconvex.sink.retries", "reason", "rate_limited");
     Gauge.builder("pgconvex.sink.inflight.limit", sendRate::getAsDouble)
         .description("Permitted concurrent batch mutations (AIMD limit)")
         .register(registry);
+  }
+
+  @Override
+  public void onMarker(boolean confirmed) {
+    registry
+        .counter("pgconvex.sink.markers", "outcome", confirmed ? "confirmed" : "refused")
+        .increment();
   }
 
   public void applied(String table, long n) {

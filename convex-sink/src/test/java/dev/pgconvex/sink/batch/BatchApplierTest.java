@@ -98,11 +98,16 @@ public class BatchApplierTest {
 
   /**
    * A stand-in for cdc/ingest:applyBatch: a key "poison" fails the whole batch with a function
-   * error; a patch of key "[0]" finds no document; a key with "noid" is applied but answered
-   * without an id (functions that break the contract); everything else is applied with id "id-key".
+   * error; a patch of key "[0]" finds no document; a marker confirmation is confirmed; a key with
+   * "noid" is applied but answered without an id (functions that break the contract); everything
+   * else is applied with id "id-key".
    */
   public static MockResponse fakeApplyBatch(RecordedRequest request) {
     JsonNode body = Json.parse(request.getBody().clone().readUtf8());
+    if (body.path("path").asText().equals(BatchApplier.CONFIRM_MARKER)) {
+      return new MockResponse()
+          .setBody("{\"status\":\"success\",\"value\":{\"status\":\"confirmed\"}}");
+    }
     ArrayNode ops = (ArrayNode) body.path("args").path("ops");
     ArrayNode results = Json.NODES.arrayNode();
     for (JsonNode op : ops) {
@@ -162,6 +167,30 @@ public class BatchApplierTest {
                 1000 + offset)));
   }
 
+  /** The marker op the transformer writes to partition {@code partition}. */
+  static PendingOp marker(long offset, int partition, String id, long held) {
+    ObjectNode doc =
+        Json.NODES
+            .objectNode()
+            .put("pipeline", "p")
+            .put("id", id)
+            .put("lsn", offset)
+            .put("held", held)
+            .put("sourceAt", 10)
+            .put("transformerAt", 20);
+    return PendingOp.parse(
+        "ops",
+        partition,
+        offset,
+        "_marker/" + partition,
+        Json.write(
+            dev.pgconvex.common.model.Operation.marker(
+                partition,
+                "00000000000000" + String.format("%02X", offset) + ":00000000",
+                1000 + offset,
+                doc)));
+  }
+
   static List<PendingOp> upserts(int n) {
     List<PendingOp> ops = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -219,6 +248,64 @@ public class BatchApplierTest {
             org.assertj.core.groups.Tuple.tuple(1L, OpOutcome.Status.HEARTBEAT),
             org.assertj.core.groups.Tuple.tuple(2L, OpOutcome.Status.APPLIED),
             org.assertj.core.groups.Tuple.tuple(3L, OpOutcome.Status.HEARTBEAT));
+  }
+
+  @Test
+  void aMarkerIsConfirmedInConvexOnlyAfterTheOpsBeforeItAreApplied() throws Exception {
+    List<OpOutcome> out =
+        applier.apply(
+            List.of(op(0, "upsert", "[1]"), marker(1, 3, "c/1", 2), op(2, "upsert", "[2]")));
+
+    assertThat(out)
+        .extracting(OpOutcome::status)
+        .containsExactly(
+            OpOutcome.Status.APPLIED, OpOutcome.Status.MARKER, OpOutcome.Status.APPLIED);
+    List<JsonNode> sent = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      sent.add(Json.parse(server.takeRequest(1, TimeUnit.SECONDS).getBody().readUtf8()));
+    }
+    assertThat(sent)
+        .extracting(r -> r.path("path").asText())
+        .containsExactly(
+            "cdc/ingest:applyBatch", "cdc/markers:confirmMarker", "cdc/ingest:applyBatch");
+    JsonNode args = sent.get(1).path("args");
+    assertThat(args.path("pipeline").asText()).isEqualTo("p");
+    assertThat(args.path("marker").asText()).isEqualTo("c/1");
+    assertThat(args.path("partition").asInt()).isEqualTo(3);
+    assertThat(args.path("held").asLong()).isEqualTo(2);
+    assertThat(args.path("position").asText()).isEqualTo("0000000000000001:00000000");
+    assertThat(args.path("sourceAt").asLong()).isEqualTo(10);
+    assertThat(args.path("transformerAt").asLong()).isEqualTo(20);
+  }
+
+  @Test
+  void aRefusedMarkerConfirmationIsCountedAndTheSinkGoesOn() {
+    AtomicInteger refused = new AtomicInteger();
+    BatchApplier counting =
+        new BatchApplier(
+            client,
+            limiter,
+            new Backoff(1, 20),
+            new BatchEvents() {
+              @Override
+              public void onMarker(boolean confirmed) {
+                if (!confirmed) {
+                  refused.incrementAndGet();
+                }
+              }
+            });
+    failures.add(
+        new MockResponse()
+            .setBody(
+                "{\"status\":\"error\",\"errorMessage\":\"Could not find public function for"
+                    + " 'cdc/markers:confirmMarker'\"}"));
+
+    List<OpOutcome> out = counting.apply(List.of(marker(0, 0, "c/2", 0), op(1, "upsert", "[1]")));
+
+    assertThat(out)
+        .extracting(OpOutcome::status)
+        .containsExactly(OpOutcome.Status.MARKER, OpOutcome.Status.APPLIED);
+    assertThat(refused).hasValue(1);
   }
 
   @Test

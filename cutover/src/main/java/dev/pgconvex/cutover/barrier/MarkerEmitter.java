@@ -14,7 +14,7 @@ import java.sql.SQLException;
  */
 public final class MarkerEmitter {
   /** The logical message prefix of markers; the source turns only these into marker records. */
-  public static final String PREFIX = "pgconvex.marker";
+  public static final String PREFIX = dev.pgconvex.common.model.Operation.MARKER_MESSAGE_PREFIX;
 
   private MarkerEmitter() {}
 

@@ -11,6 +11,10 @@ import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
 import dev.pgconvex.common.json.Json;
+import dev.pgconvex.cutover.barrier.Barrier;
+import dev.pgconvex.cutover.barrier.Marker;
+import dev.pgconvex.cutover.barrier.MarkerEmitter;
+import dev.pgconvex.cutover.barrier.MarkerProgress;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -108,12 +112,44 @@ class PipelineIT {
           new SyncWaiter(p).await(Duration.ofSeconds(60), System.nanoTime(), p.currentWalLsn());
       assertThat(second.synced()).as(second.toJson().toString()).isTrue();
 
+      // A barrier marker: once confirmed on every ops partition with nothing held, every row
+      // committed before it is in Convex, without waiting for the pipeline to look caught up.
+      demo.load(150); // children before parents again, so the first marker may find rows held
+      Barrier barrier = new Barrier(p.convex(), 4);
+      MarkerProgress drained = null;
+      for (int round = 1; round <= 10 && drained == null; round++) {
+        Marker m = MarkerEmitter.emit(db, p.topics().prefix(), "pipeline-it/" + round);
+        MarkerProgress reached =
+            barrier.await(m, Duration.ofSeconds(60), Duration.ofMillis(50), () -> false);
+        assertThat(reached.complete()).as("marker %s reached every partition", m.id()).isTrue();
+        assertThat(reached.confirmed().values())
+            .allSatisfy(c -> assertThat(c.appliedAtMs()).isGreaterThanOrEqualTo(c.sourceAtMs()));
+        drained = reached.drained() ? reached : null;
+      }
+      assertThat(drained).as("a marker found nothing held within 10 rounds").isNotNull();
+      for (String table : new String[] {"users", "threads", "messages"}) {
+        Map<String, JsonNode> inConvex = docs(p, table);
+        try (Statement st = db.createStatement();
+            ResultSet rs = st.executeQuery("SELECT id FROM " + table)) {
+          while (rs.next()) {
+            assertThat(inConvex).as(table).containsKey("[" + rs.getInt(1) + "]");
+          }
+        }
+      }
+
       // An orphan: a thread whose user never arrives is held, counted and listed by ./cdc pending.
       try (Statement st = db.createStatement()) {
         st.executeUpdate(
             "INSERT INTO threads (id, user_id, clerk_user_id) VALUES (900001, 777777, 'ghost')");
       }
       await().atMost(Duration.ofSeconds(60)).until(() -> p.progress().pendingRows() == 1);
+      // A marker passes a held row but says so: the barrier is not drained.
+      Marker held = MarkerEmitter.emit(db, p.topics().prefix(), "pipeline-it/held");
+      MarkerProgress withHeld =
+          barrier.await(held, Duration.ofSeconds(60), Duration.ofMillis(50), () -> false);
+      assertThat(withHeld.complete()).isTrue();
+      assertThat(withHeld.drained()).isFalse();
+      assertThat(withHeld.held()).isPositive();
       CliRun pending = CliRun.of("pending", "--endpoint", p.endpoint().url(), "--json");
       assertThat(pending.code).as(pending.err).isZero();
       JsonNode listing = Json.parse(pending.out);

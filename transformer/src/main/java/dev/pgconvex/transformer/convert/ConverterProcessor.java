@@ -1,9 +1,14 @@
 package dev.pgconvex.transformer.convert;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.model.DeadLetter;
+import dev.pgconvex.transformer.internals.MarkerAlignment;
+import dev.pgconvex.transformer.internals.MarkerMsg;
+import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowChange;
@@ -28,9 +33,28 @@ public final class ConverterProcessor implements Processor<String, String, Strin
   private final Map<String, ChangeConverter> byTopic = new HashMap<>();
   private final String topicPrefix;
   private final PendingCounts counts;
+  private final Map<String, Integer> sourcePartitions;
+  private final int partitions;
   private ProcessorContext<String, Msg> context;
+  private MarkerAlignment markers;
+  private int task;
 
+  /** Without markers from more than one partition per topic (tests of the conversion alone). */
   public ConverterProcessor(Mapping mapping, Topics topics, PendingCounts counts) {
+    this(mapping, topics, counts, Map.of(), 1);
+  }
+
+  /**
+   * @param sourcePartitions partitions of each source topic: a marker comes from each topic that
+   *     has this task's partition
+   * @param partitions partitions of the rows topic: a marker goes on to each
+   */
+  public ConverterProcessor(
+      Mapping mapping,
+      Topics topics,
+      PendingCounts counts,
+      Map<String, Integer> sourcePartitions,
+      int partitions) {
     for (TableMapping t : mapping.tables()) {
       byTopic.put(
           topics.source(t.schema(), t.table()),
@@ -49,11 +73,21 @@ public final class ConverterProcessor implements Processor<String, String, Strin
     }
     this.topicPrefix = topics.prefix() + ".";
     this.counts = counts;
+    this.sourcePartitions = Map.copyOf(sourcePartitions);
+    this.partitions = partitions;
   }
 
   @Override
   public void init(ProcessorContext<String, Msg> context) {
     this.context = context;
+    this.task = context.taskId().partition();
+    this.markers =
+        new MarkerAlignment(
+            () ->
+                (int)
+                    byTopic.keySet().stream()
+                        .filter(t -> sourcePartitions.getOrDefault(t, 1) > task)
+                        .count());
   }
 
   @Override
@@ -69,6 +103,10 @@ public final class ConverterProcessor implements Processor<String, String, Strin
                 + topic
                 + " is not in the mapping; add its table to the mapping (./cdc schema generate)"
                 + " and restart the transformer, or remove it from source.tables");
+      }
+      if (Markers.isMarkerRecord(record.value())) {
+        onMarker(record, topic, meta.partition());
+        return;
       }
       RowChange change = converter.convert(record.key(), record.value());
       if (change != null) {
@@ -109,6 +147,38 @@ public final class ConverterProcessor implements Processor<String, String, Strin
               System.currentTimeMillis());
       context.forward(record.withValue(Msg.of(dead)));
     }
+  }
+
+  /**
+   * A marker the source wrote into every partition of every table topic: once this task has it from
+   * each of its input partitions, every change before it has been converted, and it goes on to
+   * every partition of the rows topic.
+   */
+  private void onMarker(Record<String, String> record, String topic, int partition)
+      throws ConversionException {
+    JsonNode m = Json.parse(record.value()).path("marker");
+    if (!m.hasNonNull("id")) {
+      throw new ConversionException(
+          "bad_marker", "a marker record without an id: " + record.value());
+    }
+    MarkerMsg copy =
+        new MarkerMsg(
+            m.path("pipeline").asText(),
+            m.get("id").asText(),
+            m.path("lsn").asLong(),
+            m.path("commitTs").asLong(),
+            m.path("sourceAt").asLong(),
+            topic + ":" + partition,
+            0);
+    markers
+        .offer(copy)
+        .ifPresent(
+            aligned -> {
+              MarkerMsg out = aligned.sentBy("converter:" + task, 0);
+              for (int q = 0; q < partitions; q++) {
+                context.forward(record.withKey(Markers.key(q)).withValue(Msg.of(out)));
+              }
+            });
   }
 
   /** {@code schema.table} of a Debezium topic outside the mapping (the topic when not one). */

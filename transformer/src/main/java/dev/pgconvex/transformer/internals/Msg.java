@@ -14,12 +14,13 @@ import dev.pgconvex.common.model.Operation;
 import java.io.IOException;
 
 /**
- * The value of every internal stream of the topology: exactly one of six kinds. One type lets the
+ * The value of every internal stream of the topology: exactly one of seven kinds. One type lets the
  * streams that feed one processor be merged and share one serde.
  *
  * <p>JSON: an object with one field named by the kind ({@code {"row": {...}}}, {@code "request"},
- * {@code "response"}, {@code "ids"}, {@code "op"}, {@code "dead"}), the shape of the repartition
- * topics' records before this was a sealed type, so records written by an older version still read.
+ * {@code "response"}, {@code "ids"}, {@code "op"}, {@code "dead"}, {@code "marker"}), the shape of
+ * the repartition topics' records before this was a sealed type, so records written by an older
+ * version still read.
  */
 @JsonSerialize(using = Msg.Writer.class)
 @JsonDeserialize(using = Msg.Reader.class)
@@ -41,6 +42,9 @@ public sealed interface Msg {
 
   /** A dead letter (bad record or orphan report). */
   record Dead(DeadLetter dead) implements Msg {}
+
+  /** A barrier marker, fanned out to every partition of the next internal topic. */
+  record Marker(MarkerMsg marker) implements Msg {}
 
   static Msg of(RowChange row) {
     return new Row(row);
@@ -66,6 +70,10 @@ public sealed interface Msg {
     return new Dead(dead);
   }
 
+  static Msg of(MarkerMsg marker) {
+    return new Marker(marker);
+  }
+
   /** Writes {@code {"<kind>": payload}}. */
   final class Writer extends JsonSerializer<Msg> {
     @Override
@@ -84,6 +92,8 @@ public sealed interface Msg {
         provider.defaultSerializeField("op", m.op(), gen);
       } else if (msg instanceof Dead m) {
         provider.defaultSerializeField("dead", m.dead(), gen);
+      } else if (msg instanceof Marker m) {
+        provider.defaultSerializeField("marker", m.marker(), gen);
       }
       gen.writeEndObject();
     }
@@ -106,6 +116,7 @@ public sealed interface Msg {
         case "ids" -> new Ids(ctx.readTreeAsValue(v, IdUpdate.class));
         case "op" -> new Op(ctx.readTreeAsValue(v, Operation.class));
         case "dead" -> new Dead(ctx.readTreeAsValue(v, DeadLetter.class));
+        case "marker" -> new Marker(ctx.readTreeAsValue(v, MarkerMsg.class));
         default -> ctx.reportInputMismatch(Msg.class, "unknown kind '%s'", field.getKey());
       };
     }

@@ -6,6 +6,9 @@ import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.common.model.DocRef;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Position;
+import dev.pgconvex.transformer.internals.MarkerAlignment;
+import dev.pgconvex.transformer.internals.MarkerMsg;
+import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RefRequest;
@@ -53,6 +56,8 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   private final boolean countsOwner;
   private final long orphanReportAfterMs;
   private final Map<String, String> sourceTopics;
+  private final MarkerAlignment markers;
+  private final int partitions;
   private ProcessorContext<String, Msg> context;
   private KeyValueStore<String, RowState> rows;
   private String task;
@@ -65,13 +70,18 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    * @param orphanReportAfterMs report a row held this long (wall clock, ms) for a required parent
    *     to the dead-letter topic; 0 never
    * @param sourceTopics Debezium topic of each target table, named in the reports
+   * @param markerSenders upstream tasks a marker comes from (converter tasks for the rows node,
+   *     resolver tasks for the responses node)
+   * @param partitions partitions of the ref-requests topic: the rows node sends a marker on to each
    */
   public Assembler(
       String storeName,
       PendingCounts counts,
       boolean countsOwner,
       long orphanReportAfterMs,
-      Map<String, String> sourceTopics) {
+      Map<String, String> sourceTopics,
+      int markerSenders,
+      int partitions) {
     if (orphanReportAfterMs < 0) {
       throw new IllegalArgumentException("orphanReportAfterMs must be >= 0");
     }
@@ -80,6 +90,18 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     this.countsOwner = countsOwner;
     this.orphanReportAfterMs = orphanReportAfterMs;
     this.sourceTopics = Map.copyOf(sourceTopics);
+    this.markers = new MarkerAlignment(() -> markerSenders);
+    this.partitions = partitions;
+  }
+
+  /** One marker sender and partition (tests of one task). */
+  public Assembler(
+      String storeName,
+      PendingCounts counts,
+      boolean countsOwner,
+      long orphanReportAfterMs,
+      Map<String, String> sourceTopics) {
+    this(storeName, counts, countsOwner, orphanReportAfterMs, sourceTopics, 1, 1);
   }
 
   /** The punctuation period for an orphan timeout: a quarter of it, at most 10 s, at least 1 ms. */
@@ -170,7 +192,44 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       onRow(record, r.row());
     } else if (msg instanceof Msg.Response r) {
       onResponse(record, r.response());
+    } else if (msg instanceof Msg.Marker m) {
+      onMarker(record, m.marker());
     }
+  }
+
+  /**
+   * Once a marker came from every upstream task, every row and response before it is processed: the
+   * rows node sends it on to every ref-requests partition (behind the requests it sent), so the
+   * resolver's answers to those requests come back before it; the responses node writes the marker
+   * op to its own ops partition, behind every op it and the rows node emitted there (the two nodes
+   * share the task, so one producer writes both in order). Both add what is held now.
+   */
+  private void onMarker(Record<String, Msg> record, MarkerMsg copy) {
+    markers
+        .offer(copy)
+        .ifPresent(
+            aligned -> {
+              int task = context.taskId().partition();
+              long held = Markers.held(counts);
+              if (countsOwner) {
+                MarkerMsg out = aligned.sentBy("assembler:" + task, held);
+                for (int r = 0; r < partitions; r++) {
+                  context.forward(record.withKey(Markers.key(r)).withValue(Msg.of(out)));
+                }
+                return;
+              }
+              long h = Math.max(aligned.held(), held);
+              ObjectNode doc = Json.NODES.objectNode();
+              doc.put("pipeline", aligned.pipeline());
+              doc.put("id", aligned.id());
+              doc.put("lsn", aligned.lsn());
+              doc.put("held", h);
+              doc.put("sourceAt", aligned.sourceAt());
+              doc.put("transformerAt", System.currentTimeMillis());
+              Operation op =
+                  Operation.marker(task, Position.of(aligned.lsn(), 0), aligned.commitTs(), doc);
+              context.forward(record.withKey(Markers.key(task)).withValue(Msg.of(op)));
+            });
   }
 
   private void onRow(Record<String, Msg> record, RowChange change) {

@@ -1,6 +1,9 @@
 package dev.pgconvex.transformer.resolve;
 
 import dev.pgconvex.transformer.internals.IdUpdate;
+import dev.pgconvex.transformer.internals.MarkerAlignment;
+import dev.pgconvex.transformer.internals.MarkerMsg;
+import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RefRequest;
@@ -32,15 +35,29 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
   private final String idsStoreName;
   private final String subscriptionsStoreName;
   private final PendingCounts counts;
+  private final int partitions;
+  private final MarkerAlignment markers;
   private ProcessorContext<String, Msg> context;
   private KeyValueStore<String, String> parentIds;
   private KeyValueStore<String, String> subscriptions;
   private String task;
 
+  /** One marker sender and partition (tests of one task). */
   public Resolver(String idsStoreName, String subscriptionsStoreName, PendingCounts counts) {
+    this(idsStoreName, subscriptionsStoreName, counts, 1);
+  }
+
+  /**
+   * @param partitions assembler tasks a marker comes from, and ref-responses partitions it goes on
+   *     to
+   */
+  public Resolver(
+      String idsStoreName, String subscriptionsStoreName, PendingCounts counts, int partitions) {
     this.idsStoreName = idsStoreName;
     this.subscriptionsStoreName = subscriptionsStoreName;
     this.counts = counts;
+    this.partitions = partitions;
+    this.markers = new MarkerAlignment(() -> partitions);
   }
 
   @Override
@@ -79,6 +96,20 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
       onRequest(record, r.request());
     } else if (msg instanceof Msg.Ids i) {
       onIds(record, i.ids());
+    } else if (msg instanceof Msg.Marker m) {
+      // Once from every assembler task: every request before it is answered (or subscribed), so
+      // the marker goes on to every ref-responses partition behind those answers.
+      markers
+          .offer(m.marker())
+          .ifPresent(
+              aligned -> {
+                MarkerMsg out =
+                    aligned.sentBy(
+                        "resolver:" + context.taskId().partition(), Markers.held(counts));
+                for (int q = 0; q < partitions; q++) {
+                  context.forward(record.withKey(Markers.key(q)).withValue(Msg.of(out)));
+                }
+              });
     }
   }
 
