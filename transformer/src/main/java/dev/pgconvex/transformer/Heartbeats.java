@@ -5,11 +5,10 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Position;
+import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 
@@ -25,13 +24,9 @@ final class Heartbeats {
    * partition count, should it differ from {@code cdc.topic.partitions}); anything else is left to
    * the default partitioner.
    */
-  static final StreamPartitioner<String, String> PARTITIONER =
-      (topic, key, value, numPartitions) -> {
-        Integer p = partitionOf(key);
-        return p == null ? Optional.empty() : Optional.of(Set.of(Math.floorMod(p, numPartitions)));
-      };
-
   private static final String KEY_PREFIX = Operation.HEARTBEAT_TABLE + "/";
+
+  static final StreamPartitioner<String, String> PARTITIONER = Markers.partitioner(KEY_PREFIX);
 
   private Heartbeats() {}
 
@@ -73,14 +68,7 @@ final class Heartbeats {
 
   /** The partition a heartbeat op's key names, or null for any other key. */
   static Integer partitionOf(String key) {
-    if (key == null || !key.startsWith(KEY_PREFIX)) {
-      return null;
-    }
-    try {
-      return Integer.parseInt(key.substring(KEY_PREFIX.length()));
-    } catch (NumberFormatException e) {
-      return null;
-    }
+    return Markers.partitionOf(KEY_PREFIX, key);
   }
 
   private static String abbreviate(String s) {

@@ -304,47 +304,12 @@ class KafkaChangeConsumerTest {
 
   @Test
   void aPartitionTruncateMessageBecomesATruncateOfTheParent() throws Exception {
-    // The shape Debezium gives a logical decoding message, content base64 as binary.handling.mode
-    // makes it.
-    Schema messageSchema =
-        SchemaBuilder.struct()
-            .field("prefix", Schema.STRING_SCHEMA)
-            .field("content", Schema.OPTIONAL_STRING_SCHEMA)
-            .build();
-    Schema envelope =
-        SchemaBuilder.struct()
-            .field("op", Schema.STRING_SCHEMA)
-            .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
-            .field("source", SOURCE)
-            .field("message", messageSchema)
-            .build();
-    String content =
-        java.util.Base64.getEncoder()
-            .encodeToString("shop.orders|shop.orders_2024".getBytes(StandardCharsets.UTF_8));
-    Struct value =
-        new Struct(envelope)
-            .put("op", "m")
-            .put("ts_ms", 1L)
-            .put("source", new Struct(SOURCE).put("ts_ms", 1_700_000_000_000L).put("lsn", 800L))
-            .put(
-                "message",
-                new Struct(messageSchema)
-                    .put("prefix", PartitionTruncateWatch.MESSAGE_PREFIX)
-                    .put("content", content));
-    SourceRecord r =
-        new SourceRecord(
-            Map.of("server", "pfx"),
-            Map.of("lsn", 800L),
-            settings.messageTopic(),
-            null,
-            null,
-            null,
-            envelope,
-            value);
+    RecordChangeEvent<SourceRecord> r =
+        message(PartitionTruncateWatch.MESSAGE_PREFIX, "shop.orders|shop.orders_2024", 800);
     MockProducer<byte[], byte[]> producer = producer(true);
     KafkaChangeConsumer consumer = consumer(producer);
 
-    consumer.handleBatch(List.of(() -> r), committer);
+    consumer.handleBatch(List.of(r), committer);
 
     assertThat(producer.history())
         .extracting(ProducerRecord::topic)
@@ -357,22 +322,8 @@ class KafkaChangeConsumerTest {
     assertThat(committer.marked).hasSize(1);
 
     // Any other message is forwarded alone.
-    Struct other =
-        new Struct(envelope)
-            .put("op", "m")
-            .put("source", new Struct(SOURCE).put("ts_ms", 1L))
-            .put("message", new Struct(messageSchema).put("prefix", "cutover").put("content", ""));
-    SourceRecord o =
-        new SourceRecord(
-            Map.of("server", "pfx"),
-            Map.of("lsn", 801L),
-            settings.messageTopic(),
-            null,
-            null,
-            null,
-            envelope,
-            other);
-    consumer.handleBatch(List.of(() -> o), committer);
+    RecordChangeEvent<SourceRecord> o = message("cutover", "", 801);
+    consumer.handleBatch(List.of(o), committer);
     assertThat(producer.history()).hasSize(3);
   }
 

@@ -18,8 +18,16 @@ public final class Markers {
 
   /** Marker keys to the partition they name; anything else to the default partitioner. */
   public static <V> StreamPartitioner<String, V> partitioner() {
+    return partitioner(KEY_PREFIX);
+  }
+
+  /**
+   * Keys {@code <prefix><n>} to partition {@code n} (modulo the topic's actual partition count);
+   * anything else to the default partitioner.
+   */
+  public static <V> StreamPartitioner<String, V> partitioner(String prefix) {
     return (topic, key, value, numPartitions) -> {
-      Integer p = partitionOf(key);
+      Integer p = partitionOf(prefix, key);
       return p == null ? Optional.empty() : Optional.of(Set.of(Math.floorMod(p, numPartitions)));
     };
   }
@@ -29,13 +37,13 @@ public final class Markers {
     return KEY_PREFIX + n;
   }
 
-  /** The partition a marker key names, or null for any other key. */
-  public static Integer partitionOf(String key) {
-    if (key == null || !key.startsWith(KEY_PREFIX)) {
+  /** The partition a key {@code <prefix><n>} names, or null for any other key. */
+  public static Integer partitionOf(String prefix, String key) {
+    if (key == null || !key.startsWith(prefix)) {
       return null;
     }
     try {
-      return Integer.parseInt(key.substring(KEY_PREFIX.length()));
+      return Integer.parseInt(key.substring(prefix.length()));
     } catch (NumberFormatException e) {
       return null;
     }
