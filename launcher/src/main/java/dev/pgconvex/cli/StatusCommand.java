@@ -10,6 +10,7 @@ import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.ChainEvaluator;
 import dev.pgconvex.operations.ChainStatus;
 import dev.pgconvex.operations.StatusProbe;
@@ -96,7 +97,7 @@ final class StatusCommand implements Callable<Integer> {
     while (true) {
       ChainStatus c = probe.read();
       if (kafka != null && c.consumerLag().isEmpty()) {
-        c = c.with(c.alerts(), kafkaLag());
+        c = c.with(c.alerts(), kafkaLag()).withVerify(c.verify());
       }
       print(c);
       if (!watch) {
@@ -183,6 +184,10 @@ final class StatusCommand implements Callable<Integer> {
           g.records(),
           g.records() == 0 ? "" : g.ms() < 0 ? " (age unknown)" : ", oldest " + g.ms() + " ms");
     }
+    if (c.verify() != null) {
+      System.out.printf(
+          Locale.ROOT, "%-12s %-9s %s%n", "verify", verifyState(c.verify()), line(c.verify()));
+    }
     for (FiringAlert a : c.alerts()) {
       System.out.printf(
           Locale.ROOT, "%-12s %-9s %s: %s%n", "alert", a.severity().label(), a.alert(), a.reason());
@@ -192,6 +197,36 @@ final class StatusCommand implements Callable<Integer> {
             + c.verdict().word()
             + (c.endToEndLagMs() == null ? "" : ", end-to-end lag " + c.endToEndLagMs() + " ms")
             + (c.reason() == null ? "" : " (" + c.reason() + ")"));
+  }
+
+  private static String verifyState(VerifyStatus v) {
+    if (!v.running()) {
+      return "STOPPED";
+    }
+    if (v.lastPassCompletedAtMs() == null) {
+      return "FIRST";
+    }
+    return v.mismatchedRows() == 0 ? "EQUAL" : "DIFFERS";
+  }
+
+  // "last pass 2 min ago: 0 keys differ (14 passes, 0 failed)"
+  private static String line(VerifyStatus v) {
+    String last =
+        v.lastPassCompletedAtMs() == null
+            ? "no complete pass yet"
+            : "last pass "
+                + Math.max(0, (System.currentTimeMillis() - v.lastPassCompletedAtMs()) / 1000)
+                + " s ago: "
+                + v.mismatchedRows()
+                + " key(s) differ"
+                + (v.mismatchedRows() == 0 ? "" : " " + v.mismatchedByTable());
+    return String.format(
+        Locale.ROOT,
+        "%s (%d passes, %d failed)%s",
+        last,
+        v.passes(),
+        v.failedPasses(),
+        v.lastError() == null ? "" : "; last failure: " + v.lastError().message());
   }
 
   private static String line(StageStatus s) {

@@ -1,6 +1,7 @@
 package dev.pgconvex.operations;
 
 import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.alerts.FiringAlert;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.Map;
  *     demo}); empty when none fires or none is evaluated there
  * @param consumerLag the transformer's and the sink's consumer-group lag, per partition, as read by
  *     those processes; empty when not known
+ * @param verify the background verification where a process runs it, else null
  */
 public record ChainStatus(
     Verdict verdict,
@@ -29,7 +31,8 @@ public record ChainStatus(
     Map<String, StageStatus> stages,
     List<String> unreachable,
     List<FiringAlert> alerts,
-    List<GroupLag> consumerLag) {
+    List<GroupLag> consumerLag,
+    VerifyStatus verify) {
 
   /** Without alerts and consumer lag (the evaluator's part). */
   public ChainStatus(
@@ -38,7 +41,7 @@ public record ChainStatus(
       Long endToEndLagMs,
       Map<String, StageStatus> stages,
       List<String> unreachable) {
-    this(verdict, reason, endToEndLagMs, stages, unreachable, List.of(), List.of());
+    this(verdict, reason, endToEndLagMs, stages, unreachable, List.of(), List.of(), null);
   }
 
   /** The same status with the alerts and consumer lag that were read. */
@@ -50,6 +53,13 @@ public record ChainStatus(
         stages,
         unreachable,
         List.copyOf(alerts),
-        List.copyOf(consumerLag));
+        List.copyOf(consumerLag),
+        verify);
+  }
+
+  /** The same status with the background verification's. */
+  public ChainStatus withVerify(VerifyStatus v) {
+    return new ChainStatus(
+        verdict, reason, endToEndLagMs, stages, unreachable, alerts, consumerLag, v);
   }
 }

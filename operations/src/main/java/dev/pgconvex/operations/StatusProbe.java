@@ -6,6 +6,7 @@ import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.alerts.FiringAlert;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.io.IOException;
@@ -53,12 +54,40 @@ public final class StatusProbe {
     Stages read = readStages();
     List<FiringAlert> alerts = new ArrayList<>();
     List<GroupLag> lag = new ArrayList<>();
+    VerifyStatus verify = null;
     for (String e : endpoints) {
-      readAlerts(e.endsWith("/") ? e.substring(0, e.length() - 1) : e, alerts, lag);
+      String url = e.endsWith("/") ? e.substring(0, e.length() - 1) : e;
+      readAlerts(url, alerts, lag);
+      if (verify == null) {
+        verify = readVerify(url);
+      }
     }
     return evaluator
         .evaluate(read.stages(), read.unreachable(), System.currentTimeMillis())
-        .with(alerts, lag);
+        .with(alerts, lag)
+        .withVerify(verify);
+  }
+
+  // GET /verify where the process runs the background verification; null elsewhere.
+  private static VerifyStatus readVerify(String url) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url + "/verify")).timeout(TIMEOUT).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return null;
+      }
+      return Json.MAPPER
+          .readerFor(VerifyStatus.class)
+          .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .readValue(r.body());
+    } catch (IOException | IllegalArgumentException ex) {
+      return null;
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   /** Reads {@code GET /status} of every endpoint once. */

@@ -3,6 +3,8 @@ package dev.pgconvex.verify;
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.status.LastError;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.sink.http.ConvexClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -40,6 +42,8 @@ public final class ContinuousVerifier implements AutoCloseable {
   private final Counter failures;
   private final Thread thread;
   private volatile boolean closed;
+  private volatile long startedAtMs;
+  private volatile LastError lastError;
 
   public ContinuousVerifier(
       Config config,
@@ -78,7 +82,23 @@ public final class ContinuousVerifier implements AutoCloseable {
   }
 
   public void start() {
+    startedAtMs = System.currentTimeMillis();
     thread.start();
+  }
+
+  /** The typed status ({@code GET /verify}). */
+  public VerifyStatus status() {
+    Map<String, Long> byTable = mismatchedRows();
+    long last = lastPass.get();
+    return new VerifyStatus(
+        thread.isAlive() && !closed,
+        startedAtMs,
+        (long) passes.count(),
+        (long) failures.count(),
+        last == 0 ? null : last * 1000,
+        byTable.values().stream().mapToLong(Long::longValue).sum(),
+        byTable,
+        lastError);
   }
 
   /** Differences per table in the last complete pass. */
@@ -103,7 +123,7 @@ public final class ContinuousVerifier implements AutoCloseable {
                   long n = res.counts().values().stream().mapToLong(Long::longValue).sum();
                   mismatched.computeIfAbsent(t, k -> new AtomicLong()).set(n);
                 });
-        lastPass.set(System.currentTimeMillis() / 1000);
+        lastPass.set(Math.max(1, System.currentTimeMillis() / 1000));
         passes.increment();
         if (!r.equal()) {
           log.warn(
@@ -117,6 +137,7 @@ public final class ContinuousVerifier implements AutoCloseable {
           return;
         }
         failures.increment();
+        lastError = new LastError("verification pass failed: " + e, System.currentTimeMillis());
         log.warn("Background verification pass failed: {}", e.toString());
         try {
           Thread.sleep(Math.max(1000, pause.toMillis()));

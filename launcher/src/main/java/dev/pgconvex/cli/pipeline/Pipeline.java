@@ -245,9 +245,14 @@ public final class Pipeline implements AutoCloseable {
                 verify, this::connect, mapping, convexClient, endpoint.registry());
         closeables.add(continuous);
         continuous.start();
+        ContinuousVerifier v = continuous;
+        endpoint.route(VERIFY_PATH, v::status);
       }
     }
   }
+
+  /** Where the background verification's status is served as JSON, when it runs here. */
+  public static final String VERIFY_PATH = "/verify";
 
   /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
   public static final String ALERTS_PATH = "/alerts";
@@ -313,7 +318,9 @@ public final class Pipeline implements AutoCloseable {
       log.debug("Consumer lag not read: {}", e.toString());
       lag = List.of(); // Kafka away: the stages' own alerts say so
     }
-    return new AlertInputs(stages, expected, lag, System.currentTimeMillis());
+    ContinuousVerifier v = continuous;
+    return new AlertInputs(
+        stages, expected, lag, System.currentTimeMillis(), v == null ? null : v.status());
   }
 
   /** The alert monitor (after {@link #startServices()}). */

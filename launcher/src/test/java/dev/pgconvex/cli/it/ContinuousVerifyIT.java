@@ -3,9 +3,11 @@ package dev.pgconvex.cli.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgconvex.cli.CliRun;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.pipeline.PipelineSettings;
+import dev.pgconvex.common.json.Json;
 import dev.pgconvex.verify.ContinuousVerifier;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +37,8 @@ class ContinuousVerifyIT {
             .withOverride("verify.continuous.enabled", "true")
             .withOverride("verify.continuous.rows.per.sec", "20000")
             .withOverride("verify.continuous.pause.ms", "200")
-            .withOverride("verify.continuous.settle.timeout.ms", "2000");
+            .withOverride("verify.continuous.settle.timeout.ms", "2000")
+            .withOverride("alerts.evaluation.interval.ms", "500");
     try (Pipeline p = new Pipeline(settings)) {
       p.startInfrastructure();
       Path functions = p.workDir().resolve("convex");
@@ -75,14 +78,42 @@ class ContinuousVerifyIT {
           .until(() -> v.lastPassMillis() > before && v.mismatchedRows().get("users") == 1);
       assertThat(metrics(p)).contains("pgconvex_verify_mismatched_rows{table=\"users\"} 1.0");
       assertThat(v.mismatchedRows().get("messages")).isZero();
+
+      // The typed status, ./cdc status and the alert all say so.
+      JsonNode served = Json.parse(get(p, Pipeline.VERIFY_PATH));
+      assertThat(served.get("mismatchedRows").asLong()).isEqualTo(1);
+      assertThat(served.get("mismatchedByTable").get("users").asLong()).isEqualTo(1);
+      assertThat(served.get("lastPassCompletedAtMs").asLong()).isPositive();
+      CliRun status = CliRun.of("status", "--endpoint", p.endpoint().url());
+      assertThat(status.out)
+          .containsPattern("verify +DIFFERS +last pass \\d+ s ago: 1 key\\(s\\) differ");
+      JsonNode chain =
+          Json.parse(CliRun.of("status", "--endpoint", p.endpoint().url(), "--json").out);
+      assertThat(chain.get("verify").get("mismatchedRows").asLong()).isEqualTo(1);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(p.alerts().firing())
+                      .anySatisfy(
+                          a -> {
+                            assertThat(a.alert()).isEqualTo("MirrorDiverged");
+                            assertThat(a.reason()).contains("users 1");
+                          }));
     }
   }
 
   private static String metrics(Pipeline p) throws Exception {
+    return get(p, "/metrics");
+  }
+
+  private static String get(Pipeline p, String path) throws Exception {
     HttpResponse<String> r =
         HttpClient.newHttpClient()
             .send(
-                HttpRequest.newBuilder(URI.create(p.endpoint().url() + "/metrics")).build(),
+                HttpRequest.newBuilder(URI.create(p.endpoint().url() + path))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
                 HttpResponse.BodyHandlers.ofString());
     return r.body();
   }

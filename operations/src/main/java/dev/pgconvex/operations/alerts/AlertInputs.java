@@ -4,6 +4,7 @@ import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,23 @@ import java.util.Set;
  *     missing counts as down
  * @param consumerLag the consumer groups' lag, empty when it could not be read
  * @param nowMs the time of the evaluation
+ * @param verify the background verification's status where this process runs it, else null
  */
 public record AlertInputs(
-    Map<String, StageStatus> stages, Set<String> expected, List<GroupLag> consumerLag, long nowMs) {
+    Map<String, StageStatus> stages,
+    Set<String> expected,
+    List<GroupLag> consumerLag,
+    long nowMs,
+    VerifyStatus verify) {
+  /** Without a background verification. */
+  public AlertInputs(
+      Map<String, StageStatus> stages,
+      Set<String> expected,
+      List<GroupLag> consumerLag,
+      long nowMs) {
+    this(stages, expected, consumerLag, nowMs, null);
+  }
+
   public AlertInputs {
     stages = Map.copyOf(stages);
     expected = Set.copyOf(expected);

@@ -330,6 +330,67 @@ public final class AlertRules {
                   + s.threshold());
 
   /** Every rule, in the order of the docs. */
+  public static final AlertRule MIRROR_DIVERGED =
+      new AlertRule(
+          "MirrorDiverged",
+          Severity.CRITICAL,
+          "mirror.diverged",
+          "threshold.rows",
+          0,
+          0,
+          -1,
+          "The last complete background verification pass (verify.continuous.enabled) found keys"
+              + " where Convex differs from Postgres: the mirror cannot be trusted for a cutover.",
+          "run ./cdc verify for the keys and their classes, find the cause (a write to a mirrored"
+              + " table from outside the pipeline, a conversion bug), then ./cdc verify --repair",
+          (in, s, c) -> {
+            var v = in.verify();
+            if (v == null || v.lastPassCompletedAtMs() == null) {
+              return null;
+            }
+            return above(
+                v.mismatchedRows(),
+                s.threshold(),
+                v.mismatchedRows() + " key(s) differ: " + nonZero(v.mismatchedByTable()),
+                s.threshold() + " keys");
+          },
+          s -> "sum(pgconvex_verify_mismatched_rows) > " + s.threshold());
+
+  public static final AlertRule VERIFY_STALE =
+      new AlertRule(
+          "VerifyStale",
+          Severity.WARNING,
+          "verify.stale",
+          "after.ms",
+          3_600_000,
+          0,
+          -1,
+          "The background verification has not completed a pass for the threshold (it fails, or"
+              + " its rows/s limit is too low for the tables): divergence would go unseen.",
+          "read the verification's last error in ./cdc status; raise"
+              + " verify.continuous.rows.per.sec if passes are merely slow",
+          (in, s, c) -> {
+            var v = in.verify();
+            if (v == null) {
+              return null;
+            }
+            long since =
+                v.lastPassCompletedAtMs() != null ? v.lastPassCompletedAtMs() : v.startedAtMs();
+            long age = in.nowMs() - since;
+            return above(
+                age,
+                s.threshold(),
+                (v.lastPassCompletedAtMs() == null
+                        ? "no pass completed since the start " + ms(age) + " ago"
+                        : "the last complete pass ended " + ms(age) + " ago")
+                    + (v.lastError() == null ? "" : "; last failure: " + v.lastError().message()),
+                ms(s.threshold()));
+          },
+          s ->
+              "pgconvex_verify_last_pass_completed_seconds > 0 and time() -"
+                  + " pgconvex_verify_last_pass_completed_seconds > "
+                  + s.threshold() / 1000);
+
   public static final List<AlertRule> ALL =
       List.of(
           STALLED,
@@ -341,7 +402,9 @@ public final class AlertRules {
           ORPHANS,
           DEAD_LETTERS,
           SINK_FAILING,
-          THROTTLED);
+          THROTTLED,
+          MIRROR_DIVERGED,
+          VERIFY_STALE);
 
   /** Every {@code alerts.*} key: the global ones, then each rule's threshold, for and window. */
   public static ConfigDef definition() {
@@ -453,6 +516,18 @@ public final class AlertRules {
   // The reading when value is above the threshold: what was seen, then the threshold.
   private static Reading above(double value, long threshold, String seen, String thresholdText) {
     return value > threshold ? new Reading(value, seen + " (above " + thresholdText + ")") : null;
+  }
+
+  // "users 2, messages 1": the tables with differences.
+  private static String nonZero(java.util.Map<String, Long> byTable) {
+    List<String> parts = new ArrayList<>();
+    byTable.forEach(
+        (t, n) -> {
+          if (n > 0) {
+            parts.add(t + " " + n);
+          }
+        });
+    return String.join(", ", parts);
   }
 
   /** {@code 1,234 ms} or {@code 75 s}. */

@@ -11,6 +11,7 @@ import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageState;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +50,11 @@ class AlertRulesTest {
     long sinkLagRecords = 0;
     long sinkLagMs = 0;
     final Set<String> absent = new HashSet<>();
+    boolean verifying = true;
+    long mismatched = 0;
+    Long lastPassAgoMs = 60_000L; // passes keep completing
+    long startedAgoMs = 7_200_000;
+    LastError verifyError;
 
     AlertInputs at(long nowMs) {
       Map<String, StageStatus> stages = new HashMap<>();
@@ -97,7 +103,19 @@ class AlertRulesTest {
           List.of(
               new GroupLag("transformer", "pg1-transformer", 0, transformerLagMs, List.of()),
               new GroupLag("sink", "pg1-sink", sinkLagRecords, sinkLagMs, List.of()));
-      return new AlertInputs(stages, Set.of("source", "transformer", "sink"), lag, nowMs);
+      VerifyStatus verify =
+          verifying
+              ? new VerifyStatus(
+                  true,
+                  nowMs - startedAgoMs,
+                  12,
+                  verifyError == null ? 0 : 1,
+                  lastPassAgoMs == null ? null : nowMs - lastPassAgoMs,
+                  mismatched,
+                  Map.of("users", mismatched, "messages", 0L),
+                  verifyError)
+              : null;
+      return new AlertInputs(stages, Set.of("source", "transformer", "sink"), lag, nowMs, verify);
     }
   }
 
@@ -189,7 +207,21 @@ class AlertRulesTest {
             "eleven 429s in a minute",
             AlertRules.THROTTLED,
             c -> c.rateLimited += 11,
-            "11 throttled calls (429) in the last 60 s (above 10)"));
+            "11 throttled calls (429) in the last 60 s (above 10)"),
+        new Case(
+            "a verification pass that found two keys differing",
+            AlertRules.MIRROR_DIVERGED,
+            c -> c.mismatched = 2,
+            "2 key(s) differ: users 2 (above 0 keys)"),
+        new Case(
+            "no verification pass for two hours",
+            AlertRules.VERIFY_STALE,
+            c -> {
+              c.lastPassAgoMs = 7_200_000L;
+              c.verifyError = new LastError("verification pass failed: Convex 503", T0);
+            },
+            "the last complete pass ended 7,200 s ago; last failure: verification pass failed:"
+                + " Convex 503 (above 3,600 s)"));
   }
 
   /** Inputs at the threshold or just short of it: none of them fires (thresholds are strict). */
@@ -226,6 +258,19 @@ class AlertRulesTest {
         new Case(
             "Convex failing for 60 s", AlertRules.SINK_FAILING, c -> c.failingForMs = 60_000, null),
         new Case("ten 429s", AlertRules.THROTTLED, c -> c.rateLimited += 10, null),
+        new Case(
+            "a first pass still running after 30 min",
+            AlertRules.VERIFY_STALE,
+            c -> {
+              c.lastPassAgoMs = null;
+              c.startedAgoMs = 1_800_000;
+            },
+            null),
+        new Case(
+            "no background verification",
+            AlertRules.MIRROR_DIVERGED,
+            c -> c.verifying = false,
+            null),
         new Case(
             "a dead-letter counter that went down (a restart)",
             AlertRules.DEAD_LETTERS,
