@@ -231,10 +231,9 @@ public final class ConvexSink implements Service {
     Map<String, Object> p = new HashMap<>();
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.getInt(SinkConfig.BATCH_MAX_OPS));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    passthrough(p, ConsumerConfig.configNames());
-    p.put(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
+    // Every kafka.* key, also those of no client's ConfigDef (config.providers.<name>.class, for
+    // secrets read through Kafka's ConfigProviders): the one factory's properties.
+    p.putAll(KafkaClients.props(config));
     p.put(ConsumerConfig.GROUP_ID_CONFIG, topics.sinkGroup());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, topics.sinkGroup() + "-consumer");
@@ -251,10 +250,7 @@ public final class ConvexSink implements Service {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    passthrough(p, ProducerConfig.configNames());
-    p.put(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.getString(CommonConfig.KAFKA_BOOTSTRAP_SERVERS));
+    p.putAll(KafkaClients.props(config));
     p.put(ProducerConfig.CLIENT_ID_CONFIG, topics.sinkGroup() + "-producer");
     return p;
   }
@@ -282,17 +278,6 @@ public final class ConvexSink implements Service {
   }
 
   // kafka.* keys go to the client that knows them (a consumer key would only warn in the producer).
-  private void passthrough(Map<String, Object> props, java.util.Set<String> known) {
-    config
-        .passthrough("kafka.")
-        .forEach(
-            (k, v) -> {
-              if (known.contains(k)) {
-                props.put(k, v);
-              }
-            });
-  }
-
   // pgconvex.sink.lag.ms: the sink's own backlog only (0 while nothing is pending, even when a
   // stage before it stands still); endToEndLagMs() is the end-to-end figure.
   private double lagMs() {

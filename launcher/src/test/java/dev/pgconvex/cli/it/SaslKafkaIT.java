@@ -17,11 +17,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -64,11 +66,28 @@ class SaslKafkaIT {
       // The factory applies the same keys: in.
       assertThat(listTopics(broker.bootstrapServers(), security)).isNotNull();
 
+      // The pipeline is given the secret through Kafka's own FileConfigProvider: its
+      // configuration names a file, never the password.
+      Path secrets = Path.of("target", "it", TestNames.unique("sasl-secrets") + ".properties");
+      Files.createDirectories(secrets.getParent());
+      Properties secretFile = new Properties();
+      secretFile.setProperty("sasl.jaas.config", security.get("sasl.jaas.config"));
+      try (var out = Files.newOutputStream(secrets)) {
+        secretFile.store(out, null);
+      }
       PipelineSettings settings =
           ItSupport.sharedSettings(
-              "sasl", DemoDatabase.TABLES, DemoDatabase.RELATIONS, broker.bootstrapServers());
+                  "sasl", DemoDatabase.TABLES, DemoDatabase.RELATIONS, broker.bootstrapServers())
+              .withOverride("kafka.config.providers", "file")
+              .withOverride(
+                  "kafka.config.providers.file.class",
+                  "org.apache.kafka.common.config.provider.FileConfigProvider");
       for (var e : security.entrySet()) {
-        settings = settings.withOverride("kafka." + e.getKey(), e.getValue());
+        String value =
+            e.getKey().equals("sasl.jaas.config")
+                ? "${file:" + secrets.toAbsolutePath() + ":sasl.jaas.config}"
+                : e.getValue();
+        settings = settings.withOverride("kafka." + e.getKey(), value);
       }
       ByteArrayOutputStream logged = new ByteArrayOutputStream();
       PrintStream err = System.err;
@@ -99,6 +118,7 @@ class SaslKafkaIT {
               .isInstanceOfAny(
                   ExecutionException.class, java.util.concurrent.TimeoutException.class);
         }
+        assertThat(p.kafkaClientProps().toString()).doesNotContain(password);
         assertThat(PipelineIT.http(p, "/status")).doesNotContain(password);
         assertThat(PipelineIT.http(p, "/metrics")).doesNotContain(password);
       } finally {
