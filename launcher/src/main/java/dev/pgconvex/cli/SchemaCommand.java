@@ -105,13 +105,14 @@ public final class SchemaCommand implements Runnable {
         Mapping mapping;
         try (Connection c = pg.connect("pgconvex-schema")) {
           List<String> taken = tables;
-          if (taken.isEmpty() && file.tables().isEmpty()) {
+          if (taken.isEmpty()) {
+            // The file says how tables are mirrored, not which (see Pipeline.readMapping).
             TableDiscovery.Result found =
                 TableDiscovery.discover(
                     c,
                     selection.schema,
-                    Set.copyOf(selection.excludeTables),
-                    keyedTables(keyed, file));
+                    Set.copyOf(file.excludedWith(selection.excludeTables)),
+                    file.keyedWith(keyed.keySet()));
             found.skipped().forEach(line -> err.println("skipped: " + line));
             if (found.tables().isEmpty()) {
               err.println(
@@ -148,13 +149,6 @@ public final class SchemaCommand implements Runnable {
         return 1;
       }
     }
-  }
-
-  /** Tables given key columns on the command line or in the mapping file. */
-  static Set<String> keyedTables(Map<String, List<String>> keyed, MappingFile file) {
-    Set<String> out = new java.util.HashSet<>(keyed.keySet());
-    file.tables().stream().filter(tc -> tc.key() != null).forEach(tc -> out.add(tc.qualified()));
-    return out;
   }
 
   @Command(

@@ -194,6 +194,22 @@ public final class MappingFile {
   }
 
   /** Reads and checks a file; {@link CatalogException} lists every problem with its position. */
+  /** {@code exclude} plus the tables this file marks {@code include: false}. */
+  public List<String> excludedWith(List<String> exclude) {
+    List<String> out = new java.util.ArrayList<>(exclude);
+    tables().stream()
+        .filter(tc -> Boolean.FALSE.equals(tc.include()))
+        .forEach(tc -> out.add(tc.qualified()));
+    return out;
+  }
+
+  /** {@code keyed} plus the tables this file gives key columns ({@code key: [...]}). */
+  public java.util.Set<String> keyedWith(java.util.Collection<String> keyed) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>(keyed);
+    tables().stream().filter(tc -> tc.key() != null).forEach(tc -> out.add(tc.qualified()));
+    return out;
+  }
+
   public static MappingFile read(Path file) {
     try {
       return parse(Files.readString(file), file.toString());

@@ -51,7 +51,8 @@ public final class TableDiscovery {
           String kind = rs.getString(2);
           String qualified = schema + "." + name;
           if (exclude.contains(name) || exclude.contains(qualified)) {
-            skipped.add(qualified + ": excluded by --exclude-tables");
+            skipped.add(
+                qualified + ": excluded (--exclude-tables, or include: false in the mapping file)");
           } else if (name.startsWith("pgconvex_")) {
             skipped.add(qualified + ": the pipeline's own table");
           } else if (!kind.equals("r") && !kind.equals("p")) {

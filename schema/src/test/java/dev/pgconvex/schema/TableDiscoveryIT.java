@@ -39,7 +39,7 @@ class TableDiscoveryIT {
                   + " audit=col1,col2, key: [...] in the mapping file or"
                   + " source.key.columns=public.audit:col1+col2, with REPLICA IDENTITY FULL)",
               "public.pgconvex_heartbeat: the pipeline's own table",
-              "public.scratch: excluded by --exclude-tables",
+              "public.scratch: excluded (--exclude-tables, or include: false in the mapping file)",
               "2 partitions of public.sale: captured through public.sale");
       assertThat(TableDiscovery.discover(c, "other", Set.of(), Set.of()).tables())
           .containsExactly("other.elsewhere");

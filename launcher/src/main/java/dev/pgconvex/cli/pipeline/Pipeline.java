@@ -429,8 +429,10 @@ public final class Pipeline implements AutoCloseable {
     List<RelationSpec> relations = relationSpecs.stream().map(RelationSpec::parse).toList();
     CatalogReader reader = new CatalogReader(c);
     MappingFile file = mappingFile == null ? MappingFile.EMPTY : MappingFile.read(mappingFile);
-    if (tables.isEmpty() && file.tables().isEmpty()) {
-      tables = discoverTables(c, schema, exclude, keys.keySet());
+    if (tables.isEmpty()) {
+      // The file says how tables are mirrored, not which: every table of the schema is taken,
+      // keyless ones the file gives a key to included, those it marks include: false left out.
+      tables = discoverTables(c, schema, file.excludedWith(exclude), file.keyedWith(keys.keySet()));
     }
     Mapping m = reader.read(tables, relations, file, keys);
     reader.warnings().forEach(w -> log.warn("{}", w));

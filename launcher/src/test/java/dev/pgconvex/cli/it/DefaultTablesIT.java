@@ -1,12 +1,14 @@
 package dev.pgconvex.cli.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.pgconvex.cli.CliRun;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.cli.verify.SyncResult;
 import dev.pgconvex.cli.verify.SyncWaiter;
+import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.stack.testing.SharedStack;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -60,6 +63,29 @@ class DefaultTablesIT {
             .contains("skipped: public.audit: no primary key")
             .contains("skipped: public.recent: a view");
         assertThat(Files.readString(out.resolve("schema.ts"))).contains("users:", "threads:");
+
+        // A mapping file says how tables are mirrored, not which: one table renamed, one left
+        // out, the keyless one given a key; every other table is still taken.
+        st.execute("ALTER TABLE audit REPLICA IDENTITY FULL");
+        Path mappingFile = Files.createTempFile("mapping", ".yaml");
+        Files.writeString(
+            mappingFile,
+            "tables:\n  users:\n    target: people\n  messages:\n    include: false\n"
+                + "  audit:\n    key: [at]\n");
+        st.execute("ALTER TABLE audit ALTER COLUMN at SET NOT NULL");
+        Mapping withFile =
+            Pipeline.readMapping(
+                db,
+                List.of(),
+                List.of("threads.user_id->users"),
+                mappingFile,
+                "public",
+                List.of(),
+                Map.of());
+        assertThat(withFile.tables())
+            .extracting(TableMapping::table, TableMapping::target)
+            .containsExactlyInAnyOrder(
+                tuple("users", "people"), tuple("threads", "threads"), tuple("audit", "audit"));
 
         p.startServices();
         assertThat(p.mapping().tables())
