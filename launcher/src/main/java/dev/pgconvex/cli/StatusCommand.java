@@ -249,11 +249,22 @@ final class StatusCommand implements Callable<Integer> {
     if (s instanceof TransformerStatus t) {
       return String.format(
           Locale.ROOT,
-          "streams %s, %,d rows held for a parent%s, %,d dead letters",
+          "streams %s, %,d rows held for a parent%s, %,d dead letters%s",
           t.streamsState(),
           t.pendingRows(),
           t.oldestPendingAgeMs() == null ? "" : " (oldest " + t.oldestPendingAgeMs() + " ms)",
-          t.deadLetters());
+          t.deadLetters(),
+          t.heldTables().stream()
+              .map(
+                  h ->
+                      String.format(
+                          Locale.ROOT,
+                          "; HELD %s: %,d changes since %s: %s",
+                          h.table(),
+                          h.changes(),
+                          h.sincePosition(),
+                          h.reason().split("; ", 2)[0]))
+              .collect(java.util.stream.Collectors.joining()));
     }
     SinkStatus k = (SinkStatus) s; // the interface is sealed: the last kind
     return String.format(

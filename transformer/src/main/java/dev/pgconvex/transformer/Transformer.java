@@ -140,7 +140,8 @@ public final class Transformer implements Service {
                     .withSourcePartitions(sourcePartitions)
                     .withCounts(counts)
                     .withOrphanReportAfterMs(
-                        config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))),
+                        config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))
+                    .withMaxHeldChanges(config.getLong(TransformerConfig.MAX_HELD_CHANGES))),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(
         e -> {
@@ -322,6 +323,7 @@ public final class Transformer implements Service {
 
   private void registerMeters(Mapping m) {
     for (TableMapping t : m.tables()) {
+      counts.registerHeld(t.qualifiedName());
       Gauge.builder("pgconvex.transformer.pending.rows", counts, c -> c.pendingRows(t.target()))
           .tag("table", t.target())
           .description("Rows held until a required parent's Convex id is known")
@@ -403,7 +405,13 @@ public final class Transformer implements Service {
             streamsState,
             counts.pendingRows(),
             oldestPendingAgeMs(),
-            counts.deadLetters()));
+            counts.deadLetters(),
+            counts.heldTables().stream()
+                .map(
+                    t ->
+                        new TransformerStatus.Held(
+                            t.table(), t.changes(), t.sincePosition(), t.sinceMs(), t.reason()))
+                .toList()));
   }
 
   private Long oldestPendingAgeMs() {

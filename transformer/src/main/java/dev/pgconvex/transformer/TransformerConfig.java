@@ -24,6 +24,7 @@ public final class TransformerConfig {
   public static final String PROCESSING_GUARANTEE = "transformer.processing.guarantee";
   public static final String COMMIT_INTERVAL_MS = "transformer.commit.interval.ms";
   public static final String ORPHAN_REPORT_AFTER_MS = "transformer.orphan.report.after.ms";
+  public static final String MAX_HELD_CHANGES = "transformer.schema.drift.max.held.changes";
 
   private TransformerConfig() {}
 
@@ -76,7 +77,17 @@ public final class TransformerConfig {
             Importance.MEDIUM,
             "A row held this long (wall clock, ms) for a required parent that has not arrived is"
                 + " reported once to the dead-letter topic as an orphan; it keeps waiting and is"
-                + " written if the parent arrives later. 0 never reports.");
+                + " written if the parent arrives later. 0 never reports.")
+        .define(
+            MAX_HELD_CHANGES,
+            ConfigType.LONG,
+            Long.toString(TransformerTopology.DEFAULT_MAX_HELD_CHANGES),
+            Validator.atLeast(0),
+            Importance.MEDIUM,
+            "Schema drift: a table whose changes no longer match the mapping (a mapped column"
+                + " gone, a column retyped) has its changes held in order, per converter task, until"
+                + " the transformer runs a mapping that matches; at most this many per table and"
+                + " task, beyond which they are dead-lettered (reason held_overflow) and alerted.");
   }
 
   /** Kafka Streams properties for {@code config}. */

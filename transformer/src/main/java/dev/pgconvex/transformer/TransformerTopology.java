@@ -64,6 +64,12 @@ public final class TransformerTopology {
   /** {@code parentRef NUL childRef NUL field} to position of the pending request. */
   public static final String SUBSCRIPTIONS_STORE = "subscriptions";
 
+  /** Changes of tables in schema drift, held in order per converter task. */
+  public static final String HELD_STORE = "held-changes";
+
+  /** The default of {@code transformer.schema.drift.max.held.changes}. */
+  public static final long DEFAULT_MAX_HELD_CHANGES = 1_000_000;
+
   /** The source node of {@code <prefix>.heartbeats}; its sub-topology comes last. */
   static final String HEARTBEATS_SOURCE = "heartbeats-source";
 
@@ -85,6 +91,7 @@ public final class TransformerTopology {
    * @param inMemoryStores in-memory stores (still changelogged) instead of RocksDB, for tests and
    *     measurements of the processing alone
    * @param sourcePartitions partitions of each source topic ({@link #partitionsOfSources})
+   * @param maxHeldChanges changes held per table and task for schema drift at most
    */
   public record Options(
       Mapping mapping,
@@ -93,7 +100,8 @@ public final class TransformerTopology {
       PendingCounts counts,
       long orphanReportAfterMs,
       boolean inMemoryStores,
-      Map<String, Integer> sourcePartitions) {
+      Map<String, Integer> sourcePartitions,
+      long maxHeldChanges) {
     public Options {
       Objects.requireNonNull(mapping, "mapping");
       Objects.requireNonNull(topics, "topics");
@@ -122,27 +130,70 @@ public final class TransformerTopology {
           new PendingCounts(),
           DEFAULT_ORPHAN_REPORT_AFTER_MS,
           false,
-          Map.of());
+          Map.of(),
+          DEFAULT_MAX_HELD_CHANGES);
     }
 
     public Options withCounts(PendingCounts c) {
       return new Options(
-          mapping, topics, partitions, c, orphanReportAfterMs, inMemoryStores, sourcePartitions);
+          mapping,
+          topics,
+          partitions,
+          c,
+          orphanReportAfterMs,
+          inMemoryStores,
+          sourcePartitions,
+          maxHeldChanges);
     }
 
     public Options withOrphanReportAfterMs(long ms) {
-      return new Options(mapping, topics, partitions, counts, ms, inMemoryStores, sourcePartitions);
+      return new Options(
+          mapping,
+          topics,
+          partitions,
+          counts,
+          ms,
+          inMemoryStores,
+          sourcePartitions,
+          maxHeldChanges);
     }
 
     public Options withInMemoryStores(boolean inMemory) {
       return new Options(
-          mapping, topics, partitions, counts, orphanReportAfterMs, inMemory, sourcePartitions);
+          mapping,
+          topics,
+          partitions,
+          counts,
+          orphanReportAfterMs,
+          inMemory,
+          sourcePartitions,
+          maxHeldChanges);
     }
 
     /** The actual partition counts of the source topics, as Kafka describes them. */
     public Options withSourcePartitions(Map<String, Integer> byTopic) {
       return new Options(
-          mapping, topics, partitions, counts, orphanReportAfterMs, inMemoryStores, byTopic);
+          mapping,
+          topics,
+          partitions,
+          counts,
+          orphanReportAfterMs,
+          inMemoryStores,
+          byTopic,
+          maxHeldChanges);
+    }
+
+    /** At most so many changes held per table and converter task for schema drift. */
+    public Options withMaxHeldChanges(long max) {
+      return new Options(
+          mapping,
+          topics,
+          partitions,
+          counts,
+          orphanReportAfterMs,
+          inMemoryStores,
+          sourcePartitions,
+          max);
     }
   }
 
@@ -166,6 +217,7 @@ public final class TransformerTopology {
     builder.addStateStore(Stores.keyValueStoreBuilder(store(PARENT_IDS_STORE, inMemory), str, str));
     builder.addStateStore(
         Stores.keyValueStoreBuilder(store(SUBSCRIPTIONS_STORE, inMemory), str, str));
+    builder.addStateStore(Stores.keyValueStoreBuilder(store(HELD_STORE, inMemory), str, str));
     Map<String, String> sourceByTable = new HashMap<>();
     mapping
         .tables()
@@ -179,8 +231,17 @@ public final class TransformerTopology {
     KStream<String, Msg> converted =
         builder.stream(sources, Consumed.with(str, str).withName("debezium-source"))
             .process(
-                () -> new ConverterProcessor(mapping, topics, counts, sourcePartitions, partitions),
-                Named.as("converter"));
+                () ->
+                    new ConverterProcessor(
+                        mapping,
+                        topics,
+                        counts,
+                        sourcePartitions,
+                        partitions,
+                        HELD_STORE,
+                        options.maxHeldChanges()),
+                Named.as("converter"),
+                HELD_STORE);
     Map<String, KStream<String, Msg>> split =
         converted
             .split(Named.as("converted-"))

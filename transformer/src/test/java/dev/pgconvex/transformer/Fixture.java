@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,6 +177,20 @@ final class Fixture {
      *     so markers (which align over every partition) need 1
      */
     Driver(Mapping mapping, boolean inMemory, long orphanReportAfterMs, int partitions) {
+      this(
+          mapping,
+          inMemory,
+          orphanReportAfterMs,
+          partitions,
+          TransformerTopology.DEFAULT_MAX_HELD_CHANGES);
+    }
+
+    Driver(
+        Mapping mapping,
+        boolean inMemory,
+        long orphanReportAfterMs,
+        int partitions,
+        long maxHeldChanges) {
       this.mapping = mapping;
       Properties p = new Properties();
       p.put(StreamsConfig.APPLICATION_ID_CONFIG, "transformer-test");
@@ -193,7 +208,8 @@ final class Fixture {
                   TransformerTopology.Options.of(mapping, TOPICS, partitions)
                       .withCounts(counts)
                       .withOrphanReportAfterMs(orphanReportAfterMs)
-                      .withInMemoryStores(inMemory)),
+                      .withInMemoryStores(inMemory)
+                      .withMaxHeldChanges(maxHeldChanges)),
               p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());
       heartbeats =
@@ -220,22 +236,43 @@ final class Fixture {
     }
 
     void create(String table, ObjectNode after, long lsn) {
-      send(table, keyOf(table, after), envelope("c", null, after, lsn, 1));
+      send(table, keyOf(table, after), envelope("c", null, full(table, after), lsn, 1));
+    }
+
+    /**
+     * The image as Debezium writes it: every column of the row, NULLs as null (a mapped column left
+     * out of a test's row is NULL, not gone: gone is schema drift).
+     */
+    ObjectNode full(String table, ObjectNode image) {
+      if (image == null) {
+        return null;
+      }
+      ObjectNode out = image.deepCopy();
+      var t = mapping.bySource("public", table).orElseThrow();
+      List<String> cols = new ArrayList<>(t.primaryKey());
+      t.columns().forEach(c -> cols.add(c.column()));
+      cols.addAll(t.relationColumns());
+      for (String c : cols) {
+        if (!out.has(c)) {
+          out.putNull(c);
+        }
+      }
+      return out;
     }
 
     /** A row re-read by an incremental snapshot (resync): no lsn, snapshot "incremental". */
     void resyncRead(String table, ObjectNode after) {
-      ObjectNode e = (ObjectNode) Json.parse(envelope("r", null, after, 0, 0));
+      ObjectNode e = (ObjectNode) Json.parse(envelope("r", null, full(table, after), 0, 0));
       ((ObjectNode) e.get("source")).putNull("lsn").put("snapshot", "incremental");
       send(table, keyOf(table, after), Json.write(e));
     }
 
     void snapshot(String table, ObjectNode after) {
-      send(table, keyOf(table, after), envelope("r", null, after, 0, 0));
+      send(table, keyOf(table, after), envelope("r", null, full(table, after), 0, 0));
     }
 
     void update(String table, ObjectNode before, ObjectNode after, long lsn) {
-      send(table, keyOf(table, after), envelope("u", before, after, lsn, 1));
+      send(table, keyOf(table, after), envelope("u", before, full(table, after), lsn, 1));
     }
 
     void delete(String table, ObjectNode before, long lsn) {

@@ -9,6 +9,8 @@ package dev.pgconvex.common.status;
  *     last orphan check (every quarter of {@code transformer.orphan.report.after.ms}, at most 10
  *     s); null when no row is held
  * @param deadLetters records dead-lettered since start
+ * @param heldTables tables whose changes are held in order because they no longer match the mapping
+ *     (schema drift); empty when none
  */
 public record TransformerStatus(
     StageState state,
@@ -17,8 +19,46 @@ public record TransformerStatus(
     String streamsState,
     long pendingRows,
     Long oldestPendingAgeMs,
-    long deadLetters)
+    long deadLetters,
+    java.util.List<Held> heldTables)
     implements StageStatus {
+
+  /**
+   * A table held for schema drift.
+   *
+   * @param table {@code schema.table}
+   * @param changes changes held (this instance)
+   * @param sincePosition position of the first held change
+   * @param sinceMs when the first change was held, epoch ms
+   * @param reason what differs and how to fix it
+   */
+  public record Held(
+      String table, long changes, String sincePosition, long sinceMs, String reason) {}
+
+  public TransformerStatus {
+    heldTables = heldTables == null ? java.util.List.of() : java.util.List.copyOf(heldTables);
+  }
+
+  /** Without held tables. */
+  public TransformerStatus(
+      StageState state,
+      String detail,
+      LastError lastError,
+      String streamsState,
+      long pendingRows,
+      Long oldestPendingAgeMs,
+      long deadLetters) {
+    this(
+        state,
+        detail,
+        lastError,
+        streamsState,
+        pendingRows,
+        oldestPendingAgeMs,
+        deadLetters,
+        java.util.List.of());
+  }
+
   @Override
   public String stage() {
     return "transformer";

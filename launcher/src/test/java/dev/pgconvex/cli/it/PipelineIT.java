@@ -159,6 +159,46 @@ class PipelineIT {
           .contains("users")
           .contains("[777777]");
       assertThat(CliRun.of("pending", "--endpoint", p.endpoint().url()).out).contains("[777777]");
+
+      // Schema drift: a renamed column holds the table's changes in order (no dead letter per
+      // row) and says so; the other tables flow on.
+      long deadBefore =
+          Json.parse(http(p, "/status"))
+              .get("stages")
+              .get("transformer")
+              .get("deadLetters")
+              .asLong();
+      try (Statement st = db.createStatement()) {
+        st.execute("ALTER TABLE messages RENAME COLUMN model_id TO model");
+        st.executeUpdate("UPDATE messages SET content = 'after rename' WHERE id = 5");
+        st.executeUpdate("UPDATE messages SET content = 'after rename' WHERE id = 6");
+        st.executeUpdate(
+            "INSERT INTO users (id, clerk_user_id, email) VALUES (900002, 'late', 'late@x')");
+      }
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                JsonNode t = Json.parse(http(p, "/status")).get("stages").get("transformer");
+                assertThat(t.get("heldTables")).hasSize(1);
+                assertThat(t.get("heldTables").get(0).get("table").asText())
+                    .isEqualTo("public.messages");
+                assertThat(t.get("heldTables").get(0).get("changes").asLong()).isEqualTo(2);
+                assertThat(t.get("heldTables").get(0).get("reason").asText())
+                    .contains("`model_id` gone and `model` added: renamed?");
+                assertThat(docs(p, "users")).containsKey("[900002]");
+              });
+      assertThat(
+              Json.parse(http(p, "/status"))
+                  .get("stages")
+                  .get("transformer")
+                  .get("deadLetters")
+                  .asLong())
+          .isEqualTo(deadBefore);
+      assertThat(docs(p, "messages").get("[5]").get("content").asText())
+          .isNotEqualTo("after rename");
+      assertThat(CliRun.of("status", "--endpoint", p.endpoint().url()).out)
+          .contains("HELD public.messages: 2 changes since");
     }
   }
 

@@ -229,6 +229,36 @@ public final class AlertRules {
           },
           s -> "pgconvex_transformer_pending_oldest_age_ms > " + s.threshold());
 
+  public static final AlertRule SCHEMA_DRIFT =
+      new AlertRule(
+          "SchemaDriftHeld",
+          Severity.CRITICAL,
+          "schema.drift",
+          null,
+          0,
+          0,
+          -1,
+          "A table's changes no longer match the mapping (a mapped column renamed, dropped or"
+              + " retyped in Postgres): they are held in order, not written, until the transformer"
+              + " runs a mapping that matches; the table's mirror stands still meanwhile, and past"
+              + " transformer.schema.drift.max.held.changes changes are dead-lettered.",
+          "run ./cdc schema diff; regenerate the mapping and the Convex schema with the old and the"
+              + " new field optional, deploy it, restart the transformer with the new mapping (the"
+              + " held changes then go on in order), then resync the table to backfill",
+          (in, s, c) -> {
+            var t = in.transformer();
+            if (t == null || t.heldTables().isEmpty()) {
+              return null;
+            }
+            long held = t.heldTables().stream().mapToLong(h -> h.changes()).sum();
+            return new Reading(
+                held,
+                t.heldTables().stream()
+                    .map(h -> h.reason().split("; ", 2)[0] + " (" + h.changes() + " held)")
+                    .collect(java.util.stream.Collectors.joining("; ")));
+          },
+          s -> "sum by (table) (pgconvex_transformer_held_changes) > 0");
+
   public static final AlertRule DEAD_LETTERS =
       new AlertRule(
           "DeadLettersArriving",
@@ -400,6 +430,7 @@ public final class AlertRules {
           SLOT_LAG,
           SLOT_STUCK,
           ORPHANS,
+          SCHEMA_DRIFT,
           DEAD_LETTERS,
           SINK_FAILING,
           THROTTLED,

@@ -42,6 +42,7 @@ class AlertRulesTest {
     long pendingRows = 0;
     Long oldestPendingAgeMs = null;
     long transformerDeadLetters = 7; // counters since start: their past is not "arriving"
+    List<TransformerStatus.Held> heldTables = List.of();
     Long endToEndLagMs = 800L;
     long rateLimited = 3;
     long sinkDeadLetters = 2;
@@ -82,7 +83,8 @@ class AlertRulesTest {
               "RUNNING",
               pendingRows,
               oldestPendingAgeMs,
-              transformerDeadLetters));
+              transformerDeadLetters,
+              heldTables));
       stages.put(
           "sink",
           new SinkStatus(
@@ -187,6 +189,20 @@ class AlertRulesTest {
               c.oldestPendingAgeMs = 600_000L;
             },
             "3 rows wait for a parent, the oldest for 600 s (above 300 s)"),
+        new Case(
+            "a renamed column",
+            AlertRules.SCHEMA_DRIFT,
+            c ->
+                c.heldTables =
+                    List.of(
+                        new TransformerStatus.Held(
+                            "public.users",
+                            42,
+                            "00000000000000C8:00000000",
+                            T0,
+                            "public.users: `name` gone and `full_name` added: renamed?; the"
+                                + " table's changes are held")),
+            "public.users: `name` gone and `full_name` added: renamed? (42 held)"),
         new Case(
             "a record dead-lettered by the transformer and two by the sink",
             AlertRules.DEAD_LETTERS,

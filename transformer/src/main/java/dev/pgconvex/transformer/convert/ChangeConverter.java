@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -27,6 +28,7 @@ import java.util.function.Consumer;
 public final class ChangeConverter {
   private final TableMapping table;
   private final Set<String> known = new HashSet<>();
+  private final Set<String> mapped = new java.util.LinkedHashSet<>();
   private final Consumer<String> onUnmappedColumn;
 
   public ChangeConverter(TableMapping table) {
@@ -45,6 +47,9 @@ public final class ChangeConverter {
     known.addAll(table.relationColumns());
     known.addAll(table.primaryKey());
     known.addAll(table.excludedColumns());
+    table.primaryKey().forEach(mapped::add);
+    table.columns().forEach(c -> mapped.add(c.column()));
+    mapped.addAll(table.relationColumns());
   }
 
   public TableMapping table() {
@@ -113,12 +118,24 @@ public final class ChangeConverter {
                   + "' event without an after image; check the source");
         }
         String k = rowKey(after, key);
+        List<String> added = new ArrayList<>();
         for (Iterator<String> it = after.fieldNames(); it.hasNext(); ) {
           String column = it.next();
           if (!known.contains(column)) {
-            onUnmappedColumn.accept(column);
+            added.add(column);
           }
         }
+        // The image has every column of the row (NULLs as null): a mapped one absent is gone.
+        List<String> missing = new ArrayList<>();
+        for (String column : mapped) {
+          if (!after.has(column)) {
+            missing.add(column);
+          }
+        }
+        if (!missing.isEmpty()) {
+          throw new SchemaDriftException(table.qualifiedName(), missing, added, Map.of());
+        }
+        added.forEach(onUnmappedColumn);
         RowChange row = row(k, after, position, commitTs, txId);
         return resync
             ? new RowChange(
@@ -151,7 +168,19 @@ public final class ChangeConverter {
       if (v == null || v.isNull()) {
         continue; // SQL NULL: the field is absent
       }
-      JsonNode converted = ValueConverter.convert(table.table(), c, v);
+      JsonNode converted;
+      try {
+        converted = ValueConverter.convert(table.table(), c, v);
+      } catch (ConversionException e) {
+        if (!ConversionException.TYPE_CHANGED.equals(e.code())) {
+          throw e;
+        }
+        throw new SchemaDriftException(
+            table.qualifiedName(),
+            List.of(),
+            List.of(),
+            Map.of(c.column(), ValueConverter.kind(v) + " " + preview(v) + ", mapped " + c.type()));
+      }
       if (converted == ValueConverter.UNAVAILABLE) {
         toasted = true; // unchanged TOAST value: leave the field alone in Convex
         continue;
@@ -177,6 +206,11 @@ public final class ChangeConverter {
         txId,
         doc,
         refs);
+  }
+
+  private static String preview(JsonNode v) {
+    String text = v.isTextual() ? v.textValue() : v.toString();
+    return "'" + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'";
   }
 
   private static boolean isPlaceholder(JsonNode v) {

@@ -5,7 +5,7 @@ package dev.pgconvex.transformer.convert;
  * #getMessage()} as the reason (it names {@code table.column}, the value's kind and what to do);
  * retrying cannot help. {@link #code()} is the short word the dead-letter counter is tagged with.
  */
-public final class ConversionException extends Exception {
+public class ConversionException extends Exception {
   /** A column value Convex cannot take (wrong kind, too large...). */
   public static final String BAD_VALUE = "bad_value";
 
@@ -26,6 +26,9 @@ public final class ConversionException extends Exception {
 
   /** A record of a topic the mapping does not know. */
   public static final String UNMAPPED_TABLE = "unmapped_table";
+
+  /** A value whose JSON kind the column's mapped type never takes: the column was retyped. */
+  public static final String TYPE_CHANGED = "type_changed";
 
   private final String code;
 

@@ -18,6 +18,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,23 +39,32 @@ public final class ConverterProcessor implements Processor<String, String, Strin
   private ProcessorContext<String, Msg> context;
   private MarkerAlignment markers;
   private int task;
+  private final String heldStore;
+  private final long maxHeldChanges;
+  private HeldChanges held;
 
-  /** Without markers from more than one partition per topic (tests of the conversion alone). */
-  public ConverterProcessor(Mapping mapping, Topics topics, PendingCounts counts) {
-    this(mapping, topics, counts, Map.of(), 1);
+  @Override
+  public void close() {
+    if (held != null) {
+      held.close();
+    }
   }
 
   /**
    * @param sourcePartitions partitions of each source topic: a marker comes from each topic that
    *     has this task's partition
    * @param partitions partitions of the rows topic: a marker goes on to each
+   * @param heldStore the store of changes held for schema drift ({@link HeldChanges})
+   * @param maxHeldChanges at most so many changes held per table and task; more are dead-lettered
    */
   public ConverterProcessor(
       Mapping mapping,
       Topics topics,
       PendingCounts counts,
       Map<String, Integer> sourcePartitions,
-      int partitions) {
+      int partitions,
+      String heldStore,
+      long maxHeldChanges) {
     for (TableMapping t : mapping.tables()) {
       byTopic.put(
           topics.source(t.schema(), t.table()),
@@ -75,12 +85,21 @@ public final class ConverterProcessor implements Processor<String, String, Strin
     this.counts = counts;
     this.sourcePartitions = Map.copyOf(sourcePartitions);
     this.partitions = partitions;
+    this.heldStore = heldStore;
+    this.maxHeldChanges = maxHeldChanges;
   }
 
   @Override
   public void init(ProcessorContext<String, Msg> context) {
     this.context = context;
     this.task = context.taskId().partition();
+    KeyValueStore<String, String> store = context.getStateStore(heldStore);
+    this.held = new HeldChanges(store, context.taskId().toString(), counts, maxHeldChanges);
+    // After a restart with a new mapping, the held tables are tried at once, then every 2 s.
+    context.schedule(
+        java.time.Duration.ofSeconds(2),
+        org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+        ts -> release());
     this.markers =
         new MarkerAlignment(
             () ->
@@ -94,7 +113,31 @@ public final class ConverterProcessor implements Processor<String, String, Strin
   public void process(Record<String, String> record) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
     String topic = meta == null ? null : meta.topic();
+    int partition = meta == null ? -1 : meta.partition();
+    long offset = meta == null ? -1 : meta.offset();
     ChangeConverter converter = topic == null ? null : byTopic.get(topic);
+    if (converter != null && held.isHeld(converter.table().qualifiedName())) {
+      // Behind the held ones, in order (a marker too: it must not pass what waits).
+      holdOrDeadLetter(converter, record, topic, partition, offset, null);
+      return;
+    }
+    SchemaDriftException drift = handle(record, topic, partition, offset, converter);
+    if (drift != null) {
+      holdOrDeadLetter(converter, record, topic, partition, offset, drift);
+    }
+  }
+
+  /**
+   * Converts and forwards one record (or its dead letter).
+   *
+   * @return the drift when the record no longer matches the mapping (nothing forwarded), else null
+   */
+  private SchemaDriftException handle(
+      Record<String, String> record,
+      String topic,
+      int partition,
+      long offset,
+      ChangeConverter converter) {
     try {
       if (converter == null) {
         throw new ConversionException(
@@ -105,14 +148,16 @@ public final class ConverterProcessor implements Processor<String, String, Strin
                 + " and restart the transformer, or remove it from source.tables");
       }
       if (Markers.isMarkerRecord(record.value())) {
-        onMarker(record, topic, meta.partition());
-        return;
+        onMarker(record, topic, partition);
+        return null;
       }
       RowChange change = converter.convert(record.key(), record.value());
       if (change != null) {
         context.forward(record.withKey(change.ref()).withValue(Msg.of(change)));
       }
       // null: a tombstone after a delete, which the delete already mirrored (by design).
+    } catch (SchemaDriftException d) {
+      return d;
     } catch (ConversionException | RuntimeException e) {
       // One bad row must not stop the pipeline: report it and go on with the next record.
       String reason =
@@ -120,33 +165,80 @@ public final class ConverterProcessor implements Processor<String, String, Strin
               ? e.getMessage()
               : "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
       String code = e instanceof ConversionException ce ? ce.code() : "unexpected";
-      String table = converter != null ? converter.table().target() : tableOf(topic);
-      int partition = meta == null ? -1 : meta.partition();
-      long offset = meta == null ? -1 : meta.offset();
-      counts.deadLetter(
-          table,
-          code,
-          () ->
-              "Dead letter from "
-                  + topic
-                  + " partition "
-                  + partition
-                  + " offset "
-                  + offset
-                  + ": "
-                  + reason);
-      DeadLetter dead =
-          new DeadLetter(
-              "transformer",
-              reason,
-              topic,
-              partition,
-              offset,
-              record.key(),
-              record.value(),
-              System.currentTimeMillis());
-      context.forward(record.withValue(Msg.of(dead)));
+      deadLetter(record, topic, partition, offset, converter, code, reason);
     }
+    return null;
+  }
+
+  private void deadLetter(
+      Record<String, String> record,
+      String topic,
+      int partition,
+      long offset,
+      ChangeConverter converter,
+      String code,
+      String reason) {
+    String table = converter != null ? converter.table().target() : tableOf(topic);
+    counts.deadLetter(
+        table,
+        code,
+        () ->
+            "Dead letter from "
+                + topic
+                + " partition "
+                + partition
+                + " offset "
+                + offset
+                + ": "
+                + reason);
+    DeadLetter dead =
+        new DeadLetter(
+            "transformer",
+            reason,
+            topic,
+            partition,
+            offset,
+            record.key(),
+            record.value(),
+            System.currentTimeMillis());
+    context.forward(record.withValue(Msg.of(dead)));
+  }
+
+  // Holds the record behind the table's held changes; past the bound it is dead-lettered instead,
+  // counted and named, so that a table nobody fixes cannot fill the disk.
+  private void holdOrDeadLetter(
+      ChangeConverter converter,
+      Record<String, String> record,
+      String topic,
+      int partition,
+      long offset,
+      SchemaDriftException drift) {
+    String table = converter.table().qualifiedName();
+    if (!held.append(table, record, topic, partition, offset, drift)) {
+      deadLetter(
+          record,
+          topic,
+          partition,
+          offset,
+          converter,
+          "held_overflow",
+          table
+              + " holds "
+              + held.maxChanges()
+              + " changes for schema drift already (transformer.schema.drift.max.held.changes):"
+              + " this one is dead-lettered; fix the mapping (./cdc schema diff), restart the"
+              + " transformer, then replay the dead letters of the table");
+    }
+  }
+
+  // Tries each held table against the mapping now in force: once its oldest change matches, its
+  // changes go on in order, a bounded number per call so the stream thread is not blocked.
+  private void release() {
+    held.release(
+        (table, r) -> {
+          ChangeConverter converter = byTopic.get(r.topic());
+          return handle(r.record(), r.topic(), r.partition(), r.offset(), converter);
+        });
   }
 
   /**

@@ -148,6 +148,12 @@ public final class ValueConverter {
       try {
         d = new BigDecimal(v.textValue());
       } catch (NumberFormatException e) {
+        String t = v.textValue();
+        if (!t.equals("NaN") && !t.equals("Infinity") && !t.equals("-Infinity")) {
+          // Debezium writes a number column's values as numbers (or NaN/Infinity as text): other
+          // text means the column is no longer a number.
+          throw wrongKind(table, column, v, "a number");
+        }
         throw problem(
             table,
             column,
@@ -377,12 +383,15 @@ public final class ValueConverter {
 
   private static ConversionException wrongKind(
       String table, ColumnMapping column, JsonNode v, String expected) {
-    return problem(
-        table,
-        column,
-        v,
-        "is not " + expected,
-        "check the column's type in the mapping (" + column.type() + ")");
+    return new ConversionException(
+        ConversionException.TYPE_CHANGED,
+        problem(
+                table,
+                column,
+                v,
+                "is not " + expected,
+                "check the column's type in the mapping (" + column.type() + ")")
+            .getMessage());
   }
 
   private static ConversionException problem(

@@ -30,6 +30,9 @@ public final class PendingCounts {
   private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
   private final Map<String, Long> oldestHeldSinceByTask = new ConcurrentHashMap<>();
+  // Tables held for schema drift, per task then table.
+  private final Map<String, Map<String, HeldTable>> heldTablesByTask = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> heldChangesGauges = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> orphansReported = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> unmappedColumns = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
@@ -253,6 +256,81 @@ public final class PendingCounts {
     rowsByTask.remove(task);
     heldByTask.remove(task);
     oldestHeldSinceByTask.remove(task);
+  }
+
+  /** Records what {@code task} holds of {@code table} now, or that it holds nothing (null). */
+  public void heldTable(String task, String table, HeldTable held) {
+    Map<String, HeldTable> m =
+        heldTablesByTask.computeIfAbsent(task, k -> new ConcurrentHashMap<>());
+    if (held == null) {
+      m.remove(table);
+    } else {
+      m.put(table, held);
+    }
+    heldChangesGauge(table)
+        .set(
+            heldTablesByTask.values().stream()
+                .map(x -> x.get(table))
+                .filter(java.util.Objects::nonNull)
+                .mapToLong(HeldTable::changes)
+                .sum());
+  }
+
+  /** Forgets what {@code task} held (it moved to another instance or closed). */
+  public void removeHeldTables(String task) {
+    Map<String, HeldTable> m = heldTablesByTask.remove(task);
+    if (m != null) {
+      m.keySet().forEach(t -> heldTable(task, t, null));
+    }
+  }
+
+  /**
+   * The tables held for schema drift in this instance, one entry per table (changes summed over
+   * tasks, the earliest since).
+   */
+  public List<HeldTable> heldTables() {
+    Map<String, HeldTable> out = new java.util.TreeMap<>();
+    heldTablesByTask.values().stream()
+        .flatMap(m -> m.values().stream())
+        .forEach(
+            h ->
+                out.merge(
+                    h.table(),
+                    h,
+                    (a, b) ->
+                        new HeldTable(
+                            a.table(),
+                            a.sinceMs() <= b.sinceMs() ? a.reason() : b.reason(),
+                            a.sinceMs() <= b.sinceMs() ? a.sincePosition() : b.sincePosition(),
+                            Math.min(a.sinceMs(), b.sinceMs()),
+                            a.changes() + b.changes(),
+                            0,
+                            0)));
+    return List.copyOf(out.values());
+  }
+
+  /** Registers the held-changes gauge of {@code table} ({@code schema.table}) at zero. */
+  public void registerHeld(String table) {
+    heldChangesGauge(table);
+  }
+
+  private AtomicLong heldChangesGauge(String table) {
+    return heldChangesGauges.computeIfAbsent(
+        table,
+        t -> {
+          AtomicLong v = new AtomicLong();
+          if (registry != null) {
+            io.micrometer.core.instrument.Gauge.builder(
+                    "pgconvex.transformer.held.changes", v, AtomicLong::get)
+                .tag("table", t)
+                .description(
+                    "Changes of a table held in order because they no longer match the mapping"
+                        + " (schema drift): released once the transformer runs a mapping that"
+                        + " matches")
+                .register(registry);
+          }
+          return v;
+        });
   }
 
   public void resetRefs(String task, long count) {

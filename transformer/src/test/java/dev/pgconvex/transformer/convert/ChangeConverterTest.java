@@ -51,7 +51,7 @@ class ChangeConverterTest {
             env(
                 "c",
                 "null",
-                "{\"order_id\":1,\"line_no\":2,\"note\":null,\"sku_a\":\"x\",\"sku_b\":3}"));
+                "{\"order_id\":1,\"line_no\":2,\"note\":null,\"data\":null,\"sku_a\":\"x\",\"sku_b\":3}"));
     assertThat(c.ref()).isEqualTo("lineItems/[1,2]");
     assertThat(c.kind()).isEqualTo(Operation.Kind.UPSERT);
     assertThat(c.position()).isEqualTo(Position.of(4096, 2));
@@ -69,7 +69,11 @@ class ChangeConverterTest {
     RowChange c =
         converter.convert(
             null,
-            env("u", "null", "{\"order_id\":1,\"line_no\":2,\"sku_a\":\"x\",\"sku_b\":null}"));
+            env(
+                "u",
+                "null",
+                "{\"order_id\":1,\"line_no\":2,\"note\":null,\"data\":null,\"sku_a\":\"x\","
+                    + "\"sku_b\":null}"));
     assertThat(c.refs()).contains(new RefChange("skuId", null, true));
   }
 
@@ -83,7 +87,7 @@ class ChangeConverterTest {
                 "null",
                 "{\"order_id\":1,\"line_no\":2,\"note\":\"n\",\"data\":\""
                     + ValueConverter.TOAST_PLACEHOLDER_BASE64
-                    + "\"}"));
+                    + "\",\"sku_a\":null,\"sku_b\":null}"));
     assertThat(c.kind()).isEqualTo(Operation.Kind.PATCH);
     assertThat(c.doc().has("data")).isFalse();
     assertThat(c.doc().get("note").asText()).isEqualTo("n");
@@ -95,6 +99,41 @@ class ChangeConverterTest {
     assertThat(c.kind()).isEqualTo(Operation.Kind.DELETE);
     assertThat(c.ref()).isEqualTo("lineItems/[3,4]");
     assertThat(converter.convert("{\"order_id\":3,\"line_no\":4}", null)).isNull();
+  }
+
+  @Test
+  void aMappedColumnGoneOrRetypedIsSchemaDriftNotABadRow() {
+    // RENAME note TO remark: the image lacks note and has remark.
+    assertThatThrownBy(
+            () ->
+                converter.convert(
+                    null,
+                    env(
+                        "u",
+                        "null",
+                        "{\"order_id\":1,\"line_no\":2,\"remark\":\"r\",\"data\":null,"
+                            + "\"sku_a\":null,\"sku_b\":null}")))
+        .isInstanceOfSatisfying(
+            SchemaDriftException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(SchemaDriftException.CODE);
+              assertThat(e.missing()).containsExactly("note");
+              assertThat(e.added()).containsExactly("remark");
+              assertThat(e.getMessage())
+                  .startsWith("public.line_items: `note` gone and `remark` added: renamed?");
+            });
+    // ALTER COLUMN line_no TYPE text: a text value where a number is mapped.
+    assertThatThrownBy(
+            () ->
+                converter.convert(
+                    null,
+                    env(
+                        "u",
+                        "null",
+                        "{\"order_id\":1,\"line_no\":\"two\",\"note\":null,\"data\":null,"
+                            + "\"sku_a\":null,\"sku_b\":null}")))
+        .isInstanceOfSatisfying(
+            SchemaDriftException.class, e -> assertThat(e.retyped()).containsKey("line_no"));
   }
 
   @Test
