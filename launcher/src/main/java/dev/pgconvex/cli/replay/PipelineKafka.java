@@ -1,0 +1,145 @@
+package dev.pgconvex.cli.replay;
+
+import dev.pgconvex.common.config.CommonConfig;
+import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.kafka.KafkaClients;
+import dev.pgconvex.replay.KafkaState;
+import dev.pgconvex.replay.ReplayException;
+import dev.pgconvex.stack.EmbeddedKafkaBroker;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * The Kafka of a stopped pipeline, found as {@code ./cdc reset} finds it: {@code --kafka} (a
+ * deployed broker, with the {@code kafka.*} keys given with {@code --set}), or the embedded broker
+ * of a work dir, started here on its data for the length of the command (refused while the pipeline
+ * runs: its broker holds the data). Every client is built from {@link KafkaClients}, so security
+ * settings reach them all. Close it.
+ */
+public final class PipelineKafka implements AutoCloseable {
+  private final EmbeddedKafkaBroker embedded;
+  private final Map<String, Object> clientProps;
+  private final Admin admin;
+  private final String where;
+  private final Topics topics;
+
+  private PipelineKafka(
+      EmbeddedKafkaBroker embedded, Map<String, Object> props, String where, Topics topics) {
+    this.embedded = embedded;
+    this.clientProps = props;
+    this.where = where;
+    this.topics = topics;
+    Map<String, Object> ap = new java.util.HashMap<>(props);
+    // a stopped broker: one clear line within seconds, not a minute of retries
+    ap.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    ap.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+    this.admin = Admin.create(ap);
+  }
+
+  /**
+   * @param kafka {@code --kafka}, or null for the embedded broker of {@code workDir}
+   * @param overrides {@code --set} entries ({@code cdc.topic.prefix}, {@code kafka.*})
+   * @param prefix {@code --prefix}, or null for {@code cdc.topic.prefix} or its default
+   */
+  public static PipelineKafka open(
+      String kafka, Path workDir, Map<String, String> overrides, String prefix) {
+    String p =
+        prefix != null
+            ? prefix
+            : overrides.getOrDefault(CommonConfig.TOPIC_PREFIX, defaultPrefix());
+    Topics topics = new Topics(p);
+    Map<String, String> pass = KafkaClients.passThrough(overrides);
+    if (kafka != null) {
+      Map<String, Object> props = KafkaClients.props(kafka, pass);
+      props.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+      props.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+      return new PipelineKafka(null, props, kafka, topics);
+    }
+    Path dir = workDir.toAbsolutePath().resolve("kafka");
+    if (!Files.exists(dir.resolve("kafka-logs"))) {
+      throw new ReplayException(
+          "no pipeline in "
+              + workDir.toAbsolutePath()
+              + " (no embedded Kafka data there): pass the pipeline's --work-dir, or --kafka for a"
+              + " deployed broker");
+    }
+    if (inUse(dir.resolve("kafka-logs").resolve(".lock"))) {
+      throw new ReplayException(
+          "the pipeline in "
+              + workDir.toAbsolutePath()
+              + " is running (its embedded Kafka broker holds the data): stop it (Ctrl-C on ./cdc"
+              + " run) and run this again; nothing was changed");
+    }
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder(dir).keepData(true).build();
+    broker.start();
+    return new PipelineKafka(
+        broker,
+        KafkaClients.props(broker.bootstrapServers(), pass),
+        "the embedded broker of " + workDir,
+        topics);
+  }
+
+  private static String defaultPrefix() {
+    return CommonConfig.definition().keys().stream()
+        .filter(k -> k.name().equals(CommonConfig.TOPIC_PREFIX))
+        .findFirst()
+        .orElseThrow()
+        .defaultValue();
+  }
+
+  public Topics topics() {
+    return topics;
+  }
+
+  /** Client properties (a new, mutable map). */
+  public Map<String, Object> clientProps() {
+    return new java.util.HashMap<>(clientProps);
+  }
+
+  public KafkaState state() {
+    return new KafkaState(admin, where);
+  }
+
+  public Admin admin() {
+    return admin;
+  }
+
+  public String where() {
+    return where;
+  }
+
+  @Override
+  public void close() {
+    admin.close();
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  // Kafka holds an exclusive lock on its log directory's .lock file while it runs.
+  private static boolean inUse(Path lockFile) {
+    if (!Files.exists(lockFile)) {
+      return false;
+    }
+    try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+      FileLock lock = ch.tryLock();
+      if (lock == null) {
+        return true;
+      }
+      lock.release();
+      return false;
+    } catch (OverlappingFileLockException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
