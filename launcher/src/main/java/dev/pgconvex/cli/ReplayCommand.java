@@ -69,6 +69,15 @@ final class ReplayCommand implements Callable<Integer> {
               + " topic, the group's offsets stay.")
   List<String> tables = new ArrayList<>();
 
+  @Option(
+      names = "--new-mirror",
+      description =
+          "With --stage transformer --to-earliest: fill a new, empty Convex deployment (the old"
+              + " one was lost): also empties <prefix>.ids, moves the sink's group to the end of"
+              + " the ops topic and forgets the recorded mirror; refused when retention removed"
+              + " records of a table topic.")
+  boolean newMirror;
+
   @Option(names = "--dry-run", description = "Print the plan, change nothing (the default).")
   boolean dryRun;
 
@@ -113,6 +122,11 @@ final class ReplayCommand implements Callable<Integer> {
       throw new UserFacingException(
           "unknown stage '" + stage + "': --stage takes transformer or sink");
     }
+    if (newMirror && !stage.equals("transformer")) {
+      throw new UserFacingException(
+          "--new-mirror is for --stage transformer: the ops topic holds ids of the lost"
+              + " deployment, so the transformer must write every row again");
+    }
     ReplayTarget target;
     try {
       target = ReplayTarget.of(toDatetime, byDuration, toOffset, toEarliest);
@@ -128,13 +142,14 @@ final class ReplayCommand implements Callable<Integer> {
       } else {
         Path dir = stateDir != null ? stateDir : kafka == null ? workDir.resolve("streams") : null;
         r =
-            new TransformerReplay(k.state())
+            new TransformerReplay(k.state(), k.clientProps())
                 .prepare(
                     k.topics(),
                     target,
                     tables,
                     dir == null ? null : dir.toAbsolutePath(),
-                    Instant.now());
+                    Instant.now(),
+                    newMirror);
       }
       if (execute) {
         r.execute();

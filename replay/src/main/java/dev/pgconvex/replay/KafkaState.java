@@ -170,7 +170,7 @@ public final class KafkaState {
             + "); stop the "
             + stage
             + " and run this again (a member stopped without leaving the group is dropped after"
-            + " its session timeout), or "
+            + " its session timeout); "
             + instead
             + "; nothing was changed");
   }

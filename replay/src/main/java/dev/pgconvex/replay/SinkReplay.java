@@ -65,7 +65,7 @@ public final class SinkReplay {
       Topics topics, ReplayTarget target, List<String> tables, Instant now) {
     String group = topics.sinkGroup();
     kafka.requireInactive(
-        group, "sink", "to re-read rows while the pipeline runs, use ./cdc resync --table T");
+        group, "sink", "to re-read rows without stopping it, use ./cdc resync --table T");
     if (!kafka.topics().contains(topics.ops())) {
       throw new ReplayException(
           "topic "

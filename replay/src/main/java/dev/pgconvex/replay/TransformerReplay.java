@@ -1,6 +1,7 @@
 package dev.pgconvex.replay;
 
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.kafka.LineageTopic;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,9 +46,15 @@ public final class TransformerReplay {
   private static final Duration DELETE_WAIT = Duration.ofSeconds(60);
 
   private final KafkaState kafka;
+  private final Map<String, Object> clientProps;
 
-  public TransformerReplay(KafkaState kafka) {
+  /**
+   * @param clientProps the pipeline's Kafka client properties (for {@code --new-mirror}'s lineage
+   *     record)
+   */
+  public TransformerReplay(KafkaState kafka, Map<String, Object> clientProps) {
     this.kafka = kafka;
+    this.clientProps = Map.copyOf(clientProps);
   }
 
   /** A topic of the transformer's own: {@code <app>-...-repartition} or {@code -changelog}. */
@@ -76,9 +83,42 @@ public final class TransformerReplay {
    */
   public PreparedReplay prepare(
       Topics topics, ReplayTarget target, List<String> tables, Path stateDir, Instant now) {
+    return prepare(topics, target, tables, stateDir, now, false);
+  }
+
+  /**
+   * As {@link #prepare(Topics, ReplayTarget, List, Path, Instant)}; with {@code newMirror} the
+   * replay fills a new, empty Convex deployment (the old one was lost): every table from the
+   * earliest offsets, and the state that belongs to the old deployment goes too: {@code
+   * <prefix>.ids} (its ids) is emptied, the sink's group is moved to the end of {@code
+   * <prefix>.ops} (those ops carry ids of the old deployment; the transformer writes them again)
+   * and the mirror recorded in {@code <prefix>.lineage} is removed, so the sink claims the new
+   * deployment. Refused when retention removed records of a table topic: the topics no longer hold
+   * every row.
+   */
+  public PreparedReplay prepare(
+      Topics topics,
+      ReplayTarget target,
+      List<String> tables,
+      Path stateDir,
+      Instant now,
+      boolean newMirror) {
     String app = topics.transformerAppId();
-    kafka.requireInactive(
-        app, "transformer", "to re-read rows while the pipeline runs, use ./cdc resync --table T");
+    if (newMirror && !(target instanceof ReplayTarget.ToEarliest)) {
+      throw new ReplayException(
+          "--new-mirror needs --to-earliest: an empty deployment needs every change the topics"
+              + " hold");
+    }
+    if (newMirror && !tables.isEmpty()) {
+      throw new ReplayException(
+          "--new-mirror replays every table: an empty deployment needs them all (leave out"
+              + " --tables)");
+    }
+    String instead = "to re-read rows without stopping it, use ./cdc resync --table T";
+    kafka.requireInactive(app, "transformer", instead);
+    if (newMirror) {
+      kafka.requireInactive(topics.sinkGroup(), "sink", instead);
+    }
     Map<TopicPartition, Long> committed = kafka.committed(app);
     if (committed.isEmpty()) {
       throw new ReplayException(
@@ -115,9 +155,26 @@ public final class TransformerReplay {
     List<TopicPartition> sourceTps = kafka.partitions(sources);
     List<PartitionMove> moves = new ArrayList<>(kafka.resolve(sourceTps, target, committed, now));
     List<String> notes = new ArrayList<>(Offsets.retentionNotes(moves));
+    if (newMirror) {
+      for (PartitionMove m : moves) {
+        if (m.logStart() > 0) {
+          throw new ReplayException(
+              "retention removed the first "
+                  + m.logStart()
+                  + " records of "
+                  + m.name()
+                  + ", so the topics no longer hold every row and a replay cannot fill an empty"
+                  + " deployment: run ./cdc reset and start the pipeline again (a fresh snapshot"
+                  + " fills it), or replay and then ./cdc resync every table; nothing was changed");
+        }
+      }
+      notes.clear();
+    }
     List<TopicPartition> idsTps =
         all.contains(topics.ids()) ? kafka.partitions(List.of(topics.ids())) : List.of();
-    moves.addAll(kafka.resolve(idsTps, ReplayTarget.ToEarliest.INSTANCE, committed, now));
+    if (!newMirror) {
+      moves.addAll(kafka.resolve(idsTps, ReplayTarget.ToEarliest.INSTANCE, committed, now));
+    }
     List<TopicPartition> hbTps =
         all.contains(topics.heartbeats())
             ? kafka.partitions(List.of(topics.heartbeats()))
@@ -143,10 +200,12 @@ public final class TransformerReplay {
             + ": "
             + sources.size()
             + " table topic(s) to the target, "
-            + topics.ids()
-            + " to its earliest offset (every parent id is read again), "
+            + (newMirror
+                ? ""
+                : topics.ids() + " to its earliest offset (every parent id is read again), ")
             + topics.heartbeats()
             + " to its end");
+    NewMirror mirror = newMirror ? newMirror(topics, idsTps, committed, steps) : null;
     if (!repartitionOffsets.isEmpty()) {
       steps.add(
           "delete the group's offsets on "
@@ -195,7 +254,130 @@ public final class TransformerReplay {
           if (local != null) {
             deleteRecursively(local);
           }
+          if (mirror != null) {
+            mirror.run();
+          }
         });
+  }
+
+  /** The part of {@code --new-mirror} beyond the reset: the old deployment's ids and mirror. */
+  private final class NewMirror {
+    private final Topics topics;
+    private final Set<TopicPartition> idsOffsets;
+    private final Map<TopicPartition, OffsetAndMetadata> sinkToEnd;
+    private final int idsPartitions;
+    private final short idsReplication;
+
+    NewMirror(
+        Topics topics,
+        Set<TopicPartition> idsOffsets,
+        Map<TopicPartition, OffsetAndMetadata> sinkToEnd,
+        int idsPartitions,
+        short idsReplication) {
+      this.topics = topics;
+      this.idsOffsets = idsOffsets;
+      this.sinkToEnd = sinkToEnd;
+      this.idsPartitions = idsPartitions;
+      this.idsReplication = idsReplication;
+    }
+
+    void run() throws Exception {
+      String app = topics.transformerAppId();
+      if (!idsOffsets.isEmpty()) {
+        kafka.get(
+            kafka.admin().deleteConsumerGroupOffsets(app, idsOffsets).all(),
+            "deleting the offsets of group " + app + " on " + topics.ids());
+      }
+      if (idsPartitions > 0) {
+        kafka.get(kafka.admin().deleteTopics(List.of(topics.ids())).all(), "deleting the ids");
+        awaitGone(List.of(topics.ids()));
+        kafka.get(
+            kafka
+                .admin()
+                .createTopics(
+                    List.of(
+                        new org.apache.kafka.clients.admin.NewTopic(
+                                topics.ids(), idsPartitions, idsReplication)
+                            .configs(
+                                Map.of(
+                                    org.apache.kafka.common.config.TopicConfig
+                                        .CLEANUP_POLICY_CONFIG,
+                                    org.apache.kafka.common.config.TopicConfig
+                                        .CLEANUP_POLICY_COMPACT))))
+                .all(),
+            "creating " + topics.ids() + " again");
+      }
+      if (!sinkToEnd.isEmpty()) {
+        kafka.get(
+            kafka.admin().alterConsumerGroupOffsets(topics.sinkGroup(), sinkToEnd).all(),
+            "moving the offsets of group " + topics.sinkGroup());
+      }
+      Map<String, Object> p = new java.util.HashMap<>(clientProps);
+      p.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
+      try (var producer =
+          new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+              p,
+              new org.apache.kafka.common.serialization.StringSerializer(),
+              new org.apache.kafka.common.serialization.StringSerializer())) {
+        producer
+            .send(
+                new org.apache.kafka.clients.producer.ProducerRecord<String, String>(
+                    topics.lineage(), 0, LineageTopic.TARGET, null))
+            .get(KafkaState.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private NewMirror newMirror(
+      Topics topics,
+      List<TopicPartition> idsTps,
+      Map<TopicPartition, Long> committed,
+      List<String> steps) {
+    Set<String> all = kafka.topics();
+    Set<TopicPartition> idsOffsets = new HashSet<>();
+    idsTps.stream().filter(committed::containsKey).forEach(idsOffsets::add);
+    short rf = 1;
+    if (!idsTps.isEmpty()) {
+      rf =
+          (short)
+              kafka
+                  .get(
+                      kafka.admin().describeTopics(List.of(topics.ids())).allTopicNames(),
+                      "describing " + topics.ids())
+                  .get(topics.ids())
+                  .partitions()
+                  .get(0)
+                  .replicas()
+                  .size();
+    }
+    Map<TopicPartition, OffsetAndMetadata> sinkToEnd = new LinkedHashMap<>();
+    if (all.contains(topics.ops())) {
+      List<TopicPartition> ops = kafka.partitions(List.of(topics.ops()));
+      kafka
+          .offsets(ops, OffsetSpec.latest(), "reading the end of " + topics.ops())
+          .forEach((tp, info) -> sinkToEnd.put(tp, new OffsetAndMetadata(info.offset())));
+    }
+    if (!idsTps.isEmpty()) {
+      steps.add(
+          "empty "
+              + topics.ids()
+              + " (delete it and create it again with "
+              + idsTps.size()
+              + " partitions): its ids belong to the lost deployment; the sink publishes the new"
+              + " ones");
+    }
+    steps.add(
+        "move the offsets of group "
+            + topics.sinkGroup()
+            + " to the end of "
+            + topics.ops()
+            + " (those ops carry ids of the lost deployment; the transformer writes every row"
+            + " again)");
+    steps.add(
+        "remove the mirror recorded in "
+            + topics.lineage()
+            + " (key target), so the sink claims the new deployment at its start");
+    return new NewMirror(topics, idsOffsets, sinkToEnd, idsTps.size(), rf);
   }
 
   // Topic deletion completes asynchronously: Streams must not find the old topics at its start.

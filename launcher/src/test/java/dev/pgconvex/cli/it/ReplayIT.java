@@ -210,8 +210,46 @@ class ReplayIT {
 
   @Test
   @Order(5)
+  void aLostDeploymentIsFilledAgainFromTheTopics() throws Exception {
+    stopSink();
+    stopTransformer();
+    // the deployment is lost: an empty Convex (no documents, no key rows, no lineage)
+    boolean done;
+    do {
+      done =
+          p.convex()
+              .mutation("cdc/lineage:resetMirror", Json.NODES.objectNode())
+              .path("isDone")
+              .asBoolean();
+    } while (!done);
+    CliRun sinkOnly = cdc("replay", "--stage", "sink", "--to-earliest", "--new-mirror");
+    assertThat(sinkOnly.code).isEqualTo(1);
+    assertThat(sinkOnly.err).contains("--new-mirror is for --stage transformer");
+    CliRun exec =
+        cdc(
+            "replay",
+            "--stage",
+            "transformer",
+            "--to-earliest",
+            "--new-mirror",
+            "--state-dir",
+            p.workDir().resolve("streams").toString(),
+            "--execute");
+    assertThat(exec.code).as(exec.out + exec.err).isZero();
+    assertThat(exec.out)
+        .contains("empty " + prefix + ".ids")
+        .contains("to the end of " + prefix + ".ops")
+        .contains("remove the mirror recorded in " + prefix + ".lineage");
+    startTransformer(p.mapping());
+    startSink();
+    awaitSynced();
+  }
+
+  @Test
+  @Order(6)
   void aTimeBeforeRetentionAndBadInputAreRefused() throws Exception {
     stopTransformer();
+    stopSink();
     try {
       TopicPartition users = new TopicPartition(prefix + ".public.users", 0);
       try (Admin admin = Admin.create(p.kafkaClientProps())) {
@@ -233,6 +271,12 @@ class ReplayIT {
       CliRun earliest = cdc("replay", "--stage", "transformer", "--to-earliest");
       assertThat(earliest.code).as(earliest.err).isZero();
       assertThat(earliest.out).contains("note: " + users.topic() + ":0 starts at offset");
+      CliRun lost = cdc("replay", "--stage", "transformer", "--to-earliest", "--new-mirror");
+      assertThat(lost.code).isEqualTo(1);
+      assertThat(lost.err)
+          .contains("retention removed the first")
+          .contains("cannot fill an empty deployment")
+          .contains("./cdc reset");
       CliRun below = cdc("replay", "--stage", "transformer", "--to-offset", users.topic() + ":0:0");
       assertThat(below.code).isEqualTo(1);
       assertThat(below.err).contains("before the partition's earliest offset");
@@ -267,11 +311,12 @@ class ReplayIT {
       assertThat(stopped.err).contains("did not answer").contains("nothing was changed");
     } finally {
       startTransformer(p.mapping());
+      startSink();
     }
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aPoisonRowFixedByAMappingOverrideIsReplayedFromTheDeadLetterTopic() throws Exception {
     // A wrong override maps notes.counter (bigint) as number: a value above 2^53 is a poison row.
     Path broken = p.workDir().resolve("broken-mapping.yaml");
