@@ -1,7 +1,10 @@
 package dev.pgconvex.cli.replay;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.Topics;
+import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.KafkaClients;
 import dev.pgconvex.replay.KafkaState;
 import dev.pgconvex.replay.ReplayException;
@@ -41,7 +44,28 @@ public final class PipelineKafka implements AutoCloseable {
     // a stopped broker: one clear line within seconds, not a minute of retries
     ap.putIfAbsent(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
     ap.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
-    this.admin = Admin.create(ap);
+    this.admin = createAdmin(ap, where);
+  }
+
+  // A bad security key fails here; the JAAS line may hold a password, so its text is never shown.
+  private static Admin createAdmin(Map<String, Object> props, String where) {
+    try {
+      return Admin.create(props);
+    } catch (org.apache.kafka.common.KafkaException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      boolean secret = props.keySet().stream().anyMatch(k -> k.startsWith("sasl.jaas"));
+      throw new ReplayException(
+          "cannot create a Kafka client for "
+              + where
+              + ": "
+              + (secret || root.getMessage() == null
+                  ? root.getClass().getSimpleName()
+                  : root.getMessage())
+              + "; check --kafka and the kafka.* keys");
+    }
   }
 
   /**
@@ -72,6 +96,19 @@ public final class PipelineKafka implements AutoCloseable {
               + " deployed broker");
     }
     if (inUse(dir.resolve("kafka-logs").resolve(".lock"))) {
+      JsonNode running = runningPipeline(workDir);
+      if (running != null && running.hasNonNull("kafka")) {
+        String bootstrap = running.get("kafka").asText();
+        Topics t =
+            prefix != null || overrides.containsKey(CommonConfig.TOPIC_PREFIX)
+                ? topics
+                : new Topics(running.path("prefix").asText(topics.prefix()));
+        return new PipelineKafka(
+            null,
+            KafkaClients.props(bootstrap, pass),
+            "the running pipeline's embedded broker (" + bootstrap + ")",
+            t);
+      }
       throw new ReplayException(
           "the pipeline in "
               + workDir.toAbsolutePath()
@@ -121,6 +158,21 @@ public final class PipelineKafka implements AutoCloseable {
     admin.close();
     if (embedded != null) {
       embedded.close();
+    }
+  }
+
+  // pipeline.json of a ./cdc run that is alive, or null
+  private static JsonNode runningPipeline(Path workDir) {
+    Path file = workDir.toAbsolutePath().resolve(Pipeline.DISCOVERY_FILE);
+    try {
+      if (!Files.exists(file)) {
+        return null;
+      }
+      JsonNode d = Json.parse(Files.readString(file));
+      long pid = d.path("pid").asLong();
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) ? d : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
     }
   }
 
