@@ -78,6 +78,15 @@ final class ReplayCommand implements Callable<Integer> {
               + " records of a table topic.")
   boolean newMirror;
 
+  @Option(
+      names = "--force",
+      description =
+          "Remove the members a stopped stage left in its group (static members stay until their"
+              + " session times out) instead of refusing, as the Streams reset tool's --force; make"
+              + " sure the stage is stopped. Implied for a work dir's embedded broker started by"
+              + " this command (the pipeline is then stopped).")
+  boolean force;
+
   @Option(names = "--dry-run", description = "Print the plan, change nothing (the default).")
   boolean dryRun;
 
@@ -138,7 +147,7 @@ final class ReplayCommand implements Callable<Integer> {
       if (stage.equals("sink")) {
         r =
             new SinkReplay(k.state(), k.clientProps())
-                .prepare(k.topics(), target, tables, Instant.now());
+                .prepare(k.topics(), target, tables, Instant.now(), force || k.startedHere());
       } else {
         Path dir = stateDir != null ? stateDir : kafka == null ? workDir.resolve("streams") : null;
         r =
@@ -149,7 +158,8 @@ final class ReplayCommand implements Callable<Integer> {
                     tables,
                     dir == null ? null : dir.toAbsolutePath(),
                     Instant.now(),
-                    newMirror);
+                    newMirror,
+                    force || k.startedHere());
       }
       if (execute) {
         r.execute();

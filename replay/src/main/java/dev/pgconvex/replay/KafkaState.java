@@ -144,20 +144,23 @@ public final class KafkaState {
    * @param instead what to run instead while the stage keeps running
    */
   public void requireInactive(String group, String stage, String instead) {
+    requireInactive(group, stage, instead, false);
+  }
+
+  /**
+   * As {@link #requireInactive(String, String, String)}; with {@code force} (the reset tool's
+   * {@code --force}, for members of a stopped stage that did not leave the group) the members are
+   * returned instead, for {@link #removeMembers} to remove before the offsets are moved.
+   *
+   * @return the members to remove (empty when the group has none)
+   */
+  public List<MemberDescription> requireInactive(
+      String group, String stage, String instead, boolean force) {
     List<MemberDescription> members = members(group);
-    if (members.isEmpty()) {
-      return;
+    if (members.isEmpty() || force) {
+      return members;
     }
-    String who =
-        members.stream()
-            .map(
-                m ->
-                    m.groupInstanceId().map(i -> "instance " + i + " ").orElse("")
-                        + m.clientId()
-                        + " on "
-                        + m.host())
-            .sorted()
-            .collect(Collectors.joining(", "));
+    String who = describe(members);
     throw new ReplayException(
         "the "
             + stage
@@ -169,10 +172,33 @@ public final class KafkaState {
             + who
             + "); stop the "
             + stage
-            + " and run this again (a member stopped without leaving the group is dropped after"
-            + " its session timeout); "
+            + " and run this again (a member that stopped without leaving the group is dropped"
+            + " after its session timeout, or at once with --force); "
             + instead
             + "; nothing was changed");
+  }
+
+  /** A description of members for a plan: {@code instance i clientId on host, ...}. */
+  public static String describe(List<MemberDescription> members) {
+    return members.stream()
+        .map(
+            m ->
+                m.groupInstanceId().map(i -> "instance " + i + " ").orElse("")
+                    + m.clientId()
+                    + " on "
+                    + m.host())
+        .sorted()
+        .collect(Collectors.joining(", "));
+  }
+
+  /** Removes every member of {@code group} (the reset tool's {@code --force}). */
+  public void removeMembers(String group) {
+    get(
+        admin
+            .removeMembersFromConsumerGroup(
+                group, new org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions())
+            .all(),
+        "removing the members of group " + group);
   }
 
   /** The group's committed offsets (a group without any: empty). */

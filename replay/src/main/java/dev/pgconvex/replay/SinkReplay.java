@@ -63,9 +63,23 @@ public final class SinkReplay {
    */
   public PreparedReplay prepare(
       Topics topics, ReplayTarget target, List<String> tables, Instant now) {
+    return prepare(topics, target, tables, now, false);
+  }
+
+  /**
+   * As {@link #prepare(Topics, ReplayTarget, List, Instant)}; with {@code force} the members of a
+   * stopped sink that did not leave the group are removed first instead of refusing (the reset
+   * tool's {@code --force}: make sure the sink is stopped).
+   */
+  public PreparedReplay prepare(
+      Topics topics, ReplayTarget target, List<String> tables, Instant now, boolean force) {
     String group = topics.sinkGroup();
-    kafka.requireInactive(
-        group, "sink", "to re-read rows without stopping it, use ./cdc resync --table T");
+    List<org.apache.kafka.clients.admin.MemberDescription> stale =
+        kafka.requireInactive(
+            group,
+            "sink",
+            "to re-read rows without stopping it, use ./cdc resync --table T",
+            force);
     if (!kafka.topics().contains(topics.ops())) {
       throw new ReplayException(
           "topic "
@@ -84,20 +98,24 @@ public final class SinkReplay {
     if (tables.isEmpty()) {
       Map<TopicPartition, OffsetAndMetadata> to = new LinkedHashMap<>();
       moves.forEach(m -> to.put(m.partition(), new OffsetAndMetadata(m.target())));
-      List<String> steps =
-          List.of(
-              "move the offsets of group "
-                  + group
-                  + " on "
-                  + topics.ops()
-                  + " to the targets; the sink re-applies from there when it starts (ops older"
-                  + " than a document's position are skipped by Convex)");
+      List<String> steps = new ArrayList<>(removal(group, stale));
+      steps.add(
+          "move the offsets of group "
+              + group
+              + " on "
+              + topics.ops()
+              + " to the targets; the sink re-applies from there when it starts (ops older"
+              + " than a document's position are skipped by Convex)");
       return new PreparedReplay(
           new ReplayPlan("sink", group, target.describe(), moves, steps, notes),
-          () ->
-              kafka.get(
-                  kafka.admin().alterConsumerGroupOffsets(group, to).all(),
-                  "moving the offsets of group " + group));
+          () -> {
+            if (!stale.isEmpty()) {
+              kafka.removeMembers(group);
+            }
+            kafka.get(
+                kafka.admin().alterConsumerGroupOffsets(group, to).all(),
+                "moving the offsets of group " + group);
+          });
     }
     Set<String> wanted = tables.stream().map(TableNames::normalize).collect(Collectors.toSet());
     Map<String, Long> seen = new HashMap<>();
@@ -116,22 +134,41 @@ public final class SinkReplay {
                 + "; nothing was changed");
       }
     }
-    List<String> steps =
-        List.of(
-            "copy the "
-                + matching
-                + " ops of "
-                + String.join(", ", tables)
-                + " in the re-read ranges to the end of their partitions (same key, value and"
-                + " position); the group's offsets stay, the sink applies the copies after what it"
-                + " has (an op older than a document's position is skipped by Convex)");
+    List<String> steps = new ArrayList<>(removal(group, stale));
+    steps.add(
+        "copy the "
+            + matching
+            + " ops of "
+            + String.join(", ", tables)
+            + " in the re-read ranges to the end of their partitions (same key, value and"
+            + " position); the group's offsets stay, the sink applies the copies after what it"
+            + " has (an op older than a document's position is skipped by Convex)");
     notes.add(
         "with --tables the RE-READ column counts every op in the range; "
             + matching
             + " of them belong to the tables and are copied");
     return new PreparedReplay(
         new ReplayPlan("sink", group, target.describe(), moves, steps, notes),
-        () -> copy(moves, wanted));
+        () -> {
+          if (!stale.isEmpty()) {
+            kafka.removeMembers(group);
+          }
+          copy(moves, wanted);
+        });
+  }
+
+  /** The step that removes members left behind by a stopped stage ({@code --force}). */
+  static List<String> removal(
+      String group, List<org.apache.kafka.clients.admin.MemberDescription> stale) {
+    return stale.isEmpty()
+        ? List.of()
+        : List.of(
+            "remove the "
+                + stale.size()
+                + " member(s) of group "
+                + group
+                + " a stopped stage left behind (--force): "
+                + KafkaState.describe(stale));
   }
 
   // Reads [target, current) of every partition; counts the ops per table in `seen` and, with a

@@ -103,6 +103,22 @@ public final class TransformerReplay {
       Path stateDir,
       Instant now,
       boolean newMirror) {
+    return prepare(topics, target, tables, stateDir, now, newMirror, false);
+  }
+
+  /**
+   * As above; with {@code force} the members of a stopped transformer (and, with {@code newMirror},
+   * sink) that did not leave their group are removed first instead of refusing, as the reset tool's
+   * {@code --force} does: make sure the stages are stopped.
+   */
+  public PreparedReplay prepare(
+      Topics topics,
+      ReplayTarget target,
+      List<String> tables,
+      Path stateDir,
+      Instant now,
+      boolean newMirror,
+      boolean force) {
     String app = topics.transformerAppId();
     if (newMirror && !(target instanceof ReplayTarget.ToEarliest)) {
       throw new ReplayException(
@@ -115,10 +131,9 @@ public final class TransformerReplay {
               + " --tables)");
     }
     String instead = "to re-read rows without stopping it, use ./cdc resync --table T";
-    kafka.requireInactive(app, "transformer", instead);
-    if (newMirror) {
-      kafka.requireInactive(topics.sinkGroup(), "sink", instead);
-    }
+    var staleApp = kafka.requireInactive(app, "transformer", instead, force);
+    List<org.apache.kafka.clients.admin.MemberDescription> staleSink =
+        newMirror ? kafka.requireInactive(topics.sinkGroup(), "sink", instead, force) : List.of();
     Map<TopicPartition, Long> committed = kafka.committed(app);
     if (committed.isEmpty()) {
       throw new ReplayException(
@@ -193,7 +208,8 @@ public final class TransformerReplay {
         .filter(tp -> isInternal(app, tp.topic()) && tp.topic().endsWith("-repartition"))
         .forEach(repartitionOffsets::add);
     Path local = stateDir == null ? null : stateDir.resolve(app);
-    List<String> steps = new ArrayList<>();
+    List<String> steps = new ArrayList<>(SinkReplay.removal(app, staleApp));
+    steps.addAll(SinkReplay.removal(topics.sinkGroup(), staleSink));
     steps.add(
         "move the offsets of group "
             + app
@@ -239,6 +255,12 @@ public final class TransformerReplay {
     return new PreparedReplay(
         new ReplayPlan("transformer", app, target.describe(), moves, steps, notes),
         () -> {
+          if (!staleApp.isEmpty()) {
+            kafka.removeMembers(app);
+          }
+          if (!staleSink.isEmpty()) {
+            kafka.removeMembers(topics.sinkGroup());
+          }
           kafka.get(
               kafka.admin().alterConsumerGroupOffsets(app, to).all(),
               "moving the offsets of group " + app);

@@ -132,6 +132,15 @@ public final class PipelineKafka implements AutoCloseable {
         .defaultValue();
   }
 
+  /**
+   * Whether this command started the work dir's embedded broker: the pipeline is then stopped, and
+   * members still in its groups are leftovers (static members outlive a stop until their session
+   * times out).
+   */
+  public boolean startedHere() {
+    return embedded != null;
+  }
+
   public Topics topics() {
     return topics;
   }

@@ -126,8 +126,13 @@ class ReplayIT {
     }
     awaitSynced();
     stopSink();
+    // a static member of a stopped sink stays in the group until its session times out
+    leaveAStaticMemberBehind(prefix + "-sink");
+    CliRun refused = cdc("replay", "--stage", "sink", "--to-datetime", from.toString());
+    assertThat(refused.code).isEqualTo(1);
+    assertThat(refused.err).contains("instance ghost-sink").contains("--force");
 
-    CliRun dry = cdc("replay", "--stage", "sink", "--to-datetime", from.toString());
+    CliRun dry = cdc("replay", "--stage", "sink", "--to-datetime", from.toString(), "--force");
     assertThat(dry.code).as(dry.out + dry.err).isZero();
     assertThat(dry.out)
         .contains("replay of the sink (group " + prefix + "-sink) --to-datetime " + from)
@@ -137,7 +142,11 @@ class ReplayIT {
     assertThat(reread).as(dry.out).isGreaterThan(2000);
     System.out.println("sink dry run:\n" + dry.out);
 
-    CliRun exec = cdc("replay", "--stage", "sink", "--to-datetime", from.toString(), "--execute");
+    assertThat(dry.out)
+        .contains(
+            "remove the 1 member(s) of group " + prefix + "-sink a stopped stage left behind");
+    CliRun exec =
+        cdc("replay", "--stage", "sink", "--to-datetime", from.toString(), "--force", "--execute");
     assertThat(exec.code).as(exec.out + exec.err).isZero();
     assertThat(rereadOf(exec.out)).isEqualTo(reread);
     startSink();
@@ -374,6 +383,28 @@ class ReplayIT {
   }
 
   // --- helpers ---
+
+  private void leaveAStaticMemberBehind(String group) {
+    Map<String, Object> props = p.kafkaClientProps();
+    props.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "ghost-sink");
+    props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (var c =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(
+            props,
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new org.apache.kafka.common.serialization.StringDeserializer())) {
+      c.subscribe(List.of(prefix + ".ops"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                c.poll(Duration.ofMillis(100));
+                return !c.assignment().isEmpty();
+              });
+    }
+  }
 
   private JsonNode awaitDeadLetters(int total, int maxAttempt) {
     JsonNode[] last = new JsonNode[1];
