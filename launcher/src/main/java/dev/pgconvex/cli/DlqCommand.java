@@ -171,7 +171,7 @@ final class DlqCommand implements Runnable {
       try (PipelineKafka k = where.open()) {
         List<DeadLetterEntry> selected =
             DeadLetters.select(DeadLetters.read(k.topics(), k.clientProps()), filter);
-        List<DlqReplay.Decision> decisions = DlqReplay.decide(selected, again);
+        List<DlqReplay.Decision> decisions = DlqReplay.decide(selected, again, k.state().topics());
         long todo = decisions.stream().filter(DlqReplay.Decision::reinject).count();
         for (DlqReplay.Decision d : decisions) {
           DeadLetterEntry e = d.entry();

@@ -34,6 +34,8 @@ public final class TopicReader {
     Map<String, Object> p = new HashMap<>(clientProps);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    // reading must never create a topic (a wrong prefix would leave one behind)
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     p.remove(ConsumerConfig.GROUP_ID_CONFIG);
     p.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
     try (KafkaConsumer<String, String> c =

@@ -304,6 +304,15 @@ class ReplayIT {
         assertThat(r.err.strip().lines()).as(r.err).hasSize(1);
         assertThat(r.err).startsWith("error: ");
       }
+      CliRun wrongPrefix =
+          CliRun.of("dlq", "list", "--kafka", p.bootstrapServers(), "--prefix", prefix + "-nope");
+      assertThat(wrongPrefix.code).isEqualTo(1);
+      assertThat(wrongPrefix.err).contains("topic " + prefix + "-nope.dlq does not exist");
+      try (Admin admin = Admin.create(p.kafkaClientProps())) {
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+            .as("reading creates no topic")
+            .noneMatch(t -> t.startsWith(prefix + "-nope"));
+      }
       CliRun stopped =
           CliRun.of(
               "replay",

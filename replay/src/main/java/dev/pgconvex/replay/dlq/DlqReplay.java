@@ -42,9 +42,26 @@ public final class DlqReplay {
    * @param again also those already replayed
    */
   public static List<Decision> decide(List<DeadLetterEntry> selected, boolean again) {
+    return decide(selected, again, null);
+  }
+
+  /**
+   * @param existing the topics that exist (a dead letter whose topic is gone is skipped rather than
+   *     re-created by the producer), or null not to check
+   */
+  public static List<Decision> decide(
+      List<DeadLetterEntry> selected, boolean again, java.util.Set<String> existing) {
     List<Decision> out = new ArrayList<>();
     for (DeadLetterEntry e : selected) {
-      if (!e.reinjectable()) {
+      if (e.reinjectable() && existing != null && !existing.contains(e.letter().topic())) {
+        out.add(
+            new Decision(
+                e,
+                false,
+                "its topic "
+                    + e.letter().topic()
+                    + " no longer exists (the table left the pipeline, or a reset)"));
+      } else if (!e.reinjectable()) {
         out.add(
             new Decision(
                 e,

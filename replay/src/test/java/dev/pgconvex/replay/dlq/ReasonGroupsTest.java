@@ -59,6 +59,12 @@ class ReasonGroupsTest {
                 .reinject())
         .as("--again")
         .isTrue();
+    assertThat(
+            DlqReplay.decide(
+                    List.of(entry(0, "transformer", "bad", 0, false)), false, java.util.Set.of("x"))
+                .get(0)
+                .why())
+        .startsWith("its topic p.public.notes no longer exists");
   }
 
   @Test
