@@ -162,7 +162,14 @@ final class ReplayCommand implements Callable<Integer> {
                     force || k.startedHere());
       }
       if (execute) {
-        r.execute();
+        try {
+          r.execute();
+        } catch (ReplayException e) {
+          throw new UserFacingException(
+              e.getMessage().replace("; nothing was changed", "")
+                  + "; the replay stopped part way: run the same command again to finish it (each"
+                  + " step can be repeated)");
+        }
       }
       r.plan().render().forEach(System.out::println);
       System.out.println(
