@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       PendingCommand.class,
       VerifyCommand.class,
+      ReplayCommand.class,
+      DlqCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,

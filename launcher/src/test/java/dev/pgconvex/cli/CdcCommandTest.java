@@ -22,7 +22,9 @@ class CdcCommandTest {
             "transformer",
             "sink",
             "config-doc",
-            "alert-rules");
+            "alert-rules",
+            "replay",
+            "dlq");
   }
 
   @Test

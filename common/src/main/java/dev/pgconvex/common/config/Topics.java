@@ -34,6 +34,14 @@ public record Topics(String prefix) {
     return prefix + ".dlq";
   }
 
+  /**
+   * Compacted, one partition: the dead letters {@code ./cdc dlq replay} re-injected, keyed by their
+   * {@code partition:offset} in {@link #deadLetters()} (docs/contracts.md).
+   */
+  public String dlqReplays() {
+    return prefix + ".dlq-replays";
+  }
+
   /** Debezium offsets (compacted). */
   public String offsets() {
     return prefix + ".offsets";

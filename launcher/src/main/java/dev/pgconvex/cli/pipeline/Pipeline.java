@@ -696,7 +696,8 @@ public final class Pipeline implements AutoCloseable {
   /** The file in the work dir that tells {@code ./cdc status} where this pipeline answers. */
   public static final String DISCOVERY_FILE = "pipeline.json";
 
-  // {"endpoint","pid","prefix"}: no secrets. Removed when the pipeline closes; a stale one (the
+  // {"endpoint","pid","prefix"[,"kafka"]}: no secrets. Removed when the pipeline closes; a stale
+  // one (the
   // process died) is recognised by its pid.
   private void writeDiscoveryFile() throws IOException {
     Path file = settings.workDir().toAbsolutePath().resolve(DISCOVERY_FILE);
@@ -706,6 +707,10 @@ public final class Pipeline implements AutoCloseable {
             .put("endpoint", endpoint.url())
             .put("pid", ProcessHandle.current().pid())
             .put("prefix", topics.prefix());
+    if (settings.kafka() == null) {
+      // the embedded broker's address, for ./cdc dlq and ./cdc replay while this pipeline runs
+      json.put("kafka", bootstrap);
+    }
     Files.writeString(file, dev.pgconvex.common.json.Json.write(json));
     closeables.add(() -> Files.deleteIfExists(file));
   }
