@@ -1,0 +1,186 @@
+package dev.pgconvex.cutover;
+
+import dev.pgconvex.common.status.SinkStatus;
+import dev.pgconvex.common.status.SourceStatus;
+import dev.pgconvex.common.status.StageState;
+import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.operations.ChainStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Whether a pipeline is ready for a cutover, from the stages' typed statuses as {@code ./cdc
+ * status} reads them ({@link ChainStatus}) and the last verify a cutover recorded. Pure.
+ *
+ * <p>Checks, each with its value and verdict: {@code stages} (source, transformer and sink found
+ * and {@code RUNNING}, no endpoint unreachable, Convex calls succeeding), {@code endToEndLag}
+ * (known and at most {@code maxLagMs}), {@code orphans} (no row held for a parent), {@code
+ * deadLetters} (dead letters the stages wrote since they started, at most the number the operator
+ * acknowledged), {@code partitions} (the sinks own exactly the ops partitions the barrier waits
+ * for) and {@code lastVerify} (the last verify recorded by a cutover or rehearsal was clean;
+ * unknown when none was recorded, which does not block).
+ */
+public final class Readiness {
+  private Readiness() {}
+
+  /**
+   * The last verify recorded in Convex ({@code cdc/cutover:lastVerify}).
+   *
+   * @param cutoverId the cutover (or rehearsal) that ran it
+   * @param equal whether it found no difference
+   * @param atMs when, epoch ms
+   * @param baselineLsn the WAL position it proved Convex right up to (null when unknown)
+   */
+  public record LastVerify(String cutoverId, boolean equal, long atMs, Long baselineLsn) {}
+
+  /**
+   * What the checks compare against.
+   *
+   * @param maxLagMs the largest end-to-end lag allowed
+   * @param partitions the ops partitions ({@code cdc.topic.partitions})
+   * @param acceptedDeadLetters dead letters the operator has looked at ({@code
+   *     --accept-dead-letters})
+   */
+  public record Limits(long maxLagMs, int partitions, long acceptedDeadLetters) {}
+
+  /** The checks, in a fixed order. */
+  public static ReadinessReport evaluate(ChainStatus chain, LastVerify lastVerify, Limits limits) {
+    List<Check> checks = new ArrayList<>();
+    checks.add(stages(chain));
+    checks.add(lag(chain, limits.maxLagMs()));
+    TransformerStatus t =
+        chain.stages().get("transformer") instanceof TransformerStatus x ? x : null;
+    SinkStatus k = chain.stages().get("sink") instanceof SinkStatus x ? x : null;
+    if (t == null) {
+      checks.add(Check.notOk("orphans", "unknown", "the transformer's status was not read"));
+    } else if (t.pendingRows() > 0) {
+      checks.add(
+          Check.notOk(
+              "orphans",
+              t.pendingRows()
+                  + " rows held for a parent"
+                  + (t.oldestPendingAgeMs() == null
+                      ? ""
+                      : " (oldest " + t.oldestPendingAgeMs() + " ms)"),
+              "rows wait for a parent that is not in Convex: ./cdc pending lists them; insert the"
+                  + " parents or declare the relations optional"));
+    } else {
+      checks.add(Check.ok("orphans", "0 rows held for a parent"));
+    }
+    if (t == null || k == null) {
+      checks.add(
+          Check.notOk("deadLetters", "unknown", "the transformer's or sink's status was not read"));
+    } else {
+      long n = t.deadLetters() + k.deadLetters();
+      String value =
+          String.format(
+              Locale.ROOT,
+              "%d since the stages started (transformer %d, sink %d), %d acknowledged",
+              n,
+              t.deadLetters(),
+              k.deadLetters(),
+              limits.acceptedDeadLetters());
+      checks.add(
+          n <= limits.acceptedDeadLetters()
+              ? Check.ok("deadLetters", value)
+              : Check.notOk(
+                  "deadLetters",
+                  value,
+                  "records went to the dead-letter topic and are not in Convex: look at them"
+                      + " (<prefix>.dlq), repair, then acknowledge them with"
+                      + " --accept-dead-letters "
+                      + n));
+    }
+    if (k == null) {
+      checks.add(Check.notOk("partitions", "unknown", "the sink's status was not read"));
+    } else if (k.assignedPartitions() != limits.partitions()) {
+      checks.add(
+          Check.notOk(
+              "partitions",
+              "the sinks own " + k.assignedPartitions() + " of " + limits.partitions(),
+              "the barrier waits for every ops partition: give every sink's endpoint"
+                  + " (--endpoint), and --partitions as cdc.topic.partitions"));
+    } else {
+      checks.add(Check.ok("partitions", k.assignedPartitions() + " ops partitions"));
+    }
+    checks.add(lastVerify(lastVerify));
+    return new ReadinessReport(checks);
+  }
+
+  private static Check stages(ChainStatus chain) {
+    List<String> problems = new ArrayList<>(chain.unreachable());
+    List<String> seen = new ArrayList<>();
+    for (String n : List.of("source", "transformer", "sink")) {
+      StageStatus s = chain.stages().get(n);
+      if (s == null) {
+        problems.add(n + " not found");
+        continue;
+      }
+      seen.add(n + " " + s.state());
+      if (s.state() != StageState.RUNNING) {
+        problems.add(
+            n
+                + " is "
+                + s.state().name().toLowerCase(Locale.ROOT)
+                + (s.lastError() != null
+                    ? ": " + s.lastError().message()
+                    : s.detail() == null ? "" : ": " + s.detail()));
+      }
+    }
+    if (chain.stages().get("source") instanceof SourceStatus src && !src.snapshotFinished()) {
+      problems.add("the source's snapshot is still running");
+    }
+    if (chain.stages().get("sink") instanceof SinkStatus k && k.failingForMs() > 0) {
+      problems.add(
+          "the sink's Convex calls have failed for "
+              + k.failingForMs()
+              + " ms"
+              + (k.lastError() == null ? "" : " (" + k.lastError().message() + ")"));
+    }
+    String value = seen.isEmpty() ? "none read" : String.join(", ", seen);
+    return problems.isEmpty()
+        ? Check.ok("stages", value)
+        : Check.notOk(
+            "stages",
+            value,
+            String.join("; ", problems)
+                + " (./cdc status shows the chain; give each stage's endpoint with --endpoint)");
+  }
+
+  private static Check lag(ChainStatus chain, long maxLagMs) {
+    Long lag = chain.endToEndLagMs();
+    if (lag == null) {
+      return Check.notOk(
+          "endToEndLag", "unknown", "nothing applied in Convex yet: wait for the snapshot");
+    }
+    String value = lag + " ms (at most " + maxLagMs + " ms)";
+    return lag <= maxLagMs
+        ? Check.ok("endToEndLag", value)
+        : Check.notOk(
+            "endToEndLag",
+            value,
+            "the pipeline is behind: wait until it catches up (./cdc status), or raise"
+                + " --max-lag-ms");
+  }
+
+  private static Check lastVerify(LastVerify v) {
+    if (v == null) {
+      return new Check(
+          "lastVerify",
+          "none recorded",
+          Check.Verdict.UNKNOWN,
+          "no cutover or rehearsal has verified this mirror yet: --verify changed verifies"
+              + " everything this time");
+    }
+    String value = (v.equal() ? "clean" : "differences") + " (cutover " + v.cutoverId() + ")";
+    return v.equal()
+        ? Check.ok("lastVerify", value)
+        : Check.notOk(
+            "lastVerify",
+            value,
+            "the last verify found differences: ./cdc verify --repair, then rehearse again"
+                + " (./cdc cutover --freeze none --verify full)");
+  }
+}
