@@ -1,7 +1,5 @@
 package dev.pgconvex.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.KafkaClients;
@@ -20,7 +18,6 @@ import dev.pgconvex.operations.alerts.FiringAlert;
 import dev.pgconvex.operations.lag.ConsumerLag;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,28 +138,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private List<String> discover() throws IOException {
-    List<Path> candidates =
-        workDir != null
-            ? List.of(workDir)
-            : List.of(Path.of(".cdc", "run"), Path.of(".cdc", "demo"));
-    List<String> stale = new ArrayList<>();
-    for (Path dir : candidates) {
-      Path file = dir.resolve(Pipeline.DISCOVERY_FILE);
-      if (!Files.exists(file)) {
-        continue;
-      }
-      JsonNode d = Json.parse(Files.readString(file));
-      long pid = d.path("pid").asLong();
-      if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-        return List.of(d.path("endpoint").asText());
-      }
-      stale.add(file + " (pid " + pid + " is not running)");
-    }
-    throw new UserFacingException(
-        "no running pipeline found"
-            + (stale.isEmpty() ? " in " + candidates : "; stale: " + String.join(", ", stale))
-            + ": start one with ./cdc run or ./cdc demo, or give its endpoints with --endpoint"
-            + " http://host:port");
+    return List.of(LocalPipeline.find(workDir).endpoint());
   }
 
   private void print(ChainStatus c) {
