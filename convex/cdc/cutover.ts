@@ -9,10 +9,10 @@ import { ConvexError, v } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import { internalMutation, internalQuery } from "../_generated/server";
 
-/** The states in order; `switched` and `aborted` are final. */
-export const STATES = ["ready", "freezing", "draining", "verifying", "switched", "aborted"] as const;
+/** The states in order; `switched`, `rehearsed` (a `--freeze none` run that switched nothing) and `aborted` are final. */
+export const STATES = ["ready", "freezing", "draining", "verifying", "switched", "rehearsed", "aborted"] as const;
 export type CutoverState = (typeof STATES)[number];
-const FINAL: ReadonlySet<CutoverState> = new Set(["switched", "aborted"]);
+const FINAL: ReadonlySet<CutoverState> = new Set(["switched", "rehearsed", "aborted"]);
 
 /** Most keys `changedKeys` returns in one page (key rows only, no document reads). */
 export const CHANGED_PAGE_SIZE = 4000;
@@ -26,6 +26,7 @@ const stateValidator = v.union(
   v.literal("draining"),
   v.literal("verifying"),
   v.literal("switched"),
+  v.literal("rehearsed"),
   v.literal("aborted"),
 );
 
@@ -43,6 +44,7 @@ const timesValidator = v.object({
   draining: v.optional(v.number()),
   verifying: v.optional(v.number()),
   switched: v.optional(v.number()),
+  rehearsed: v.optional(v.number()),
   aborted: v.optional(v.number()),
 });
 
@@ -84,7 +86,7 @@ function view(row: Doc<"cdc_cutovers">) {
  * `record({ pipeline, cutoverId, state, ...fields })`: the cutover `cutoverId` of `pipeline` is in `state` now.
  * Creates the row on the first call (any state); afterwards sets the state, stamps `times[state]` the first
  * time it is entered, and sets the fields given (`freeze`, `verifyMode`, `markerLsn`, `pauseMs`, `step`,
- * `reason`, `verify`; a `verify` gets `at` = now). A final state (`switched`, `aborted`) is never left: recording
+ * `reason`, `verify`; a `verify` gets `at` = now). A final state (`switched`, `rehearsed`, `aborted`) is never left: recording
  * another state then fails with `ConvexError {code: "CUTOVER_FINAL", state}`; the same final state again only
  * updates fields (e.g. the pause measured after the release). Returns the row as stored.
  */

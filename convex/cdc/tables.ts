@@ -78,7 +78,7 @@ export const cdcTables = {
   /**
    * One row per cutover (`./cdc cutover`, also a rehearsal with `--freeze none`) of a pipeline, written by
    * `cdc/cutover:record`: the state (`ready` -> `freezing` -> `draining` -> `verifying` -> `switched` |
-   * `aborted`; the last two are final) and, in `times`, when each state was entered (epoch ms, Convex's
+   * `rehearsed` | `aborted`; the last three are final, `rehearsed` is a `--freeze none` run without a switch hook) and, in `times`, when each state was entered (epoch ms, Convex's
    * clock). An application may subscribe to it through a query of its own (docs/contracts.md, "Cutover state").
    */
   cdc_cutovers: defineTable({
@@ -90,6 +90,7 @@ export const cdcTables = {
       v.literal("draining"),
       v.literal("verifying"),
       v.literal("switched"),
+      v.literal("rehearsed"),
       v.literal("aborted"),
     ),
     startedAt: v.number(),
@@ -100,6 +101,7 @@ export const cdcTables = {
       draining: v.optional(v.number()),
       verifying: v.optional(v.number()),
       switched: v.optional(v.number()),
+      rehearsed: v.optional(v.number()),
       aborted: v.optional(v.number()),
     }),
     freeze: v.optional(v.string()),

@@ -51,7 +51,7 @@ describe("lastCutover and lastVerify", () => {
     expect(await t.query(internal.cdc.cutover.lastVerify, { pipeline: "p" })).toBeNull();
     const verify = { mode: "full", equal: true, differences: 0, scope: "3 tables", baselineLsn: 4096 };
     await t.mutation(internal.cdc.cutover.record, { pipeline: "p", cutoverId: "rehearsal", state: "verifying", verify });
-    await t.mutation(internal.cdc.cutover.record, { pipeline: "p", cutoverId: "rehearsal", state: "switched" });
+    await t.mutation(internal.cdc.cutover.record, { pipeline: "p", cutoverId: "rehearsal", state: "rehearsed" });
     // a later cutover that aborted before verifying does not hide the rehearsal's verify
     await t.mutation(internal.cdc.cutover.record, { pipeline: "p", cutoverId: "real", state: "aborted" });
     await t.mutation(internal.cdc.cutover.record, { pipeline: "q", cutoverId: "other", state: "ready" });

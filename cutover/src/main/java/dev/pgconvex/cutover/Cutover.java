@@ -127,7 +127,8 @@ public final class Cutover {
     }
     try {
       switchOver();
-      return report(CutoverReport.Result.SWITCHED, null, null);
+      return report(
+          rehearsal() ? CutoverReport.Result.REHEARSED : CutoverReport.Result.SWITCHED, null, null);
     } catch (Abort a) {
       return abort(a);
     }
@@ -174,24 +175,30 @@ public final class Cutover {
     hook("on-frozen", plan.onFrozen(), env);
     hook("on-switched", plan.onSwitched(), env);
 
+    CutoverStore.State done =
+        rehearsal() ? CutoverStore.State.REHEARSED : CutoverStore.State.SWITCHED;
     timeline.begin("record");
     try {
       parts
           .store()
-          .record(
-              plan.cutoverId(),
-              CutoverStore.State.SWITCHED,
-              fields().put("markerLsn", drainedMarker.lsnText()));
+          .record(plan.cutoverId(), done, fields().put("markerLsn", drainedMarker.lsnText()));
     } catch (Exception e) {
       throw new Abort(
-          Step.Outcome.FAILED, "the switch could not be recorded in Convex: " + oneLine(e));
+          Step.Outcome.FAILED,
+          "the " + done.word() + " state could not be recorded in Convex: " + oneLine(e));
     }
-    timeline.end(Step.Outcome.OK, "switched, recorded in cdc_cutovers");
+    timeline.end(Step.Outcome.OK, done.word() + ", recorded in cdc_cutovers");
 
     release();
     if (pauseMs != null) {
-      note(CutoverStore.State.SWITCHED, fields().put("pauseMs", pauseMs));
+      note(done, fields().put("pauseMs", pauseMs));
     }
+  }
+
+  // --freeze none without a hook that switches the application: a rehearsal, nothing switched.
+  private boolean rehearsal() {
+    return parts.freeze().mode() == FreezeMode.NONE
+        && (plan.onFrozen() == null || plan.onFrozen().isBlank());
   }
 
   private void drain() throws Abort {

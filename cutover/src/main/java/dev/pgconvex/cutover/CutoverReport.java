@@ -42,6 +42,11 @@ public record CutoverReport(
   public enum Result {
     /** Every step passed: the switch is recorded, the freeze released. */
     SWITCHED("switched"),
+    /**
+     * A rehearsal ({@code --freeze none} without {@code --on-frozen}) passed every step; nothing
+     * was switched.
+     */
+    REHEARSED("rehearsed"),
     /** A step failed, timed out or was interrupted: released, Postgres stays primary. */
     ABORTED("aborted"),
     /** {@code --check}: every check passed. */
@@ -67,9 +72,11 @@ public record CutoverReport(
     warnings = List.copyOf(warnings);
   }
 
-  /** 0 switched or ready, 1 otherwise. */
+  /** 0 switched, rehearsed or ready, 1 otherwise. */
   public int exitCode() {
-    return result == Result.SWITCHED || result == Result.READY ? 0 : 1;
+    return result == Result.SWITCHED || result == Result.REHEARSED || result == Result.READY
+        ? 0
+        : 1;
   }
 
   /**

@@ -7,13 +7,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * application can subscribe to. In production {@link ConvexCutoverStore}.
  */
 public interface CutoverStore {
-  /** The states, in order; {@code switched} and {@code aborted} are final. */
+  /**
+   * The states, in order; {@code switched}, {@code rehearsed} (a {@code --freeze none} run without
+   * {@code --on-frozen}: nothing was switched) and {@code aborted} are final.
+   */
   enum State {
     READY,
     FREEZING,
     DRAINING,
     VERIFYING,
     SWITCHED,
+    REHEARSED,
     ABORTED;
 
     /** The stored form ({@code ready}, ...). */

@@ -212,6 +212,38 @@ class CutoverTest {
   }
 
   @Test
+  void noFreezeWithoutASwitchHookIsARehearsal() {
+    Cutover c =
+        new Cutover(
+            new Cutover.Plan(
+                "r-1",
+                "p",
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(1),
+                VerifyMode.FULL,
+                null,
+                null,
+                Duration.ofSeconds(1)),
+            new Cutover.Parts(
+                () -> readiness,
+                Freeze.NONE,
+                markers,
+                verifier,
+                hooks,
+                store,
+                cancelled::get,
+                printed::add));
+    CutoverReport r = c.run(false);
+    assertThat(r.result()).isEqualTo(CutoverReport.Result.REHEARSED);
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.pauseMs()).isZero();
+    assertThat(store.states()).endsWith("rehearsed").doesNotContain("switched");
+    assertThat(verifier.frozen).isFalse();
+    // writes went on: the baseline is the quiet point the verifier found, not the marker
+    assertThat(store.last("verifying").get("verify").get("baselineLsn").asLong()).isEqualTo(0x900);
+  }
+
+  @Test
   void theReportPrintsTheTimelinePauseAndMarker() {
     CutoverReport r = cutover(VerifyMode.FULL, null).run(false);
     java.io.StringWriter s = new java.io.StringWriter();
