@@ -16,11 +16,12 @@ import java.util.Locale;
  *
  * <p>Checks, each with its value and verdict: {@code stages} (source, transformer and sink found
  * and {@code RUNNING}, no endpoint unreachable, Convex calls succeeding), {@code endToEndLag}
- * (known and at most {@code maxLagMs}), {@code orphans} (no row held for a parent), {@code
- * deadLetters} (dead letters the stages wrote since they started, at most the number the operator
- * acknowledged), {@code partitions} (the sinks own exactly the ops partitions the barrier waits
- * for) and {@code lastVerify} (the last verify recorded by a cutover or rehearsal was clean;
- * unknown when none was recorded, which does not block).
+ * (known and at most {@code maxLagMs}), {@code orphans} (no row held for a parent longer than
+ * {@code maxLagMs}: younger ones are in flight, waiting for their parent's id), {@code deadLetters}
+ * (dead letters the stages wrote since they started, at most the number the operator acknowledged),
+ * {@code partitions} (the sinks own exactly the ops partitions the barrier waits for) and {@code
+ * lastVerify} (the last verify recorded by a cutover or rehearsal was clean; unknown when none was
+ * recorded, which does not block).
  */
 public final class Readiness {
   private Readiness() {}
@@ -53,22 +54,7 @@ public final class Readiness {
     TransformerStatus t =
         chain.stages().get("transformer") instanceof TransformerStatus x ? x : null;
     SinkStatus k = chain.stages().get("sink") instanceof SinkStatus x ? x : null;
-    if (t == null) {
-      checks.add(Check.notOk("orphans", "unknown", "the transformer's status was not read"));
-    } else if (t.pendingRows() > 0) {
-      checks.add(
-          Check.notOk(
-              "orphans",
-              t.pendingRows()
-                  + " rows held for a parent"
-                  + (t.oldestPendingAgeMs() == null
-                      ? ""
-                      : " (oldest " + t.oldestPendingAgeMs() + " ms)"),
-              "rows wait for a parent that is not in Convex: ./cdc pending lists them; insert the"
-                  + " parents or declare the relations optional"));
-    } else {
-      checks.add(Check.ok("orphans", "0 rows held for a parent"));
-    }
+    checks.add(orphans(t, limits.maxLagMs()));
     if (t == null || k == null) {
       checks.add(
           Check.notOk("deadLetters", "unknown", "the transformer's or sink's status was not read"));
@@ -147,6 +133,30 @@ public final class Readiness {
             value,
             String.join("; ", problems)
                 + " (./cdc status shows the chain; give each stage's endpoint with --endpoint)");
+  }
+
+  // Under load a child waits for its parent's id for a round trip through Convex: held rows younger
+  // than the lag bound are in flight (the marker rounds wait for them); older ones are orphans.
+  private static Check orphans(TransformerStatus t, long maxLagMs) {
+    if (t == null) {
+      return Check.notOk("orphans", "unknown", "the transformer's status was not read");
+    }
+    if (t.pendingRows() == 0) {
+      return Check.ok("orphans", "0 rows held for a parent");
+    }
+    Long age = t.oldestPendingAgeMs();
+    String value =
+        t.pendingRows()
+            + " rows held for a parent"
+            + (age == null ? "" : " (oldest " + age + " ms)");
+    if (age == null || age <= maxLagMs) {
+      return Check.ok("orphans", value + ", in flight");
+    }
+    return Check.notOk(
+        "orphans",
+        value,
+        "rows wait for a parent that is not in Convex (held longer than --max-lag-ms): ./cdc"
+            + " pending lists them; insert the parents or declare the relations optional");
   }
 
   private static Check lag(ChainStatus chain, long maxLagMs) {

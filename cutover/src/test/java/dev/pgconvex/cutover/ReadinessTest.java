@@ -104,6 +104,11 @@ class ReadinessTest {
     assertThat(check(r, "deadLetters").reason()).contains("--accept-dead-letters 3");
     ReadinessReport acked = Readiness.evaluate(c, CLEAN, new Readiness.Limits(5_000, 4, 3));
     assertThat(check(acked, "deadLetters").verdict()).isEqualTo(Check.Verdict.OK);
+    // held for less than the lag bound: in flight (a child waiting for its parent's id), not
+    // orphans
+    ReadinessReport young = Readiness.evaluate(c, CLEAN, new Readiness.Limits(10_000, 4, 3));
+    assertThat(check(young, "orphans").verdict()).isEqualTo(Check.Verdict.OK);
+    assertThat(check(young, "orphans").value()).endsWith("in flight");
   }
 
   @Test

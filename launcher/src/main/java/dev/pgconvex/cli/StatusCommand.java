@@ -1,5 +1,6 @@
 package dev.pgconvex.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.KafkaClients;
@@ -81,6 +82,9 @@ final class StatusCommand implements Callable<Integer> {
       description = "With --kafka: a kafka.* client key=value (security settings; repeatable).")
   java.util.Map<String, String> kafkaKeys = new java.util.LinkedHashMap<>();
 
+  /** With a Convex URL: the last cutover of the pipeline --prefix names ({@code cdc_cutovers}). */
+  @picocli.CommandLine.Mixin ConvexOptions convex = new ConvexOptions();
+
   @Override
   public Integer call() throws Exception {
     List<String> urls;
@@ -142,8 +146,13 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private void print(ChainStatus c) {
+    JsonNode cutover = lastCutover();
     if (json) {
-      System.out.println(Json.write(c));
+      var o = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(c);
+      if (convex.urlOrNull() != null) {
+        o.set("lastCutover", cutover == null ? Json.NODES.nullNode() : cutover);
+      }
+      System.out.println(Json.write(o));
       return;
     }
     for (StageStatus s : c.stages().values()) {
@@ -167,6 +176,21 @@ final class StatusCommand implements Callable<Integer> {
     for (FiringAlert a : c.alerts()) {
       System.out.printf(
           Locale.ROOT, "%-12s %-9s %s: %s%n", "alert", a.severity().label(), a.alert(), a.reason());
+    }
+    if (cutover != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-12s %-9s %s, freeze %s%s%s%n",
+          "cutover",
+          cutover.path("state").asText(),
+          cutover.path("cutoverId").asText(),
+          cutover.path("freeze").asText("?"),
+          cutover.path("pauseMs").isNumber()
+              ? ", pause " + cutover.path("pauseMs").asLong() + " ms"
+              : "",
+          cutover.path("reason").isTextual()
+              ? " (" + cutover.path("step").asText() + ": " + cutover.path("reason").asText() + ")"
+              : "");
     }
     System.out.println(
         "verdict: "
@@ -203,6 +227,20 @@ final class StatusCommand implements Callable<Integer> {
         v.passes(),
         v.failedPasses(),
         v.lastError() == null ? "" : "; last failure: " + v.lastError().message());
+  }
+
+  // The last cutover in Convex, when a deployment is given; a failure to read it is one line, and
+  // the chain's status is printed all the same.
+  private JsonNode lastCutover() {
+    if (convex.urlOrNull() == null) {
+      return null;
+    }
+    try (dev.pgconvex.sink.http.ConvexClient client = convex.client()) {
+      return dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(client, prefix);
+    } catch (UserFacingException | dev.pgconvex.sink.http.ConvexException e) {
+      System.err.println("cutover: cannot read the last cutover from Convex: " + e.getMessage());
+      return null;
+    }
   }
 
   private static String line(StageStatus s) {
