@@ -49,9 +49,10 @@ import org.junit.jupiter.api.Timeout;
  * constraint so a child can be an orphan): {@code --check} not ready on a lagging pipeline, with an
  * orphan held and with dead letters; {@code --freeze lock} under a steady write load from several
  * connections (switched, the pause reported, no write lost: Convex equals Postgres by content
- * afterwards); SIGINT while frozen (released); the sink stopped during the drain (timeout,
- * released, writes accepted again, exit 1 with the reason). The cases share the pipeline, so they
- * run in order; the sink one stops the sink and comes last.
+ * afterwards); SIGINT while frozen (released); {@code --freeze read-only} for the application's
+ * role (its writes refused, its old sessions ended, undone by the release); the sink stopped during
+ * the drain (timeout, released, writes accepted again, exit 1 with the reason). The cases share the
+ * pipeline, so they run in order; the sink one stops the sink and comes last.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -291,6 +292,60 @@ class CutoverIT {
 
   @Test
   @Order(6)
+  void aReadOnlyFreezeRefusesTheRolesWritesAndIsUndoneByRelease() throws Exception {
+    String role = "app_" + p.topics().prefix().replaceAll("[^a-z0-9_]", "_");
+    exec("CREATE ROLE " + role + " LOGIN PASSWORD 'app'");
+    exec("GRANT SELECT, INSERT, UPDATE ON parents, children TO " + role);
+    try (Connection before = appConnection(role);
+        ChildCli cli =
+            ChildCli.start(
+                args(
+                    "--freeze",
+                    "read-only",
+                    "--freeze-role",
+                    role,
+                    "--verify",
+                    "none",
+                    "--on-frozen",
+                    "echo FROZEN-RO >&2; sleep 3",
+                    "--accept-dead-letters",
+                    deadLetters()))) {
+      cli.awaitErr("FROZEN-RO", Duration.ofSeconds(60));
+      // The role's session from before the freeze was ended; a new one cannot write.
+      assertThatThrownBy(() -> before.createStatement().executeQuery("SELECT 1"))
+          .isInstanceOf(SQLException.class);
+      try (Connection during = appConnection(role);
+          Statement st = during.createStatement()) {
+        assertThatThrownBy(() -> st.executeUpdate("INSERT INTO parents VALUES (60001, 'ro')"))
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("read-only");
+      }
+      assertThat(cli.awaitExit(Duration.ofSeconds(60))).as(cli.err()).isZero();
+      assertThat(cli.out()).contains("result: switched");
+    }
+    try (Connection after = appConnection(role);
+        Statement st = after.createStatement()) {
+      assertThat(st.executeUpdate("INSERT INTO parents VALUES (60002, 'after')")).isEqualTo(1);
+    }
+    // Nothing of the freeze is left in the catalog.
+    try (Connection c = p.connect();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM pg_db_role_setting, unnest(setconfig) s"
+                    + " WHERE s LIKE 'pgconvex.cutover_freeze=%'"
+                    + " OR s LIKE 'default_transaction_read_only=%'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isZero();
+    }
+  }
+
+  private Connection appConnection(String role) throws SQLException {
+    return java.sql.DriverManager.getConnection(p.jdbcUrl(), role, "app");
+  }
+
+  @Test
+  @Order(7)
   void aSinkStoppedDuringTheDrainTimesOutAndReleases() throws Exception {
     try (Connection blocker = p.connect()) {
       // An open write transaction: the cutover's lock waits for it, after its readiness passed.
