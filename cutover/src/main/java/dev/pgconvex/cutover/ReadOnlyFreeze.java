@@ -51,6 +51,7 @@ public final class ReadOnlyFreeze implements Freeze {
   public String acquire(Duration timeout) throws CutoverException {
     try (Connection c = connector.open();
         Statement st = c.createStatement()) {
+      writable(st);
       try (ResultSet rs = st.executeQuery("SELECT current_database()")) {
         rs.next();
         target = new FreezeSql.Target(rs.getString(1), role);
@@ -85,6 +86,11 @@ public final class ReadOnlyFreeze implements Freeze {
     }
   }
 
+  // This session's own default, which a freeze of its database or role would otherwise set.
+  private static void writable(Statement st) throws SQLException {
+    st.execute("SET default_transaction_read_only = off");
+  }
+
   private int countWriters(Statement st) throws SQLException {
     int n = 0;
     try (ResultSet rs = st.executeQuery(FreezeSql.openWriters(target))) {
@@ -102,6 +108,7 @@ public final class ReadOnlyFreeze implements Freeze {
     }
     try (Connection c = connector.open();
         Statement st = c.createStatement()) {
+      writable(st); // a session opened during a database-wide freeze starts read only
       for (String sql : FreezeSql.readOnlyOff(target)) {
         st.execute(sql);
       }
@@ -134,6 +141,9 @@ public final class ReadOnlyFreeze implements Freeze {
   public static List<String> undoLeftovers(Connection c) throws SQLException {
     List<String> undone = new ArrayList<>();
     List<String[]> found = new ArrayList<>();
+    try (Statement st = c.createStatement()) {
+      writable(st);
+    }
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(FreezeSql.LEFTOVERS)) {
       while (rs.next()) {

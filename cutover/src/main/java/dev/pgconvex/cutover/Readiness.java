@@ -43,8 +43,16 @@ public final class Readiness {
    * @param partitions the ops partitions ({@code cdc.topic.partitions})
    * @param acceptedDeadLetters dead letters the operator has looked at ({@code
    *     --accept-dead-letters})
+   * @param verifiesEverything this run verifies every table ({@code --verify full}): a last verify
+   *     with differences does not block it (it is how a clean one is recorded again)
    */
-  public record Limits(long maxLagMs, int partitions, long acceptedDeadLetters) {}
+  public record Limits(
+      long maxLagMs, int partitions, long acceptedDeadLetters, boolean verifiesEverything) {
+    /** Without a full verify. */
+    public Limits(long maxLagMs, int partitions, long acceptedDeadLetters) {
+      this(maxLagMs, partitions, acceptedDeadLetters, false);
+    }
+  }
 
   /** The checks, in a fixed order. */
   public static ReadinessReport evaluate(ChainStatus chain, LastVerify lastVerify, Limits limits) {
@@ -91,7 +99,7 @@ public final class Readiness {
     } else {
       checks.add(Check.ok("partitions", k.assignedPartitions() + " ops partitions"));
     }
-    checks.add(lastVerify(lastVerify));
+    checks.add(lastVerify(lastVerify, limits.verifiesEverything()));
     return new ReadinessReport(checks);
   }
 
@@ -175,7 +183,7 @@ public final class Readiness {
                 + " --max-lag-ms");
   }
 
-  private static Check lastVerify(LastVerify v) {
+  private static Check lastVerify(LastVerify v, boolean verifiesEverything) {
     if (v == null) {
       return new Check(
           "lastVerify",
@@ -185,12 +193,19 @@ public final class Readiness {
               + " everything this time");
     }
     String value = (v.equal() ? "clean" : "differences") + " (cutover " + v.cutoverId() + ")";
+    if (!v.equal() && verifiesEverything) {
+      return new Check(
+          "lastVerify",
+          value,
+          Check.Verdict.UNKNOWN,
+          "this run verifies everything (--verify full) and records the outcome");
+    }
     return v.equal()
         ? Check.ok("lastVerify", value)
         : Check.notOk(
             "lastVerify",
             value,
-            "the last verify found differences: ./cdc verify --repair, then rehearse again"
-                + " (./cdc cutover --freeze none --verify full)");
+            "the last verify found differences: ./cdc verify --repair, then rehearse with"
+                + " --freeze none --verify full (which records a clean one)");
   }
 }

@@ -154,5 +154,13 @@ class ReadinessTest {
         Readiness.evaluate(healthy(), new Readiness.LastVerify("c-9", false, 1L, null), LIMITS);
     assertThat(dirty.ready()).isFalse();
     assertThat(check(dirty, "lastVerify").value()).isEqualTo("differences (cutover c-9)");
+    // a full verify is how a clean one gets recorded again: it is not blocked
+    ReadinessReport full =
+        Readiness.evaluate(
+            healthy(),
+            new Readiness.LastVerify("c-9", false, 1L, null),
+            new Readiness.Limits(5_000, 4, 0, true));
+    assertThat(full.ready()).isTrue();
+    assertThat(check(full, "lastVerify").verdict()).isEqualTo(Check.Verdict.UNKNOWN);
   }
 }

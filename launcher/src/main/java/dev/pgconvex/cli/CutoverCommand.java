@@ -286,7 +286,9 @@ public final class CutoverCommand implements Callable<Integer> {
                 connector, name, new Barrier(convex, partitions), Duration.ofMillis(pollMs));
         StopSignal signal = StopSignal.install("pgconvex-cutover-stop", 30_000)) {
       ConvexCutoverStore store = new ConvexCutoverStore(convex, name);
-      Readiness.Limits limits = new Readiness.Limits(maxLagMs, partitions, acceptDeadLetters);
+      Readiness.Limits limits =
+          new Readiness.Limits(
+              maxLagMs, partitions, acceptDeadLetters, verifyMode == VerifyMode.FULL);
       Cutover cutover =
           new Cutover(
               new Cutover.Plan(

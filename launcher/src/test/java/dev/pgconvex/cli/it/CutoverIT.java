@@ -307,7 +307,7 @@ class CutoverIT {
                     "--verify",
                     "none",
                     "--on-frozen",
-                    "echo FROZEN-RO >&2; sleep 3",
+                    "echo FROZEN-RO >&2; sleep 2",
                     "--accept-dead-letters",
                     deadLetters()))) {
       cli.awaitErr("FROZEN-RO", Duration.ofSeconds(60));
@@ -361,7 +361,7 @@ class CutoverIT {
                   "--verify",
                   "none",
                   "--max-pause-s",
-                  "4",
+                  "3",
                   "--freeze-timeout-s",
                   "60",
                   "--json",
@@ -379,9 +379,9 @@ class CutoverIT {
         assertThat(j.get("result").asText()).isEqualTo("aborted");
         assertThat(j.get("failedStep").asText()).isEqualTo("drain");
         assertThat(j.get("reason").asText())
-            .contains("ops partitions within --max-pause-s 4 s")
+            .contains("ops partitions within --max-pause-s 3 s")
             .doesNotContain(adminKey);
-        assertThat(j.get("pauseMs").asLong()).isGreaterThanOrEqualTo(4_000);
+        assertThat(j.get("pauseMs").asLong()).isGreaterThanOrEqualTo(3_000);
         assertThat(cli.err()).doesNotContain(adminKey).doesNotContain("Exception");
       }
     }
