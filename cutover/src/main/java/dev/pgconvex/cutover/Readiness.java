@@ -17,11 +17,11 @@ import java.util.Locale;
  * <p>Checks, each with its value and verdict: {@code stages} (source, transformer and sink found
  * and {@code RUNNING}, no endpoint unreachable, Convex calls succeeding), {@code endToEndLag}
  * (known and at most {@code maxLagMs}), {@code orphans} (no row held for a parent longer than
- * {@code maxLagMs}: younger ones are in flight, waiting for their parent's id), {@code deadLetters}
- * (dead letters the stages wrote since they started, at most the number the operator acknowledged),
- * {@code partitions} (the sinks own exactly the ops partitions the barrier waits for) and {@code
- * lastVerify} (the last verify recorded by a cutover or rehearsal was clean; unknown when none was
- * recorded, which does not block).
+ * {@code orphanAfterMs}: younger ones are in flight, waiting for their parent's id), {@code
+ * deadLetters} (dead letters the stages wrote since they started, at most the number the operator
+ * acknowledged), {@code partitions} (the sinks own exactly the ops partitions the barrier waits
+ * for) and {@code lastVerify} (the last verify recorded by a cutover or rehearsal was clean;
+ * unknown when none was recorded, which does not block).
  */
 public final class Readiness {
   private Readiness() {}
@@ -45,12 +45,23 @@ public final class Readiness {
    *     --accept-dead-letters})
    * @param verifiesEverything this run verifies every table ({@code --verify full}): a last verify
    *     with differences does not block it (it is how a clean one is recorded again)
+   * @param orphanAfterMs a row held for a parent longer than this is an orphan ({@code
+   *     --orphan-after-ms}); younger ones are in flight. The transformer tells the age as of its
+   *     last orphan check (every quarter of {@code transformer.orphan.report.after.ms}, at most 10
+   *     s), so under a steady load the age read can be that much too high: keep it well above 10 s
    */
   public record Limits(
-      long maxLagMs, int partitions, long acceptedDeadLetters, boolean verifiesEverything) {
-    /** Without a full verify. */
+      long maxLagMs,
+      int partitions,
+      long acceptedDeadLetters,
+      boolean verifiesEverything,
+      long orphanAfterMs) {
+    /** The default orphan age. */
+    public static final long DEFAULT_ORPHAN_AFTER_MS = 30_000;
+
+    /** Without a full verify, with the default orphan age. */
     public Limits(long maxLagMs, int partitions, long acceptedDeadLetters) {
-      this(maxLagMs, partitions, acceptedDeadLetters, false);
+      this(maxLagMs, partitions, acceptedDeadLetters, false, DEFAULT_ORPHAN_AFTER_MS);
     }
   }
 
@@ -62,7 +73,7 @@ public final class Readiness {
     TransformerStatus t =
         chain.stages().get("transformer") instanceof TransformerStatus x ? x : null;
     SinkStatus k = chain.stages().get("sink") instanceof SinkStatus x ? x : null;
-    checks.add(orphans(t, limits.maxLagMs()));
+    checks.add(orphans(t, limits.orphanAfterMs()));
     if (t == null || k == null) {
       checks.add(
           Check.notOk("deadLetters", "unknown", "the transformer's or sink's status was not read"));
@@ -144,8 +155,8 @@ public final class Readiness {
   }
 
   // Under load a child waits for its parent's id for a round trip through Convex: held rows younger
-  // than the lag bound are in flight (the marker rounds wait for them); older ones are orphans.
-  private static Check orphans(TransformerStatus t, long maxLagMs) {
+  // than the bound are in flight (the marker rounds wait for them); older ones are orphans.
+  private static Check orphans(TransformerStatus t, long orphanAfterMs) {
     if (t == null) {
       return Check.notOk("orphans", "unknown", "the transformer's status was not read");
     }
@@ -157,14 +168,15 @@ public final class Readiness {
         t.pendingRows()
             + " rows held for a parent"
             + (age == null ? "" : " (oldest " + age + " ms)");
-    if (age == null || age <= maxLagMs) {
+    if (age == null || age <= orphanAfterMs) {
       return Check.ok("orphans", value + ", in flight");
     }
     return Check.notOk(
         "orphans",
         value,
-        "rows wait for a parent that is not in Convex (held longer than --max-lag-ms): ./cdc"
-            + " pending lists them; insert the parents or declare the relations optional");
+        "rows wait for a parent that is not in Convex (held longer than --orphan-after-ms "
+            + orphanAfterMs
+            + "): ./cdc pending lists them; insert the parents or declare the relations optional");
   }
 
   private static Check lag(ChainStatus chain, long maxLagMs) {

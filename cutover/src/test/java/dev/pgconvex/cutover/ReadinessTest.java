@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ReadinessTest {
-  static final Readiness.Limits LIMITS = new Readiness.Limits(5_000, 4, 0);
+  static final Readiness.Limits LIMITS = new Readiness.Limits(5_000, 4, 0, false, 5_000);
   static final Readiness.LastVerify CLEAN = new Readiness.LastVerify("c-0", true, 1L, 100L);
 
   static SourceStatus source(StageState s, boolean snapshotDone) {
@@ -102,7 +102,8 @@ class ReadinessTest {
     assertThat(check(r, "orphans").value()).startsWith("3 rows held");
     assertThat(check(r, "deadLetters").verdict()).isEqualTo(Check.Verdict.NOT_OK);
     assertThat(check(r, "deadLetters").reason()).contains("--accept-dead-letters 3");
-    ReadinessReport acked = Readiness.evaluate(c, CLEAN, new Readiness.Limits(5_000, 4, 3));
+    ReadinessReport acked =
+        Readiness.evaluate(c, CLEAN, new Readiness.Limits(5_000, 4, 3, false, 5_000));
     assertThat(check(acked, "deadLetters").verdict()).isEqualTo(Check.Verdict.OK);
     // held for less than the lag bound: in flight (a child waiting for its parent's id), not
     // orphans
@@ -159,7 +160,7 @@ class ReadinessTest {
         Readiness.evaluate(
             healthy(),
             new Readiness.LastVerify("c-9", false, 1L, null),
-            new Readiness.Limits(5_000, 4, 0, true));
+            new Readiness.Limits(5_000, 4, 0, true, 5_000));
     assertThat(full.ready()).isTrue();
     assertThat(check(full, "lastVerify").verdict()).isEqualTo(Check.Verdict.UNKNOWN);
   }

@@ -156,6 +156,14 @@ public final class CutoverCommand implements Callable<Integer> {
   long maxLagMs;
 
   @Option(
+      names = "--orphan-after-ms",
+      defaultValue = "30000",
+      description =
+          "Readiness: a row held for a parent longer than this is an orphan; younger ones are in"
+              + " flight (default: ${DEFAULT-VALUE}; the transformer's age can be 10 s stale).")
+  long orphanAfterMs;
+
+  @Option(
       names = "--accept-dead-letters",
       defaultValue = "0",
       description =
@@ -288,7 +296,11 @@ public final class CutoverCommand implements Callable<Integer> {
       ConvexCutoverStore store = new ConvexCutoverStore(convex, name);
       Readiness.Limits limits =
           new Readiness.Limits(
-              maxLagMs, partitions, acceptDeadLetters, verifyMode == VerifyMode.FULL);
+              maxLagMs,
+              partitions,
+              acceptDeadLetters,
+              verifyMode == VerifyMode.FULL,
+              orphanAfterMs);
       Cutover cutover =
           new Cutover(
               new Cutover.Plan(

@@ -122,7 +122,7 @@ class CutoverIT {
   @Order(2)
   void anOrphanHeldIsNotReady() throws Exception {
     exec("INSERT INTO children VALUES (90001, 99999, 'orphan')");
-    // Held longer than --max-lag-ms: an orphan, not a child waiting for its parent's id (the
+    // Held longer than --orphan-after-ms: an orphan, not a child waiting for its parent's id (the
     // transformer tells the age as of its last orphan check, so the check is read until it does).
     JsonNode[] seen = new JsonNode[1];
     await("orphan held")
@@ -130,7 +130,7 @@ class CutoverIT {
         .pollInterval(Duration.ofMillis(500))
         .until(
             () -> {
-              CliRun r = cutover("--check", "--json", "--max-lag-ms", "2000");
+              CliRun r = cutover("--check", "--json", "--orphan-after-ms", "2000");
               seen[0] = Json.parse(r.out);
               return r.code == 1;
             });
@@ -138,7 +138,7 @@ class CutoverIT {
     assertThat(j.get("result").asText()).isEqualTo("not ready");
     assertThat(check(j, "orphans").get("verdict").asText()).isEqualTo("not ok");
     assertThat(check(j, "orphans").get("value").asText()).contains("held for a parent");
-    CliRun human = cutover("--check", "--max-lag-ms", "2000");
+    CliRun human = cutover("--check", "--orphan-after-ms", "2000");
     assertThat(human.out)
         .contains("check  orphans")
         .contains("not ok")
@@ -327,7 +327,37 @@ class CutoverIT {
         Statement st = after.createStatement()) {
       assertThat(st.executeUpdate("INSERT INTO parents VALUES (60002, 'after')")).isEqualTo(1);
     }
-    // Nothing of the freeze is left in the catalog.
+    assertThat(leftovers()).isZero();
+    // A cutover that died while frozen left its read-only setting behind: --abort undoes it.
+    exec(
+        "ALTER ROLE "
+            + role
+            + " IN DATABASE "
+            + database()
+            + " SET default_transaction_read_only = on");
+    exec(
+        "ALTER ROLE "
+            + role
+            + " IN DATABASE "
+            + database()
+            + " SET pgconvex.cutover_freeze = 'c-dead'");
+    CliRun abort = cutover("--abort", "--json");
+    assertThat(abort.code).as(abort.out + abort.err).isZero();
+    assertThat(Json.parse(abort.out).get("undone").toString()).contains(role).contains("c-dead");
+    assertThat(leftovers()).isZero();
+  }
+
+  private String database() throws SQLException {
+    try (Connection c = p.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT current_database()")) {
+      rs.next();
+      return "\"" + rs.getString(1) + "\"";
+    }
+  }
+
+  // Read-only settings a freeze could leave in the catalog.
+  private int leftovers() throws SQLException {
     try (Connection c = p.connect();
         Statement st = c.createStatement();
         ResultSet rs =
@@ -336,7 +366,7 @@ class CutoverIT {
                     + " WHERE s LIKE 'pgconvex.cutover_freeze=%'"
                     + " OR s LIKE 'default_transaction_read_only=%'")) {
       rs.next();
-      assertThat(rs.getInt(1)).isZero();
+      return rs.getInt(1);
     }
   }
 
