@@ -114,7 +114,7 @@ public final class Cutover {
     try {
       readiness = parts.readiness().read();
     } catch (Exception e) {
-      String why = "cannot read the pipeline's status: " + oneLine(e);
+      String why = "the checks could not be read: " + oneLine(e);
       timeline.end(Step.Outcome.FAILED, why);
       return report(CutoverReport.Result.NOT_READY, "readiness", why);
     }

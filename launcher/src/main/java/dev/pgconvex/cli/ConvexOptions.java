@@ -33,8 +33,13 @@ final class ConvexOptions {
     return u == null || u.isBlank() ? null : u;
   }
 
-  /** A client of the deployment; the caller closes it. */
+  /** A client of the deployment (calls time out after 30 s); the caller closes it. */
   ConvexClient client() {
+    return client(Duration.ofSeconds(30));
+  }
+
+  /** A client whose calls time out after {@code timeout}; the caller closes it. */
+  ConvexClient client(Duration timeout) {
     String u = urlOrNull();
     if (u == null) {
       throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
@@ -58,7 +63,7 @@ final class ConvexOptions {
           "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
     }
     try {
-      return new ConvexClient(u, new Secret(k), Duration.ofSeconds(30), Duration.ofSeconds(10), 4);
+      return new ConvexClient(u, new Secret(k), timeout, Duration.ofSeconds(10), 4);
     } catch (IllegalArgumentException e) {
       throw new UserFacingException("--convex-url " + u + " is not an http(s) URL");
     }

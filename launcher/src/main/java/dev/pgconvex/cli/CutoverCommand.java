@@ -7,6 +7,7 @@ import dev.pgconvex.cutover.BarrierMarkers;
 import dev.pgconvex.cutover.ChunkedMirrorVerify;
 import dev.pgconvex.cutover.ConvexCutoverStore;
 import dev.pgconvex.cutover.Cutover;
+import dev.pgconvex.cutover.CutoverException;
 import dev.pgconvex.cutover.CutoverReport;
 import dev.pgconvex.cutover.Freeze;
 import dev.pgconvex.cutover.FreezeMode;
@@ -288,7 +289,8 @@ public final class CutoverCommand implements Callable<Integer> {
           default -> Freeze.NONE;
         };
     OutputStream hookOutput = new PrintStreamOutput(err);
-    try (ConvexClient convex = convexOptions.client();
+    // Convex calls during the freeze are bounded well below the pause they are part of.
+    try (ConvexClient convex = convexOptions.client(Duration.ofSeconds(10));
         BarrierMarkers markers =
             new BarrierMarkers(
                 connector, name, new Barrier(convex, partitions), Duration.ofMillis(pollMs));
@@ -315,7 +317,18 @@ public final class CutoverCommand implements Callable<Integer> {
               new Cutover.Parts(
                   () -> {
                     ChainStatus chain = probe.read();
-                    return Readiness.evaluate(chain, store.lastVerify(), limits);
+                    Readiness.LastVerify last;
+                    try {
+                      last = store.lastVerify();
+                    } catch (ConvexException e) {
+                      throw new CutoverException(
+                          "Convex did not answer "
+                              + ConvexCutoverStore.LAST_VERIFY
+                              + " ("
+                              + ErrorHandler.oneLine(e)
+                              + "): deploy the pipeline's Convex module again (cdc/cutover.ts)");
+                    }
+                    return Readiness.evaluate(chain, last, limits);
                   },
                   f,
                   markers,

@@ -82,12 +82,16 @@ final class StatusCommand implements Callable<Integer> {
       description = "With --kafka: a kafka.* client key=value (security settings; repeatable).")
   java.util.Map<String, String> kafkaKeys = new java.util.LinkedHashMap<>();
 
-  /** With a Convex URL: the last cutover of the pipeline --prefix names ({@code cdc_cutovers}). */
+  private List<String> urls = List.of();
+
+  /**
+   * With a Convex URL: the last cutover of the pipeline --prefix names ({@code cdc_cutovers});
+   * without, the one ./cdc run or demo serves.
+   */
   @picocli.CommandLine.Mixin ConvexOptions convex = new ConvexOptions();
 
   @Override
   public Integer call() throws Exception {
-    List<String> urls;
     try {
       urls = endpoints.isEmpty() ? discover() : endpoints;
     } catch (UserFacingException e) {
@@ -149,9 +153,7 @@ final class StatusCommand implements Callable<Integer> {
     JsonNode cutover = lastCutover();
     if (json) {
       var o = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(c);
-      if (convex.urlOrNull() != null) {
-        o.set("lastCutover", cutover == null ? Json.NODES.nullNode() : cutover);
-      }
+      o.set("lastCutover", cutover == null ? Json.NODES.nullNode() : cutover);
       System.out.println(Json.write(o));
       return;
     }
@@ -233,7 +235,7 @@ final class StatusCommand implements Callable<Integer> {
   // the chain's status is printed all the same.
   private JsonNode lastCutover() {
     if (convex.urlOrNull() == null) {
-      return null;
+      return servedCutover();
     }
     try (dev.pgconvex.sink.http.ConvexClient client = convex.client()) {
       return dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(client, prefix);
@@ -241,6 +243,37 @@ final class StatusCommand implements Callable<Integer> {
       System.err.println("cutover: cannot read the last cutover from Convex: " + e.getMessage());
       return null;
     }
+  }
+
+  // Without a Convex URL: what ./cdc run or demo serves at /cutover (a stage deployed alone serves
+  // nothing there: give --convex-url).
+  private JsonNode servedCutover() {
+    for (String e : urls) {
+      String url =
+          (e.endsWith("/") ? e.substring(0, e.length() - 1) : e)
+              + dev.pgconvex.cli.pipeline.Pipeline.CUTOVER_PATH;
+      try {
+        var r =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                        .timeout(java.time.Duration.ofSeconds(5))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          JsonNode c = Json.parse(r.body()).path("lastCutover");
+          if (c.isObject()) {
+            return c;
+          }
+        }
+      } catch (IOException | IllegalArgumentException ex) {
+        // the chain's status says whether the endpoint answers
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
   }
 
   private static String line(StageStatus s) {

@@ -244,6 +244,9 @@ class CutoverIT {
     assertThat(Json.parse(status.out).at("/lastCutover/state").asText())
         .as(status.out + status.err)
         .isEqualTo("switched");
+    // ./cdc run and demo serve it themselves: no Convex URL needed
+    CliRun served = CliRun.of("status", "--endpoint", p.endpoint().url());
+    assertThat(served.out).as(served.out + served.err).containsPattern("cutover +switched");
   }
 
   @Test
