@@ -5,6 +5,7 @@ import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageState;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.common.status.VerifyStatus;
 import dev.pgconvex.operations.ChainStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,9 @@ import java.util.Locale;
  * {@code orphanAfterMs}: younger ones are in flight, waiting for their parent's id), {@code
  * deadLetters} (dead letters the stages wrote since they started, at most the number the operator
  * acknowledged), {@code partitions} (the sinks own exactly the ops partitions the barrier waits
- * for) and {@code lastVerify} (the last verify recorded by a cutover or rehearsal was clean;
- * unknown when none was recorded, which does not block).
+ * for) and {@code lastVerify} (the newer of the last verify a cutover or rehearsal recorded and the
+ * background verification's last complete pass was clean; unknown when there is neither, which does
+ * not block).
  */
 public final class Readiness {
   private Readiness() {}
@@ -110,7 +112,7 @@ public final class Readiness {
     } else {
       checks.add(Check.ok("partitions", k.assignedPartitions() + " ops partitions"));
     }
-    checks.add(lastVerify(lastVerify, limits.verifiesEverything()));
+    checks.add(lastVerify(lastVerify, chain.verify(), limits.verifiesEverything()));
     return new ReadinessReport(checks);
   }
 
@@ -195,29 +197,47 @@ public final class Readiness {
                 + " --max-lag-ms");
   }
 
-  private static Check lastVerify(LastVerify v, boolean verifiesEverything) {
-    if (v == null) {
+  // The newer of the two: the verify a cutover recorded, and the background verification's last
+  // complete pass (verify.continuous.enabled, where the pipeline runs it).
+  private static Check lastVerify(
+      LastVerify v, VerifyStatus background, boolean verifiesEverything) {
+    boolean useBackground =
+        background != null
+            && background.lastPassCompletedAtMs() != null
+            && (v == null || background.lastPassCompletedAtMs() >= v.atMs());
+    if (!useBackground && v == null) {
       return new Check(
           "lastVerify",
           "none recorded",
           Check.Verdict.UNKNOWN,
-          "no cutover or rehearsal has verified this mirror yet: --verify changed verifies"
-              + " everything this time");
+          "no cutover, rehearsal or background pass has verified this mirror yet: --verify changed"
+              + " verifies everything this time");
     }
-    String value = (v.equal() ? "clean" : "differences") + " (cutover " + v.cutoverId() + ")";
-    if (!v.equal() && verifiesEverything) {
+    boolean equal = useBackground ? background.clean() : v.equal();
+    String value =
+        useBackground
+            ? (equal
+                ? "clean (background verify, " + background.passes() + " passes)"
+                : "differences (background verify: "
+                    + background.mismatchedRows()
+                    + " keys differ "
+                    + background.mismatchedByTable()
+                    + ")")
+            : (equal ? "clean" : "differences") + " (cutover " + v.cutoverId() + ")";
+    if (equal) {
+      return Check.ok("lastVerify", value);
+    }
+    if (verifiesEverything) {
       return new Check(
           "lastVerify",
           value,
           Check.Verdict.UNKNOWN,
           "this run verifies everything (--verify full) and records the outcome");
     }
-    return v.equal()
-        ? Check.ok("lastVerify", value)
-        : Check.notOk(
-            "lastVerify",
-            value,
-            "the last verify found differences: ./cdc verify --repair, then rehearse with"
-                + " --freeze none --verify full (which records a clean one)");
+    return Check.notOk(
+        "lastVerify",
+        value,
+        "the last verify found differences: ./cdc verify --repair, then rehearse with"
+            + " --freeze none --verify full (which records a clean one)");
   }
 }

@@ -138,6 +138,31 @@ class ReadinessTest {
   }
 
   @Test
+  void theBackgroundVerifyCountsWhenItIsNewer() {
+    ChainStatus base = healthy();
+    java.util.function.Function<dev.pgconvex.common.status.VerifyStatus, ChainStatus> with =
+        base::withVerify;
+    var diverged =
+        new dev.pgconvex.common.status.VerifyStatus(
+            true, 0L, 14, 0, 5_000L, 2, Map.of("users", 2L), null);
+    var clean =
+        new dev.pgconvex.common.status.VerifyStatus(
+            true, 0L, 15, 0, 6_000L, 0, Map.of("users", 0L), null);
+    // newer than the cutover's clean verify (at 1): its differences block
+    Check c = check(Readiness.evaluate(with.apply(diverged), CLEAN, LIMITS), "lastVerify");
+    assertThat(c.verdict()).isEqualTo(Check.Verdict.NOT_OK);
+    assertThat(c.value()).contains("background verify: 2 keys differ");
+    // a clean pass makes an old dirty cutover verify irrelevant
+    Readiness.LastVerify dirty = new Readiness.LastVerify("c-9", false, 1L, null);
+    assertThat(check(Readiness.evaluate(with.apply(clean), dirty, LIMITS), "lastVerify").verdict())
+        .isEqualTo(Check.Verdict.OK);
+    // a cutover verify newer than the pass wins
+    Readiness.LastVerify newer = new Readiness.LastVerify("c-10", true, 9_000L, 5L);
+    assertThat(check(Readiness.evaluate(with.apply(diverged), newer, LIMITS), "lastVerify").value())
+        .isEqualTo("clean (cutover c-10)");
+  }
+
+  @Test
   void theSinksMustOwnEveryPartition() {
     ChainStatus c =
         chain(100L, source(StageState.RUNNING, true), transformer(0, 0), sink(2, 100L, 0, 0));
