@@ -254,7 +254,9 @@ final class StatusCommand implements Callable<Integer> {
               + dev.pgconvex.cli.pipeline.Pipeline.CUTOVER_PATH;
       try {
         var r =
-            java.net.http.HttpClient.newHttpClient()
+            java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(2))
+                .build()
                 .send(
                     java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
                         .timeout(java.time.Duration.ofSeconds(5))
