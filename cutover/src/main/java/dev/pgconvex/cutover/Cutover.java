@@ -144,9 +144,11 @@ public final class Cutover {
 
     timeline.begin("freeze");
     note(CutoverStore.State.FREEZING, fields());
-    String frozen = step(() -> parts.freeze().acquire(min(plan.freezeTimeout(), plan.maxPause())));
+    // The pause starts when the freeze is asked for: while a lock waits for the writers before it,
+    // new writers already queue behind it.
     frozenAt = System.nanoTime();
     deadline = frozenAt + plan.maxPause().toNanos();
+    String frozen = step(() -> parts.freeze().acquire(min(plan.freezeTimeout(), plan.maxPause())));
     timeline.end(Step.Outcome.OK, frozen);
     cancelPoint();
 

@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param result the outcome
  * @param cutoverId the cutover's id (also in {@code cdc_cutovers})
  * @param freeze the freeze mode
- * @param pauseMs freeze taken to freeze released (null when nothing was frozen)
+ * @param pauseMs the write pause: freeze asked for (a lock queues new writers while it waits for
+ *     the running ones) to freeze released; 0 for {@code none}, null when no freeze was asked for
  * @param markerLsn the LSN of the marker that drained ({@code 0/1A2B3C8}), null when none did
  * @param markerRounds markers sent (more than one when rows were held for a parent)
  * @param hops where the marker's time went, null when none drained
