@@ -381,7 +381,9 @@ class CutoverIT {
   @Order(7)
   void aSinkStoppedDuringTheDrainTimesOutAndReleases() throws Exception {
     try (Connection blocker = p.connect()) {
-      // An open write transaction: the cutover's lock waits for it, after its readiness passed.
+      // An open write transaction: the cutover's lock waits for it, after its readiness passed (the
+      // pause, and --max-pause-s, count from there: the sink is stopped and the lock taken within
+      // it).
       blocker.setAutoCommit(false);
       try (Statement st = blocker.createStatement()) {
         st.executeUpdate("INSERT INTO parents VALUES (70001, 'open')");
@@ -394,7 +396,7 @@ class CutoverIT {
                   "--verify",
                   "none",
                   "--max-pause-s",
-                  "3",
+                  "6",
                   "--freeze-timeout-s",
                   "60",
                   "--json",
@@ -412,9 +414,9 @@ class CutoverIT {
         assertThat(j.get("result").asText()).isEqualTo("aborted");
         assertThat(j.get("failedStep").asText()).isEqualTo("drain");
         assertThat(j.get("reason").asText())
-            .contains("ops partitions within --max-pause-s 3 s")
+            .contains("ops partitions within --max-pause-s 6 s")
             .doesNotContain(adminKey);
-        assertThat(j.get("pauseMs").asLong()).isGreaterThanOrEqualTo(3_000);
+        assertThat(j.get("pauseMs").asLong()).isGreaterThanOrEqualTo(6_000);
         assertThat(cli.err()).doesNotContain(adminKey).doesNotContain("Exception");
       }
     }
