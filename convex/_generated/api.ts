@@ -10,6 +10,7 @@
 
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
+import type * as cdc_cutover from "../cdc/cutover.js";
 import type * as cdc_ingest from "../cdc/ingest.js";
 import type * as cdc_lineage from "../cdc/lineage.js";
 import type * as cdc_markers from "../cdc/markers.js";
@@ -17,6 +18,7 @@ import type * as cdc_tables from "../cdc/tables.js";
 import type * as cdc_verify from "../cdc/verify.js";
 
 const fullApi: ApiFromModules<{
+  "cdc/cutover": typeof cdc_cutover;
   "cdc/ingest": typeof cdc_ingest;
   "cdc/lineage": typeof cdc_lineage;
   "cdc/markers": typeof cdc_markers;

@@ -1,5 +1,6 @@
 /**
- * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`, `cdc/verify.ts`, `cdc/markers.ts`) need in the target deployment.
+ * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`, `cdc/verify.ts`, `cdc/markers.ts`,
+ * `cdc/cutover.ts`) need in the target deployment.
  *
  * Spread them into your own schema:
  *
@@ -21,13 +22,17 @@ export const cdcTables = {
    * - `docId`: the `_id` of the live Convex document; unset after a delete (the row is then a tombstone).
    * - `position`: the position of the last applied change of that row; older changes are skipped.
    * Unique on (`table`, `key`): enforced by `applyBatch`, which always queries `by_table_key` before inserting.
+   * `by_table_position` lists the keys changed at or after a position (`cdc/cutover:changedKeys`, the
+   * cutover's `--verify changed`) without reading the others.
    */
   cdc_keys: defineTable({
     table: v.string(),
     key: v.string(),
     docId: v.optional(v.string()),
     position: v.string(),
-  }).index("by_table_key", ["table", "key"]),
+  })
+    .index("by_table_key", ["table", "key"])
+    .index("by_table_position", ["table", "position"]),
 
   /**
    * Replication progress per source (for example one Postgres slot): moves forward only.
@@ -69,4 +74,53 @@ export const cdcTables = {
   })
     .index("by_marker", ["pipeline", "marker", "partition"])
     .index("by_pipeline_applied", ["pipeline", "appliedAt"]),
+
+  /**
+   * One row per cutover (`./cdc cutover`, also a rehearsal with `--freeze none`) of a pipeline, written by
+   * `cdc/cutover:record`: the state (`ready` -> `freezing` -> `draining` -> `verifying` -> `switched` |
+   * `rehearsed` | `aborted`; the last three are final, `rehearsed` is a `--freeze none` run without a switch hook) and, in `times`, when each state was entered (epoch ms, Convex's
+   * clock). An application may subscribe to it through a query of its own (docs/contracts.md, "Cutover state").
+   */
+  cdc_cutovers: defineTable({
+    pipeline: v.string(),
+    cutoverId: v.string(),
+    state: v.union(
+      v.literal("ready"),
+      v.literal("freezing"),
+      v.literal("draining"),
+      v.literal("verifying"),
+      v.literal("switched"),
+      v.literal("rehearsed"),
+      v.literal("aborted"),
+    ),
+    startedAt: v.number(),
+    updatedAt: v.number(),
+    times: v.object({
+      ready: v.optional(v.number()),
+      freezing: v.optional(v.number()),
+      draining: v.optional(v.number()),
+      verifying: v.optional(v.number()),
+      switched: v.optional(v.number()),
+      rehearsed: v.optional(v.number()),
+      aborted: v.optional(v.number()),
+    }),
+    freeze: v.optional(v.string()),
+    verifyMode: v.optional(v.string()),
+    markerLsn: v.optional(v.string()),
+    pauseMs: v.optional(v.number()),
+    step: v.optional(v.string()),
+    reason: v.optional(v.string()),
+    verify: v.optional(
+      v.object({
+        mode: v.string(),
+        equal: v.boolean(),
+        differences: v.number(),
+        scope: v.string(),
+        baselineLsn: v.optional(v.number()),
+        at: v.number(),
+      }),
+    ),
+  })
+    .index("by_pipeline_started", ["pipeline", "startedAt"])
+    .index("by_pipeline_cutover", ["pipeline", "cutoverId"]),
 };

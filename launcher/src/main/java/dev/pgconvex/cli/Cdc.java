@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       VerifyCommand.class,
       ReplayCommand.class,
       DlqCommand.class,
+      CutoverCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,

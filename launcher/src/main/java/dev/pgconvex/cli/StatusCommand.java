@@ -1,7 +1,6 @@
 package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.kafka.KafkaClients;
@@ -20,7 +19,6 @@ import dev.pgconvex.operations.alerts.FiringAlert;
 import dev.pgconvex.operations.lag.ConsumerLag;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,9 +82,16 @@ final class StatusCommand implements Callable<Integer> {
       description = "With --kafka: a kafka.* client key=value (security settings; repeatable).")
   java.util.Map<String, String> kafkaKeys = new java.util.LinkedHashMap<>();
 
+  private List<String> urls = List.of();
+
+  /**
+   * With a Convex URL: the last cutover of the pipeline --prefix names ({@code cdc_cutovers});
+   * without, the one ./cdc run or demo serves.
+   */
+  @picocli.CommandLine.Mixin ConvexOptions convex = new ConvexOptions();
+
   @Override
   public Integer call() throws Exception {
-    List<String> urls;
     try {
       urls = endpoints.isEmpty() ? discover() : endpoints;
     } catch (UserFacingException e) {
@@ -141,33 +146,15 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private List<String> discover() throws IOException {
-    List<Path> candidates =
-        workDir != null
-            ? List.of(workDir)
-            : List.of(Path.of(".cdc", "run"), Path.of(".cdc", "demo"));
-    List<String> stale = new ArrayList<>();
-    for (Path dir : candidates) {
-      Path file = dir.resolve(Pipeline.DISCOVERY_FILE);
-      if (!Files.exists(file)) {
-        continue;
-      }
-      JsonNode d = Json.parse(Files.readString(file));
-      long pid = d.path("pid").asLong();
-      if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-        return List.of(d.path("endpoint").asText());
-      }
-      stale.add(file + " (pid " + pid + " is not running)");
-    }
-    throw new UserFacingException(
-        "no running pipeline found"
-            + (stale.isEmpty() ? " in " + candidates : "; stale: " + String.join(", ", stale))
-            + ": start one with ./cdc run or ./cdc demo, or give its endpoints with --endpoint"
-            + " http://host:port");
+    return List.of(LocalPipeline.find(workDir).endpoint());
   }
 
   private void print(ChainStatus c) {
+    JsonNode cutover = lastCutover();
     if (json) {
-      System.out.println(Json.write(c));
+      var o = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(c);
+      o.set("lastCutover", cutover == null ? Json.NODES.nullNode() : cutover);
+      System.out.println(Json.write(o));
       return;
     }
     for (StageStatus s : c.stages().values()) {
@@ -191,6 +178,21 @@ final class StatusCommand implements Callable<Integer> {
     for (FiringAlert a : c.alerts()) {
       System.out.printf(
           Locale.ROOT, "%-12s %-9s %s: %s%n", "alert", a.severity().label(), a.alert(), a.reason());
+    }
+    if (cutover != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-12s %-9s %s, freeze %s%s%s%n",
+          "cutover",
+          cutover.path("state").asText(),
+          cutover.path("cutoverId").asText(),
+          cutover.path("freeze").asText("?"),
+          cutover.path("pauseMs").isNumber()
+              ? ", pause " + cutover.path("pauseMs").asLong() + " ms"
+              : "",
+          cutover.path("reason").isTextual()
+              ? " (" + cutover.path("step").asText() + ": " + cutover.path("reason").asText() + ")"
+              : "");
     }
     System.out.println(
         "verdict: "
@@ -227,6 +229,53 @@ final class StatusCommand implements Callable<Integer> {
         v.passes(),
         v.failedPasses(),
         v.lastError() == null ? "" : "; last failure: " + v.lastError().message());
+  }
+
+  // The last cutover in Convex, when a deployment is given; a failure to read it is one line, and
+  // the chain's status is printed all the same.
+  private JsonNode lastCutover() {
+    if (convex.urlOrNull() == null) {
+      return servedCutover();
+    }
+    try (dev.pgconvex.sink.http.ConvexClient client = convex.client()) {
+      return dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(client, prefix);
+    } catch (UserFacingException | dev.pgconvex.sink.http.ConvexException e) {
+      System.err.println("cutover: cannot read the last cutover from Convex: " + e.getMessage());
+      return null;
+    }
+  }
+
+  // Without a Convex URL: what ./cdc run or demo serves at /cutover (a stage deployed alone serves
+  // nothing there: give --convex-url).
+  private JsonNode servedCutover() {
+    for (String e : urls) {
+      String url =
+          (e.endsWith("/") ? e.substring(0, e.length() - 1) : e)
+              + dev.pgconvex.cli.pipeline.Pipeline.CUTOVER_PATH;
+      try {
+        var r =
+            java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(2))
+                .build()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                        .timeout(java.time.Duration.ofSeconds(5))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          JsonNode c = Json.parse(r.body()).path("lastCutover");
+          if (c.isObject()) {
+            return c;
+          }
+        }
+      } catch (IOException | IllegalArgumentException ex) {
+        // the chain's status says whether the endpoint answers
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
   }
 
   private static String line(StageStatus s) {

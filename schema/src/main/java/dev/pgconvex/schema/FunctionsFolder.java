@@ -19,6 +19,7 @@ public final class FunctionsFolder {
   static final List<String> TEMPLATE_FILES =
       List.of(
           "cdc/ingest.ts",
+          "cdc/cutover.ts",
           "cdc/tables.ts",
           "cdc/lineage.ts",
           "cdc/verify.ts",

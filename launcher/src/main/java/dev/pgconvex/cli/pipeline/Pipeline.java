@@ -231,6 +231,18 @@ public final class Pipeline implements AutoCloseable {
     convexClient =
         new ConvexClient(convexUrl, convexKey, Duration.ofSeconds(60), Duration.ofSeconds(10), 2);
     closeables.add(convexClient);
+    ConvexClient cutovers = convexClient;
+    String prefix = topics.prefix();
+    endpoint.route(
+        CUTOVER_PATH,
+        () ->
+            dev.pgconvex.common.json.Json.NODES
+                .objectNode()
+                .set(
+                    "lastCutover",
+                    java.util.Objects.requireNonNullElse(
+                        dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(cutovers, prefix),
+                        dev.pgconvex.common.json.Json.NODES.nullNode())));
     startAlerts(props, inProcess);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
@@ -253,6 +265,12 @@ public final class Pipeline implements AutoCloseable {
 
   /** Where the background verification's status is served as JSON, when it runs here. */
   public static final String VERIFY_PATH = "/verify";
+
+  /**
+   * Where this pipeline serves its last cutover ({@code {"lastCutover": <cdc_cutovers row> |
+   * null}}, read from Convex on each request), for {@code ./cdc status}.
+   */
+  public static final String CUTOVER_PATH = "/cutover";
 
   /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
   public static final String ALERTS_PATH = "/alerts";

@@ -68,6 +68,15 @@ final class ChildCli implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** SIGINT, what Ctrl-C on a terminal sends. */
+  void interrupt() throws IOException, InterruptedException {
+    Process kill =
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -INT " + process.pid() + " failed");
+    }
+  }
+
   /** SIGTERM, as Ctrl-C or a container stop sends. */
   void terminate() {
     process.destroy();

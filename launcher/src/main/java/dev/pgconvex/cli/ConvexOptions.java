@@ -1,0 +1,71 @@
+package dev.pgconvex.cli;
+
+import dev.pgconvex.common.config.Secret;
+import dev.pgconvex.sink.http.ConvexClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * How a tool command reaches the Convex deployment ({@code cutover}, {@code status}): {@code
+ * --convex-url} (or {@code CONVEX_URL}) and the admin key from {@code --convex-admin-key-file} or
+ * {@code CONVEX_ADMIN_KEY}, never from the command line.
+ */
+final class ConvexOptions {
+  @Option(
+      names = "--convex-url",
+      paramLabel = "URL",
+      description = "Convex deployment URL (default: env CONVEX_URL).")
+  String url;
+
+  @Option(
+      names = "--convex-admin-key-file",
+      paramLabel = "FILE",
+      description = "File holding the admin or deploy key (default: env CONVEX_ADMIN_KEY).")
+  Path keyFile;
+
+  /** The URL given, else {@code CONVEX_URL}, else null. */
+  String urlOrNull() {
+    String u = url != null ? url : System.getenv("CONVEX_URL");
+    return u == null || u.isBlank() ? null : u;
+  }
+
+  /** A client of the deployment (calls time out after 30 s); the caller closes it. */
+  ConvexClient client() {
+    return client(Duration.ofSeconds(30));
+  }
+
+  /** A client whose calls time out after {@code timeout}; the caller closes it. */
+  ConvexClient client(Duration timeout) {
+    String u = urlOrNull();
+    if (u == null) {
+      throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
+    }
+    String k;
+    try {
+      k =
+          keyFile != null
+              ? Files.readString(keyFile, StandardCharsets.UTF_8).strip()
+              : System.getenv("CONVEX_ADMIN_KEY");
+    } catch (IOException e) {
+      throw new UserFacingException(
+          "cannot read --convex-admin-key-file "
+              + keyFile
+              + " ("
+              + e.getClass().getSimpleName()
+              + "): give a readable file, or set CONVEX_ADMIN_KEY");
+    }
+    if (k == null || k.isBlank()) {
+      throw new UserFacingException(
+          "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
+    }
+    try {
+      return new ConvexClient(u, new Secret(k), timeout, Duration.ofSeconds(10), 4);
+    } catch (IllegalArgumentException e) {
+      throw new UserFacingException("--convex-url " + u + " is not an http(s) URL");
+    }
+  }
+}
