@@ -19,11 +19,12 @@ import java.util.Locale;
  * and {@code RUNNING}, no endpoint unreachable, Convex calls succeeding), {@code endToEndLag}
  * (known and at most {@code maxLagMs}), {@code orphans} (no row held for a parent longer than
  * {@code orphanAfterMs}: younger ones are in flight, waiting for their parent's id), {@code
- * deadLetters} (dead letters the stages wrote since they started, at most the number the operator
- * acknowledged), {@code partitions} (the sinks own exactly the ops partitions the barrier waits
- * for) and {@code lastVerify} (the newer of the last verify a cutover or rehearsal recorded and the
- * background verification's last complete pass was clean; unknown when there is neither, which does
- * not block).
+ * schemaDrift} (no table's changes held for schema drift), {@code deadLetters} (dead letters the
+ * stages wrote since they started, at most the number the operator acknowledged), {@code
+ * partitions} (the sinks own exactly the ops partitions the barrier waits for) and {@code
+ * lastVerify} (the newer of the last verify a cutover or rehearsal recorded and the background
+ * verification's last complete pass was clean; unknown when there is neither, which does not
+ * block).
  */
 public final class Readiness {
   private Readiness() {}
@@ -76,6 +77,7 @@ public final class Readiness {
         chain.stages().get("transformer") instanceof TransformerStatus x ? x : null;
     SinkStatus k = chain.stages().get("sink") instanceof SinkStatus x ? x : null;
     checks.add(orphans(t, limits.orphanAfterMs()));
+    checks.add(schemaDrift(t));
     if (t == null || k == null) {
       checks.add(
           Check.notOk("deadLetters", "unknown", "the transformer's or sink's status was not read"));
@@ -179,6 +181,28 @@ public final class Readiness {
         "rows wait for a parent that is not in Convex (held longer than --orphan-after-ms "
             + orphanAfterMs
             + "): ./cdc pending lists them; insert the parents or declare the relations optional");
+  }
+
+  // A held table's changes are not in Convex and its marker copies wait behind them: no barrier
+  // can pass until the mapping follows the DDL.
+  private static Check schemaDrift(TransformerStatus t) {
+    if (t == null) {
+      return Check.notOk("schemaDrift", "unknown", "the transformer's status was not read");
+    }
+    if (t.heldTables().isEmpty()) {
+      return Check.ok("schemaDrift", "no table held");
+    }
+    String value =
+        t.heldTables().stream()
+            .map(h -> h.table() + " (" + h.changes() + " changes held)")
+            .collect(java.util.stream.Collectors.joining(", "));
+    return Check.notOk(
+        "schemaDrift",
+        value,
+        "a table no longer matches the mapping ("
+            + t.heldTables().get(0).reason().split("; ", 2)[0]
+            + "): regenerate the mapping and the Convex schema, deploy, restart the transformer,"
+            + " then check again");
   }
 
   private static Check lag(ChainStatus chain, long maxLagMs) {

@@ -74,7 +74,13 @@ class ReadinessTest {
     assertThat(r.checks())
         .extracting(Check::name)
         .containsExactly(
-            "stages", "endToEndLag", "orphans", "deadLetters", "partitions", "lastVerify");
+            "stages",
+            "endToEndLag",
+            "orphans",
+            "schemaDrift",
+            "deadLetters",
+            "partitions",
+            "lastVerify");
     assertThat(r.checks()).allMatch(c -> c.verdict() == Check.Verdict.OK && c.value() != null);
     assertThat(check(r, "endToEndLag").value()).isEqualTo("400 ms (at most 5000 ms)");
     assertThat(r.reasons()).isEmpty();
@@ -91,6 +97,34 @@ class ReadinessTest {
     ChainStatus unknown =
         chain(null, source(StageState.RUNNING, true), transformer(0, 0), sink(4, null, 0, 0));
     assertThat(Readiness.evaluate(unknown, CLEAN, LIMITS).reasons()).contains("nothing applied");
+  }
+
+  @Test
+  void aTableHeldForSchemaDriftIsNotReady() {
+    TransformerStatus held =
+        new TransformerStatus(
+            StageState.RUNNING,
+            "running",
+            null,
+            "RUNNING",
+            0,
+            null,
+            0,
+            List.of(
+                new TransformerStatus.Held(
+                    "public.users",
+                    12,
+                    "00000000000000C8:00000000",
+                    1L,
+                    "public.users: `name` gone and `full_name` added: renamed?; the table's changes"
+                        + " are held")));
+    ChainStatus c = chain(100L, source(StageState.RUNNING, true), held, sink(4, 100L, 0, 0));
+    ReadinessReport r = Readiness.evaluate(c, CLEAN, LIMITS);
+    assertThat(r.ready()).isFalse();
+    assertThat(check(r, "schemaDrift").value()).isEqualTo("public.users (12 changes held)");
+    assertThat(check(r, "schemaDrift").reason())
+        .contains("renamed?")
+        .contains("restart the transformer");
   }
 
   @Test
