@@ -10,9 +10,9 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**
- * How a tool command reaches the Convex deployment ({@code cutover}, {@code status}): {@code
- * --convex-url} (or {@code CONVEX_URL}) and the admin key from {@code --convex-admin-key-file} or
- * {@code CONVEX_ADMIN_KEY}, never from the command line.
+ * How a tool command reaches the Convex deployment ({@code cutover}, {@code status}, {@code
+ * verify}): {@code --convex-url} (or {@code CONVEX_URL}) and the admin key from {@code
+ * --convex-admin-key-file} or {@code CONVEX_ADMIN_KEY}, never from the command line.
  */
 final class ConvexOptions {
   @Option(
@@ -40,6 +40,14 @@ final class ConvexOptions {
 
   /** A client whose calls time out after {@code timeout}; the caller closes it. */
   ConvexClient client(Duration timeout) {
+    return client(timeout, 4);
+  }
+
+  /**
+   * A client whose calls time out after {@code timeout}, with up to {@code connections} calls at
+   * once; the caller closes it.
+   */
+  ConvexClient client(Duration timeout, int connections) {
     String u = urlOrNull();
     if (u == null) {
       throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
@@ -63,7 +71,7 @@ final class ConvexOptions {
           "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
     }
     try {
-      return new ConvexClient(u, new Secret(k), timeout, Duration.ofSeconds(10), 4);
+      return new ConvexClient(u, new Secret(k), timeout, Duration.ofSeconds(10), connections);
     } catch (IllegalArgumentException e) {
       throw new UserFacingException("--convex-url " + u + " is not an http(s) URL");
     }

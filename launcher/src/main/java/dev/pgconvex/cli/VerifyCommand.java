@@ -2,7 +2,6 @@ package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.cli.pipeline.Pipeline;
-import dev.pgconvex.common.config.Secret;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.schema.CatalogException;
@@ -18,8 +17,6 @@ import dev.pgconvex.verify.VerifyException;
 import dev.pgconvex.verify.VerifyReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -72,15 +69,10 @@ public final class VerifyCommand implements Callable<Integer> {
           "The mapping the pipeline runs with: a mapping file (YAML) or a resolved mapping (.json).")
   Path mapping;
 
-  @Option(
-      names = "--convex-url",
-      description = "Convex deployment URL (else the environment variable CONVEX_URL).")
-  String convexUrl;
+  @Mixin ConvexOptions convexOptions = new ConvexOptions();
 
-  @Option(
-      names = "--convex-admin-key-file",
-      description = "File holding the admin or deploy key (else the variable CONVEX_ADMIN_KEY).")
-  Path convexKeyFile;
+  // The deployment's URL once known, for messages.
+  private String convexUrl;
 
   @Option(
       names = "--chunk-rows",
@@ -173,13 +165,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
   private int verify(PrintWriter out, PrintWriter err)
       throws SQLException, IOException, InterruptedException {
-    if (convexUrl == null) {
-      convexUrl = System.getenv("CONVEX_URL");
-    }
-    if (convexUrl == null || convexUrl.isBlank()) {
-      throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
-    }
-    Secret key = convexKey();
+    convexUrl = convexOptions.urlOrNull();
     Properties props = db.properties("pgconvex-verify");
     MirrorCheck.Connector connector = () -> DriverManager.getConnection(db.url, props);
     Mapping m;
@@ -195,12 +181,7 @@ public final class VerifyCommand implements Callable<Integer> {
               java.util.Map.of());
     }
     try (ConvexClient convex =
-        new ConvexClient(
-            convexUrl,
-            key,
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(10),
-            Math.max(2, parallel + 1))) {
+        convexOptions.client(Duration.ofSeconds(60), Math.max(2, parallel + 1))) {
       boolean tty = !json && System.console() != null;
       MirrorCheck check =
           new MirrorCheck(
@@ -325,18 +306,6 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     err.flush();
     return 2;
-  }
-
-  private Secret convexKey() throws IOException {
-    String k =
-        convexKeyFile != null
-            ? Files.readString(convexKeyFile, StandardCharsets.UTF_8).strip()
-            : System.getenv("CONVEX_ADMIN_KEY");
-    if (k == null || k.isBlank()) {
-      throw new UserFacingException(
-          "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
-    }
-    return new Secret(k);
   }
 
   /** One line on stderr, rewritten: rows compared of the total, per table, rate and ETA. */
