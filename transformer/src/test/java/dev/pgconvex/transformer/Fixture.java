@@ -244,20 +244,7 @@ final class Fixture {
      * out of a test's row is NULL, not gone: gone is schema drift).
      */
     ObjectNode full(String table, ObjectNode image) {
-      if (image == null) {
-        return null;
-      }
-      ObjectNode out = image.deepCopy();
-      var t = mapping.bySource("public", table).orElseThrow();
-      List<String> cols = new ArrayList<>(t.primaryKey());
-      t.columns().forEach(c -> cols.add(c.column()));
-      cols.addAll(t.relationColumns());
-      for (String c : cols) {
-        if (!out.has(c)) {
-          out.putNull(c);
-        }
-      }
-      return out;
+      return Fixture.full(mapping, table, image);
     }
 
     /** A row re-read by an incremental snapshot (resync): no lsn, snapshot "incremental". */
@@ -333,6 +320,24 @@ final class Fixture {
     public void close() {
       driver.close();
     }
+  }
+
+  /** {@link Driver#full} for any mapping. */
+  static ObjectNode full(Mapping mapping, String table, ObjectNode image) {
+    if (image == null) {
+      return null;
+    }
+    ObjectNode out = image.deepCopy();
+    var t = mapping.bySource("public", table).orElseThrow();
+    List<String> cols = new ArrayList<>(t.primaryKey());
+    t.columns().forEach(c -> cols.add(c.column()));
+    cols.addAll(t.relationColumns());
+    for (String c : cols) {
+      if (!out.has(c)) {
+        out.putNull(c);
+      }
+    }
+    return out;
   }
 
   static Operation operation(String json) {
