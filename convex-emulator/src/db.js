@@ -453,6 +453,59 @@ export class Database {
     return t;
   }
 
+  /**
+   * Checks every stored document against a new schema (a parsed `defineSchema(...).export()`); the
+   * first violation as {tableName, id, message} in Convex's words, or null.
+   */
+  checkSchema(schema) {
+    if (!schema || !schema.schemaValidation) return null;
+    const defs = new Map(schema.tables.map((t) => [t.tableName, t]));
+    for (const t of [...this.tables.values()].sort((a, b) => a.number - b.number)) {
+      if (t.docs.size === 0) continue;
+      const def = defs.get(t.name);
+      // Like Convex, documents of tables the schema does not list are not checked.
+      if (!def) continue;
+      const check = compileValidator(def.documentType, (tn, id) => this.isIdOfTable(tn, id));
+      for (const [id, doc] of t.docs) {
+        const err = check(userFields(doc), "");
+        if (err !== null) {
+          return { tableName: t.name, id, message: `Document with ID "${id}" in table "${t.name}" does not match the schema: ${err}` };
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Switches to a new schema (a deploy): new validators, schema indexes added (built from the stored
+   * documents), removed or redefined; tables of the new schema created. Call checkSchema first.
+   */
+  setSchema(schema) {
+    this.schema = schema;
+    this.schemaTables = new Map();
+    if (schema) for (const t of schema.tables) this.schemaTables.set(t.tableName, t);
+    for (const t of this.tables.values()) {
+      const def = this.schemaTables.get(t.name);
+      const defs = def ? def.indexes : [];
+      const old = new Map(t.userIndexes.map((i) => [i.name, i]));
+      t.userIndexes = defs.map((d) => {
+        const o = old.get(d.indexDescriptor);
+        if (o && o.fields.length === d.fields.length && o.fields.every((f, i) => f === d.fields[i])) return o;
+        const ix = new UserIndex(d.indexDescriptor, d.fields);
+        for (const [id, doc] of t.docs) ix.add(t, doc, id);
+        return ix;
+      });
+      t.indexes = new Map([
+        ["by_id", t.byId],
+        ["by_creation_time", t.byCreation],
+        ...t.userIndexes.map((i) => [i.name, i]),
+      ]);
+      const validatorJson = def && schema.schemaValidation ? def.documentType : null;
+      t.validate = validatorJson ? compileValidator(validatorJson, (tn, id) => this.isIdOfTable(tn, id)) : null;
+    }
+    this.initSchemaTables();
+  }
+
   isIdOfTable(tableName, id) {
     const t = this.tables.get(tableName);
     return t !== undefined && decodeIdTableNumber(id) === t.number;

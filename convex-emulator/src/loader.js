@@ -133,3 +133,67 @@ export function schemaJson(schema) {
   if (!schema || typeof schema.export !== "function") return null;
   return JSON.parse(schema.export());
 }
+
+/**
+ * Loads the modules a `npx convex deploy` pushed: already bundled by the CLI (ESM, `convex` inlined,
+ * shared chunks under `_deps/`), so they are written as they are into a temporary directory and
+ * imported. Returns the functions, the schema module's default export and the backend's module
+ * analysis (what the CLI's codegen reads back from start_push).
+ * @param {{path: string, source: string, environment: string}[]} modules
+ */
+export async function loadPushedModules(modules) {
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-push-"));
+  try {
+    fs.writeFileSync(path.join(tmpdir, "package.json"), '{"type":"module"}');
+    for (const m of modules) {
+      const rel = path.posix.normalize(m.path);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) throw new PushError(`Invalid module path ${m.path}`);
+      const file = path.join(tmpdir, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, m.source);
+    }
+    const functions = new Map();
+    const analysis = {};
+    let schema = null;
+    for (const m of modules) {
+      if (m.path.startsWith("_deps/")) continue;
+      const modPath = m.path.replace(SOURCE, "");
+      let mod;
+      try {
+        mod = await import(pathToFileURL(path.join(tmpdir, m.path)).href);
+      } catch (err) {
+        throw new PushError(`Failed to analyze ${m.path}: ${err?.message ?? err}`);
+      }
+      if (modPath === "schema") {
+        schema = mod.default ?? null;
+        continue;
+      }
+      const fns = [];
+      for (const [name, value] of Object.entries(mod)) {
+        if (typeof value === "function" && (value.isQuery || value.isMutation || value.isAction)) {
+          functions.set(`${modPath}:${name}`, value);
+          fns.push({
+            name,
+            pos: null,
+            udfType: value.isQuery ? "Query" : value.isMutation ? "Mutation" : "Action",
+            visibility: { kind: value.isInternal ? "internal" : "public" },
+            args: typeof value.exportArgs === "function" ? value.exportArgs() : null,
+            returns: typeof value.exportReturns === "function" ? value.exportReturns() : null,
+          });
+        }
+      }
+      analysis[m.path] = { functions: fns, httpRoutes: null, cronSpecs: null, sourceMapped: null };
+    }
+    return { functions, schema, analysis };
+  } finally {
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  }
+}
+
+/** A push the emulator refuses (answered 400 with Convex's error shape). */
+export class PushError extends Error {
+  constructor(message, code = "InvalidModules") {
+    super(message);
+    this.code = code;
+  }
+}

@@ -82,6 +82,12 @@ export class Runtime {
     this.installGlobal();
   }
 
+  /** Replaces all functions (a deploy; called between transactions). */
+  setFunctions(functions) {
+    this.functions = new Map();
+    for (const [path, fn] of functions) this.register(path, fn);
+  }
+
   register(path, fn) {
     const kind = fn.isQuery ? "query" : fn.isMutation ? "mutation" : fn.isAction ? "action" : null;
     if (!kind) return;

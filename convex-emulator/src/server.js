@@ -6,7 +6,8 @@ import fs from "node:fs";
 import { Database } from "./db.js";
 import { Runtime } from "./runtime.js";
 import { Persistence } from "./persist.js";
-import { loadFunctions, schemaJson } from "./loader.js";
+import { loadFunctions, loadPushedModules, schemaJson } from "./loader.js";
+import { Deployments, DeployError } from "./deploy.js";
 import { toCleanJson, encodeKeyValue, KEY_MAX_CHAR } from "./values.js";
 import { decodeIdTableNumber } from "./ids.js";
 
@@ -194,8 +195,19 @@ export class Emulator {
   }
 
   async start() {
-    const { functions, schema, tmpdir } = await loadFunctions(this.opts.functionsDir);
-    this.tmpdir = tmpdir;
+    this.deployments = new Deployments(this);
+    let functions = new Map();
+    let schema = null;
+    if (this.opts.functionsDir) {
+      ({ functions, schema } = await loadFunctions(this.opts.functionsDir));
+    } else {
+      // No folder given: serve what the last `npx convex deploy` pushed (kept in the data directory).
+      const saved = Deployments.readSaved(this.opts.dataDir);
+      if (saved) {
+        ({ functions, schema } = await loadPushedModules(saved.modules));
+        this.deployments.restore(saved);
+      }
+    }
     this.schema = schemaJson(schema);
     this.db = new Database({ schema: this.schema, retainChanges: this.opts.retainChanges });
     if (this.opts.dataDir) {
@@ -345,7 +357,7 @@ export class Emulator {
       }
       await this.route(req, res, route, url, faulty);
     } catch (e) {
-      if (e instanceof HttpError) {
+      if (e instanceof HttpError || e instanceof DeployError) {
         this.sendError(res, e.status, e.code, e.message, e.headers);
       } else {
         process.stderr.write(`convex-emulator: internal error on ${route}: ${e?.stack ?? e}\n`);
@@ -427,6 +439,7 @@ export class Emulator {
         path = `${parts.slice(0, -1).join("/")}:${parts[parts.length - 1]}`;
       }
     }
+    if (kind === null && (await this.deployments.handle(req, res, route))) return;
     if (kind === null) {
       throw new HttpError(404, "NotFound", `No route for ${method} ${route}`);
     }
@@ -485,6 +498,14 @@ export class Emulator {
       if (result.errorData !== undefined) s += `,"errorData":${formatValue(JSON.stringify(result.errorData), format)}`;
       this.send(res, 200, s + `,"logLines":${logLines}}`);
     }
+  }
+
+  /** Switches to a pushed schema and functions (between two transactions, see deploy.js). */
+  applyDeployment(schema, functions) {
+    this.previousSchemaText = this.schema ? JSON.stringify(this.schema) : null;
+    this.schema = schema;
+    this.db.setSchema(schema);
+    this.runtime.setFunctions(functions);
   }
 
   /** Drops all data (admin route for tests). Table numbers restart from the schema's. */
