@@ -425,6 +425,8 @@ export class Database {
     this.loading = false;
     /** @type {null | (() => Promise<void>)} */
     this.durable = null;
+    /** @type {null | ((changes: {table: Table}[]) => void)} the websocket subscriptions (sync.js) */
+    this.onCommit = null;
   }
 
   /** Creates the schema's tables in name order so table numbers are stable. */
@@ -710,6 +712,7 @@ export class Database {
       return null;
     }
     const doc = table.docs.get(id) ?? null;
+    if (tx.readTables !== null) tx.readTables.add(table.name);
     tx.countRead(doc);
     return doc;
   }
@@ -789,6 +792,7 @@ export class Database {
     if (changes.length === 0) return 0;
     this.commits++;
     this.log.push({ ts, changes });
+    if (this.onCommit !== null) this.onCommit(changes);
     this.logChanges += changes.length;
     this._trimLog();
     if (this.persist) {
@@ -1074,6 +1078,8 @@ export class Tx {
     this.newTables = null;
     this.logLines = [];
     this.identity = null;
+    /** @type {Set<string>|null} tables read, tracked for websocket subscriptions */
+    this.readTables = null;
   }
   /** Number of distinct documents written. */
   get writtenCount() {
@@ -1124,6 +1130,10 @@ export class QueryStream {
   constructor(tx, query) {
     this.tx = tx;
     const plan = tx.db.resolveSource(query.source);
+    if (tx.readTables !== null) {
+      const src = query.source;
+      tx.readTables.add(src.tableName ?? src.indexName.slice(0, src.indexName.indexOf(".")));
+    }
     this.table = plan.table;
     this.index = plan.index;
     this.order = plan.order;

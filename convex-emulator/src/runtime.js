@@ -412,11 +412,34 @@ export class Runtime {
     return this.executor.run(() => this.runTransaction(f, argsStr, identity));
   }
 
+  /**
+   * Runs a query for a websocket subscription; must be called from inside an executor job (sync.js
+   * runs a session's queries in one). Adds `tables`: what the query read (null when unknown).
+   */
+  async runSubscription(path, args, { admin, identity }) {
+    const f = this.resolve(path);
+    if (!f || (f.isInternal && !admin)) {
+      return { status: "error", errorMessage: `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`, logLines: [], tables: new Set() };
+    }
+    if (f.kind !== "query") return { status: "error", errorMessage: `${f.path} is not a query.`, logLines: [], tables: new Set() };
+    try {
+      this.checkArgs(f, args);
+    } catch (e) {
+      return { status: "error", errorMessage: e.message, logLines: [], tables: new Set() };
+    }
+    const tables = new Set();
+    const r = await this.runTransaction(f, JSON.stringify([args]), identity, tables);
+    if (r.system) return { status: "error", errorMessage: `${r.system.code}: ${r.system.message}`, logLines: [], tables: null };
+    r.tables = tables;
+    return r;
+  }
+
   /** @param {string} argsStr JSON text of `[args]` */
-  async runTransaction(f, argsStr, identity) {
+  async runTransaction(f, argsStr, identity, readTables = null) {
     const db = this.db;
     const tx = db.begin(f.kind);
     tx.identity = identity;
+    tx.readTables = readTables;
     const restore = captureConsole(tx.logLines);
     let result;
     let error = null;

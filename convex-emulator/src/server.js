@@ -8,6 +8,7 @@ import { Runtime } from "./runtime.js";
 import { Persistence } from "./persist.js";
 import { loadFunctions, loadPushedModules, schemaJson } from "./loader.js";
 import { Deployments, DeployError } from "./deploy.js";
+import { SyncServer } from "./sync.js";
 import { toCleanJson, encodeKeyValue, KEY_MAX_CHAR } from "./values.js";
 import { decodeIdTableNumber } from "./ids.js";
 
@@ -218,6 +219,9 @@ export class Emulator {
     this.runtime = new Runtime({ db: this.db, functions });
     if (this.persistence) this.persistence.schedule = (fn) => this.runtime.executor.run(fn);
     this.server = http.createServer({ noDelay: true, keepAlive: true }, (req, res) => this.handle(req, res));
+    this.sync = new SyncServer(this);
+    this.sync.attach(this.server);
+    this.db.onCommit = (changes) => this.sync.onCommit(changes);
     this.server.keepAliveTimeout = 75_000;
     this.server.headersTimeout = 80_000;
     this.server.requestTimeout = 0;
@@ -236,6 +240,7 @@ export class Emulator {
   }
 
   async close() {
+    if (this.sync) this.sync.close();
     if (this.server) {
       await new Promise((resolve) => {
         this.server.close(() => resolve());
@@ -506,6 +511,7 @@ export class Emulator {
     this.schema = schema;
     this.db.setSchema(schema);
     this.runtime.setFunctions(functions);
+    this.sync.invalidateAll();
   }
 
   /** Drops all data (admin route for tests). Table numbers restart from the schema's. */
@@ -524,6 +530,8 @@ export class Emulator {
     }
     this.db = db;
     this.runtime.db = db;
+    db.onCommit = (changes) => this.sync.onCommit(changes);
+    this.sync.invalidateAll();
   }
 
   // ------------------------------------------------------------------------------------------
