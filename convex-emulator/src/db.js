@@ -618,6 +618,35 @@ export class Database {
     return id;
   }
 
+  /**
+   * Inserts an imported document (`npx convex import`): keeps `id` and `creationTime` when given and
+   * usable (the id belongs to this table and is free), else makes new ones. Validated like insert.
+   */
+  importDocument(tx, tableName, id, creationTime, value) {
+    tx.requireWrite();
+    const table = this.ensureTable(tableName, true, null);
+    value = userFields(value);
+    const { size } = this._sizeCheck(tx, value);
+    this._validate(table, value);
+    if (typeof id !== "string" || decodeIdTableNumber(id) !== table.number || table.docs.has(id) || this.normalizeId(tableName, id) !== id) {
+      id = newId(table.number);
+    }
+    let ct;
+    if (typeof creationTime === "number" && Number.isFinite(creationTime)) {
+      ct = creationTime;
+      if (ct > this.lastCreationTime) this.lastCreationTime = ct;
+      else table.orderDirty = true;
+    } else {
+      ct = this.nextCreationTime();
+    }
+    const doc = buildDoc(id, ct, value);
+    const entry = this._noteWrite(tx, table, id, null);
+    this._checkWritten(tx, size + 57);
+    table.apply(id, null, doc);
+    entry.cur = doc;
+    return id;
+  }
+
   _resolveForWrite(tableName, id, op) {
     if (typeof id !== "string") throw new UserError(`Invalid argument \`id\` for \`db.${op}\`, expected string but got '${typeof id}': ${id}`);
     const table = this.tableOfId(id, tableName);

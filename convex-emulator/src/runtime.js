@@ -6,6 +6,7 @@ import { format } from "node:util";
 import { Database, QueryStream, LimitError } from "./db.js";
 import { UserError, encodeKeyValue } from "./values.js";
 import { compileValidator } from "./validator.js";
+import { systemFunctions } from "./system.js";
 
 const MAX_RETURN = 16 * 1024 * 1024;
 const MAX_ARGS = 16 * 1024 * 1024;
@@ -74,18 +75,25 @@ export class Runtime {
     this.db = db;
     this.executor = new SerialExecutor();
     /** path -> {fn, kind, isInternal, checkArgs, checkReturns} */
-    this.functions = new Map();
-    for (const [path, fn] of functions) this.register(path, fn);
+    this.setFunctions(functions);
     /** requestId -> identity for running actions */
     this.actionContexts = new Map();
     this.nextRequest = 0;
     this.installGlobal();
   }
 
+  /** Adds built-in `_system/...` functions that survive deploys. */
+  addSystemFunctions(map) {
+    this.systemExtras = new Map([...(this.systemExtras ?? []), ...map]);
+    for (const [path, fn] of map) this.register(path, fn);
+  }
+
   /** Replaces all functions (a deploy; called between transactions). */
   setFunctions(functions) {
     this.functions = new Map();
     for (const [path, fn] of functions) this.register(path, fn);
+    for (const [path, fn] of systemFunctions(() => this.db)) this.register(path, fn);
+    for (const [path, fn] of this.systemExtras ?? []) this.register(path, fn);
   }
 
   register(path, fn) {
@@ -430,7 +438,7 @@ export class Runtime {
     const tables = new Set();
     const r = await this.runTransaction(f, JSON.stringify([args]), identity, tables);
     if (r.system) return { status: "error", errorMessage: `${r.system.code}: ${r.system.message}`, logLines: [], tables: null };
-    r.tables = tables;
+    r.tables = f.fn.volatile ? null : tables;
     return r;
   }
 

@@ -9,6 +9,8 @@ import { Persistence } from "./persist.js";
 import { loadFunctions, loadPushedModules, schemaJson } from "./loader.js";
 import { Deployments, DeployError } from "./deploy.js";
 import { SyncServer } from "./sync.js";
+import { Transfers } from "./transfer.js";
+import { SnapshotError } from "./snapshot.js";
 import { toCleanJson, encodeKeyValue, KEY_MAX_CHAR } from "./values.js";
 import { decodeIdTableNumber } from "./ids.js";
 
@@ -219,6 +221,8 @@ export class Emulator {
     this.runtime = new Runtime({ db: this.db, functions });
     if (this.persistence) this.persistence.schedule = (fn) => this.runtime.executor.run(fn);
     this.server = http.createServer({ noDelay: true, keepAlive: true }, (req, res) => this.handle(req, res));
+    this.transfers = new Transfers(this);
+    this.runtime.addSystemFunctions(this.transfers.systemFunctions());
     this.sync = new SyncServer(this);
     this.sync.attach(this.server);
     this.db.onCommit = (changes) => this.sync.onCommit(changes);
@@ -362,7 +366,7 @@ export class Emulator {
       }
       await this.route(req, res, route, url, faulty);
     } catch (e) {
-      if (e instanceof HttpError || e instanceof DeployError) {
+      if (e instanceof HttpError || e instanceof DeployError || e instanceof SnapshotError) {
         this.sendError(res, e.status, e.code, e.message, e.headers);
       } else {
         process.stderr.write(`convex-emulator: internal error on ${route}: ${e?.stack ?? e}\n`);
@@ -445,6 +449,7 @@ export class Emulator {
       }
     }
     if (kind === null && (await this.deployments.handle(req, res, route))) return;
+    if (kind === null && (await this.transfers.handle(req, res, route, url))) return;
     if (kind === null) {
       throw new HttpError(404, "NotFound", `No route for ${method} ${route}`);
     }

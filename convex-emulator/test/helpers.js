@@ -147,8 +147,10 @@ export function convexCli(projectDir, url, args, { key = ADMIN, env = {}, timeou
       child.kill("SIGKILL");
       reject(new Error(`npx convex ${args.join(" ")} timed out\n${stdout}\n${stderr}`));
     }, timeoutMs);
+    const t0 = Date.now();
     child.on("exit", (code) => {
       clearTimeout(timer);
+      if (process.env.CLI_TIMES) process.stderr.write(`npx convex ${args.join(" ")}: ${Date.now() - t0} ms\n`);
       resolve({ code, stdout, stderr });
     });
   });
