@@ -394,7 +394,17 @@ export class Runtime {
    *   | {status: "error", errorMessage: string, errorData?: any, logLines: string[]}
    *   | {system: {http: number, code: string, message: string}}>}
    */
-  async call({ path, args, kind, admin, identity = null, internalCall = false }) {
+  async call(req) {
+    const start = Date.now();
+    const r = await this.callInner(req);
+    if (this.logs && !r.system) {
+      const f = this.resolve(req.path);
+      if (f) this.logs.record(f.path, f.kind, start, r);
+    }
+    return r;
+  }
+
+  async callInner({ path, args, kind, admin, identity = null, internalCall = false }) {
     const f = this.resolve(path);
     if (!f || (f.isInternal && !admin)) {
       return {

@@ -11,6 +11,7 @@ import { Deployments, DeployError } from "./deploy.js";
 import { SyncServer } from "./sync.js";
 import { Transfers } from "./transfer.js";
 import { SnapshotError } from "./snapshot.js";
+import { FunctionLogs } from "./logs.js";
 import { toCleanJson, encodeKeyValue, KEY_MAX_CHAR } from "./values.js";
 import { decodeIdTableNumber } from "./ids.js";
 
@@ -221,6 +222,8 @@ export class Emulator {
     this.runtime = new Runtime({ db: this.db, functions });
     if (this.persistence) this.persistence.schedule = (fn) => this.runtime.executor.run(fn);
     this.server = http.createServer({ noDelay: true, keepAlive: true }, (req, res) => this.handle(req, res));
+    this.logs = new FunctionLogs();
+    this.runtime.logs = this.logs;
     this.transfers = new Transfers(this);
     this.runtime.addSystemFunctions(this.transfers.systemFunctions());
     this.sync = new SyncServer(this);
@@ -245,6 +248,7 @@ export class Emulator {
 
   async close() {
     if (this.sync) this.sync.close();
+    if (this.logs) this.logs.close();
     if (this.server) {
       await new Promise((resolve) => {
         this.server.close(() => resolve());
@@ -426,6 +430,12 @@ export class Emulator {
         route === "/api/list_snapshot" ? this.listSnapshot(params) : this.documentDeltas(params),
       );
       this.send(res, 200, body);
+      return;
+    }
+    if (route === "/api/stream_function_logs" && method === "GET") {
+      this.requireAdmin(req);
+      const out = await this.logs.poll(Number(url.searchParams.get("cursor")) || 0);
+      this.send(res, 200, JSON.stringify(out));
       return;
     }
     if (route === "/api/query_ts" && method === "POST") {
