@@ -188,8 +188,16 @@ export class Deployments {
     const db = this.em.db;
     const tables = (p.schema?.tables ?? []).map((t) => {
       const tbl = db.tables.get(t.tableName);
+      // Measured on up to 1,000 documents and scaled: the CLI only uses it to warn about slow pushes.
       let sizeBytes = 0;
-      if (tbl) for (const d of tbl.docs.values()) sizeBytes += JSON.stringify(d).length;
+      if (tbl && tbl.docs.size > 0) {
+        let n = 0;
+        for (const d of tbl.docs.values()) {
+          sizeBytes += JSON.stringify(d).length;
+          if (++n === 1000) break;
+        }
+        sizeBytes = Math.round((sizeBytes / n) * tbl.docs.size);
+      }
       return {
         name: t.tableName,
         outcome: p.schema.schemaValidation ? "mustWalk" : "notValidated",
@@ -283,7 +291,11 @@ export class Deployments {
     const { id, p } = this._pendingFor(body.schemaChange);
     if (id === null) return { type: "complete" };
     if (!p) return { type: "raceDetected" };
-    const failure = await this.em.runtime.executor.run(async () => this.em.db.checkSchema(p.schema));
+    const failure = await this.em.runtime.executor.run(async () => {
+      p.checkedAtCommit = this.em.db.commits;
+      p.checkedDb = this.em.db;
+      return this.em.db.checkSchema(p.schema);
+    });
     if (failure) {
       this.pending.delete(id);
       return { type: "failed", error: failure.message, componentPath: "", tableName: failure.tableName };
@@ -299,8 +311,11 @@ export class Deployments {
     if (!p) throw new DeployError(409, "RaceDetected", "Schema was overwritten by another push.");
     const before = new Set(this.modules.keys());
     await this.em.runtime.executor.run(async () => {
-      // Documents may have changed since wait_for_schema: check again where no transaction runs.
-      const failure = this.em.db.checkSchema(p.schema);
+      // Documents may have changed since wait_for_schema: check again (where no transaction runs)
+      // unless nothing was committed in between.
+      const db = this.em.db;
+      const unchanged = p.checkedDb === db && p.checkedAtCommit === db.commits;
+      const failure = unchanged ? null : db.checkSchema(p.schema);
       if (failure) throw new DeployError(400, "SchemaValidationFailed", `Schema validation failed.\n${failure.message}`);
       this.em.applyDeployment(p.schema, p.loaded.functions);
       this.modules = p.modules;
