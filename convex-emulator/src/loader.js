@@ -46,6 +46,27 @@ const ownConvex = {
   },
 };
 
+/**
+ * The `convex` package's syscall.js with a JSON-value fast path: when the host offers
+ * `Convex.jsonSyscall` / `jsonAsyncSyscall` (runtime.js), arguments and results are passed as the
+ * same JSON values instead of their text. Left as it is when its code is not the expected one.
+ */
+const syscallFastPath = {
+  name: "syscall-fast-path",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, async (args) => {
+      let src = await fs.promises.readFile(args.path, "utf8");
+      const sync = "const resultStr = Convex.syscall(op, JSON.stringify(arg));";
+      const asyncCall = "resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));";
+      if (src.split(sync).length === 2 && src.split(asyncCall).length === 2) {
+        src = src.replace(sync, `if (Convex.jsonSyscall !== void 0) return Convex.jsonSyscall(op, arg);\n  ${sync}`);
+        src = src.replace(asyncCall, `if (Convex.jsonAsyncSyscall !== void 0) return await Convex.jsonAsyncSyscall(op, arg);\n    ${asyncCall}`);
+      }
+      return { contents: src, loader: "js", resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 async function bundle(dir, entries, outdir) {
   return esbuild.build({
     absWorkingDir: dir,
@@ -63,7 +84,7 @@ async function bundle(dir, entries, outdir) {
     entryNames: "[dir]/[name]",
     chunkNames: "_chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
-    plugins: [ownConvex],
+    plugins: [ownConvex, syscallFastPath],
     write: true,
   });
 }
