@@ -171,7 +171,7 @@ export async function loadPushedModules(modules) {
       if (rel.startsWith("..") || path.isAbsolute(rel)) throw new PushError(`Invalid module path ${m.path}`);
       const file = path.join(tmpdir, rel);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, m.source);
+      fs.writeFileSync(file, withSyscallFastPath(m.source));
     }
     const functions = new Map();
     const analysis = {};
@@ -209,6 +209,22 @@ export async function loadPushedModules(modules) {
   } finally {
     fs.rmSync(tmpdir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fast path of `syscallFastPath` for a bundle the CLI made: its copy of the convex package's
+ * syscall.js (identifiers renamed by esbuild) learns to use Convex.jsonSyscall / jsonAsyncSyscall.
+ * Only applied when each call shape occurs exactly once in the module (the package's own code).
+ */
+export function withSyscallFastPath(source) {
+  const sync = /(?:\b(?:let|const|var)\s+)?[\w$]+\s*=\s*Convex\.syscall\(([\w$]+),\s*JSON\.stringify\(([\w$]+)\)\);/g;
+  const asyncCall = /[\w$]+\s*=\s*await\s+Convex\.asyncSyscall\(([\w$]+),\s*JSON\.stringify\(([\w$]+)\)\);/g;
+  const ns = [...source.matchAll(sync)].length;
+  const na = [...source.matchAll(asyncCall)].length;
+  if (ns !== 1 || na !== 1) return source;
+  return source
+    .replace(sync, (m, op, arg) => `if (Convex.jsonSyscall !== void 0) return Convex.jsonSyscall(${op}, ${arg});\n${m}`)
+    .replace(asyncCall, (m, op, arg) => `if (Convex.jsonAsyncSyscall !== void 0) return await Convex.jsonAsyncSyscall(${op}, ${arg});\n${m}`);
 }
 
 /** A push the emulator refuses (answered 400 with Convex's error shape). */
