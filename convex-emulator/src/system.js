@@ -19,7 +19,7 @@ function page(db, table, order, paginationOpts) {
   const numItems = Math.max(1, Math.min(PAGE_MAX, Number(paginationOpts?.numItems) || PAGE_MAX));
   if (!t) return { page: [], isDone: true, continueCursor: "" };
   let docs = [...t.docs.values()];
-  if (t.orderDirty) docs.sort((a, b) => a._creationTime - b._creationTime);
+  if (t.orderDirty) docs.sort((a, b) => a._creationTime - b._creationTime || (a._id < b._id ? -1 : 1));
   if (order === "desc") docs.reverse();
   let start = 0;
   const cursor = paginationOpts?.cursor;
@@ -37,10 +37,11 @@ export function systemFunctions(getDb) {
   return new Map([
     [
       "_system/cli/tables:default",
-      systemQuery(({ paginationOpts }) => {
-        const names = [...getDb().tables.values()].filter((t) => t.docs.size > 0 || getDb().schemaTables.has(t.name)).map((t) => ({ name: t.name }));
+      // The user tables (those of the schema and any with documents), in one page.
+      systemQuery(() => {
+        const db = getDb();
+        const names = [...db.tables.values()].filter((t) => t.docs.size > 0 || db.schemaTables.has(t.name)).map((t) => ({ name: t.name }));
         names.sort((a, b) => (a.name < b.name ? -1 : 1));
-        void paginationOpts;
         return { page: names, isDone: true, continueCursor: "" };
       }),
     ],
