@@ -11,7 +11,8 @@ for (const m of ["log", "info", "debug"]) console[m] = (...a) => process.stderr.
 v8.setFlagsFromString("--max-semi-space-size=64");
 const { Emulator } = await import("../src/server.js");
 
-const USAGE = `usage: convex-emulator --port P (--admin-key K | env CONVEX_ADMIN_KEY) --functions DIR [--data DIR] [--host 127.0.0.1]
+const USAGE = `usage: convex-emulator --port P (--admin-key K | env CONVEX_ADMIN_KEY) [--functions DIR] [--data DIR] [--host 127.0.0.1]
+  (without --functions: empty until \`npx convex deploy\`, or what the last deploy saved in --data)
   [--max-concurrent-mutations 16] [--mutation-queue-timeout-ms 5000] [--write-limit-mib-per-s 0]
   [--fault-503 0..1] [--fault-429 0..1] [--fault-latency-ms N] [--fault-drop 0..1]
   [--fault-drop-phase after|before] [--fault-routes /api/mutation,...] [--fault-seed N]
@@ -67,8 +68,8 @@ try {
   for (const k of Object.keys(a)) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   // The key may come from the environment, so it does not show in the process list.
   if (a["admin-key"] === undefined && process.env.CONVEX_ADMIN_KEY) a["admin-key"] = process.env.CONVEX_ADMIN_KEY;
-  if (a["admin-key"] === undefined || a.functions === undefined) {
-    throw new Error("--admin-key (or the environment variable CONVEX_ADMIN_KEY) and --functions are required");
+  if (a["admin-key"] === undefined) {
+    throw new Error("--admin-key (or the environment variable CONVEX_ADMIN_KEY) is required");
   }
   exitOnStdinClose = a["exit-on-stdin-close"] === true;
   const faults = {};
@@ -79,7 +80,7 @@ try {
     port: num(a.port, "port", 0),
     host: a.host ?? "127.0.0.1",
     adminKey: a["admin-key"],
-    functionsDir: a.functions,
+    functionsDir: a.functions ?? null,
     dataDir: a.data ?? null,
     maxConcurrentMutations: num(a["max-concurrent-mutations"], "max-concurrent-mutations", 16),
     mutationQueueTimeoutMs: num(a["mutation-queue-timeout-ms"], "mutation-queue-timeout-ms", 5000),

@@ -425,6 +425,8 @@ export class Database {
     this.loading = false;
     /** @type {null | (() => Promise<void>)} */
     this.durable = null;
+    /** @type {null | ((changes: {table: Table}[]) => void)} the websocket subscriptions (sync.js) */
+    this.onCommit = null;
   }
 
   /** Creates the schema's tables in name order so table numbers are stable. */
@@ -451,6 +453,59 @@ export class Database {
     this.tablesByNumber.set(number, t);
     if (!this.loading) this.pendingTables.push(t);
     return t;
+  }
+
+  /**
+   * Checks every stored document against a new schema (a parsed `defineSchema(...).export()`); the
+   * first violation as {tableName, id, message} in Convex's words, or null.
+   */
+  checkSchema(schema) {
+    if (!schema || !schema.schemaValidation) return null;
+    const defs = new Map(schema.tables.map((t) => [t.tableName, t]));
+    for (const t of [...this.tables.values()].sort((a, b) => a.number - b.number)) {
+      if (t.docs.size === 0) continue;
+      const def = defs.get(t.name);
+      // Like Convex, documents of tables the schema does not list are not checked.
+      if (!def) continue;
+      const check = compileValidator(def.documentType, (tn, id) => this.isIdOfTable(tn, id));
+      for (const [id, doc] of t.docs) {
+        const err = check(userFields(doc), "");
+        if (err !== null) {
+          return { tableName: t.name, id, message: `Document with ID "${id}" in table "${t.name}" does not match the schema: ${err}` };
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Switches to a new schema (a deploy): new validators, schema indexes added (built from the stored
+   * documents), removed or redefined; tables of the new schema created. Call checkSchema first.
+   */
+  setSchema(schema) {
+    this.schema = schema;
+    this.schemaTables = new Map();
+    if (schema) for (const t of schema.tables) this.schemaTables.set(t.tableName, t);
+    for (const t of this.tables.values()) {
+      const def = this.schemaTables.get(t.name);
+      const defs = def ? def.indexes : [];
+      const old = new Map(t.userIndexes.map((i) => [i.name, i]));
+      t.userIndexes = defs.map((d) => {
+        const o = old.get(d.indexDescriptor);
+        if (o && o.fields.length === d.fields.length && o.fields.every((f, i) => f === d.fields[i])) return o;
+        const ix = new UserIndex(d.indexDescriptor, d.fields);
+        for (const [id, doc] of t.docs) ix.add(t, doc, id);
+        return ix;
+      });
+      t.indexes = new Map([
+        ["by_id", t.byId],
+        ["by_creation_time", t.byCreation],
+        ...t.userIndexes.map((i) => [i.name, i]),
+      ]);
+      const validatorJson = def && schema.schemaValidation ? def.documentType : null;
+      t.validate = validatorJson ? compileValidator(validatorJson, (tn, id) => this.isIdOfTable(tn, id)) : null;
+    }
+    this.initSchemaTables();
   }
 
   isIdOfTable(tableName, id) {
@@ -563,6 +618,35 @@ export class Database {
     return id;
   }
 
+  /**
+   * Inserts an imported document (`npx convex import`): keeps `id` and `creationTime` when given and
+   * usable (the id belongs to this table and is free), else makes new ones. Validated like insert.
+   */
+  importDocument(tx, tableName, id, creationTime, value) {
+    tx.requireWrite();
+    const table = this.ensureTable(tableName, true, null);
+    value = userFields(value);
+    const { size } = this._sizeCheck(tx, value);
+    this._validate(table, value);
+    if (typeof id !== "string" || decodeIdTableNumber(id) !== table.number || table.docs.has(id) || this.normalizeId(tableName, id) !== id) {
+      id = newId(table.number);
+    }
+    let ct;
+    if (typeof creationTime === "number" && Number.isFinite(creationTime)) {
+      ct = creationTime;
+      if (ct > this.lastCreationTime) this.lastCreationTime = ct;
+      else table.orderDirty = true;
+    } else {
+      ct = this.nextCreationTime();
+    }
+    const doc = buildDoc(id, ct, value);
+    const entry = this._noteWrite(tx, table, id, null);
+    this._checkWritten(tx, size + 57);
+    table.apply(id, null, doc);
+    entry.cur = doc;
+    return id;
+  }
+
   _resolveForWrite(tableName, id, op) {
     if (typeof id !== "string") throw new UserError(`Invalid argument \`id\` for \`db.${op}\`, expected string but got '${typeof id}': ${id}`);
     const table = this.tableOfId(id, tableName);
@@ -657,6 +741,7 @@ export class Database {
       return null;
     }
     const doc = table.docs.get(id) ?? null;
+    if (tx.readTables !== null) tx.readTables.add(table.name);
     tx.countRead(doc);
     return doc;
   }
@@ -736,6 +821,7 @@ export class Database {
     if (changes.length === 0) return 0;
     this.commits++;
     this.log.push({ ts, changes });
+    if (this.onCommit !== null) this.onCommit(changes);
     this.logChanges += changes.length;
     this._trimLog();
     if (this.persist) {
@@ -1021,6 +1107,8 @@ export class Tx {
     this.newTables = null;
     this.logLines = [];
     this.identity = null;
+    /** @type {Set<string>|null} tables read, tracked for websocket subscriptions */
+    this.readTables = null;
   }
   /** Number of distinct documents written. */
   get writtenCount() {
@@ -1071,6 +1159,10 @@ export class QueryStream {
   constructor(tx, query) {
     this.tx = tx;
     const plan = tx.db.resolveSource(query.source);
+    if (tx.readTables !== null) {
+      const src = query.source;
+      tx.readTables.add(src.tableName ?? src.indexName.slice(0, src.indexName.indexOf(".")));
+    }
     this.table = plan.table;
     this.index = plan.index;
     this.order = plan.order;

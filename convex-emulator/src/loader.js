@@ -46,6 +46,27 @@ const ownConvex = {
   },
 };
 
+/**
+ * The `convex` package's syscall.js with a JSON-value fast path: when the host offers
+ * `Convex.jsonSyscall` / `jsonAsyncSyscall` (runtime.js), arguments and results are passed as the
+ * same JSON values instead of their text. Left as it is when its code is not the expected one.
+ */
+const syscallFastPath = {
+  name: "syscall-fast-path",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]convex[\\/]dist[\\/]esm[\\/]server[\\/]impl[\\/]syscall\.js$/ }, async (args) => {
+      let src = await fs.promises.readFile(args.path, "utf8");
+      const sync = "const resultStr = Convex.syscall(op, JSON.stringify(arg));";
+      const asyncCall = "resultStr = await Convex.asyncSyscall(op, JSON.stringify(arg));";
+      if (src.split(sync).length === 2 && src.split(asyncCall).length === 2) {
+        src = src.replace(sync, `if (Convex.jsonSyscall !== void 0) return Convex.jsonSyscall(op, arg);\n  ${sync}`);
+        src = src.replace(asyncCall, `if (Convex.jsonAsyncSyscall !== void 0) return await Convex.jsonAsyncSyscall(op, arg);\n    ${asyncCall}`);
+      }
+      return { contents: src, loader: "js", resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 async function bundle(dir, entries, outdir) {
   return esbuild.build({
     absWorkingDir: dir,
@@ -63,7 +84,7 @@ async function bundle(dir, entries, outdir) {
     entryNames: "[dir]/[name]",
     chunkNames: "_chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
-    plugins: [ownConvex],
+    plugins: [ownConvex, syscallFastPath],
     write: true,
   });
 }
@@ -132,4 +153,84 @@ export async function loadFunctions(dir) {
 export function schemaJson(schema) {
   if (!schema || typeof schema.export !== "function") return null;
   return JSON.parse(schema.export());
+}
+
+/**
+ * Loads the modules a `npx convex deploy` pushed: already bundled by the CLI (ESM, `convex` inlined,
+ * shared chunks under `_deps/`), so they are written as they are into a temporary directory and
+ * imported. Returns the functions, the schema module's default export and the backend's module
+ * analysis (what the CLI's codegen reads back from start_push).
+ * @param {{path: string, source: string, environment: string}[]} modules
+ */
+export async function loadPushedModules(modules) {
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-push-"));
+  try {
+    fs.writeFileSync(path.join(tmpdir, "package.json"), '{"type":"module"}');
+    for (const m of modules) {
+      const rel = path.posix.normalize(m.path);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) throw new PushError(`Invalid module path ${m.path}`);
+      const file = path.join(tmpdir, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, withSyscallFastPath(m.source));
+    }
+    const functions = new Map();
+    const analysis = {};
+    let schema = null;
+    for (const m of modules) {
+      if (m.path.startsWith("_deps/")) continue;
+      const modPath = m.path.replace(SOURCE, "");
+      let mod;
+      try {
+        mod = await import(pathToFileURL(path.join(tmpdir, m.path)).href);
+      } catch (err) {
+        throw new PushError(`Failed to analyze ${m.path}: ${err?.message ?? err}`);
+      }
+      if (modPath === "schema") {
+        schema = mod.default ?? null;
+        continue;
+      }
+      const fns = [];
+      for (const [name, value] of Object.entries(mod)) {
+        if (typeof value === "function" && (value.isQuery || value.isMutation || value.isAction)) {
+          functions.set(`${modPath}:${name}`, value);
+          fns.push({
+            name,
+            pos: null,
+            udfType: value.isQuery ? "Query" : value.isMutation ? "Mutation" : "Action",
+            visibility: { kind: value.isInternal ? "internal" : "public" },
+            args: typeof value.exportArgs === "function" ? value.exportArgs() : null,
+            returns: typeof value.exportReturns === "function" ? value.exportReturns() : null,
+          });
+        }
+      }
+      analysis[m.path] = { functions: fns, httpRoutes: null, cronSpecs: null, sourceMapped: null };
+    }
+    return { functions, schema, analysis };
+  } finally {
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The fast path of `syscallFastPath` for a bundle the CLI made: its copy of the convex package's
+ * syscall.js (identifiers renamed by esbuild) learns to use Convex.jsonSyscall / jsonAsyncSyscall.
+ * Only applied when each call shape occurs exactly once in the module (the package's own code).
+ */
+export function withSyscallFastPath(source) {
+  const sync = /(?:\b(?:let|const|var)\s+)?[\w$]+\s*=\s*Convex\.syscall\(([\w$]+),\s*JSON\.stringify\(([\w$]+)\)\);/g;
+  const asyncCall = /[\w$]+\s*=\s*await\s+Convex\.asyncSyscall\(([\w$]+),\s*JSON\.stringify\(([\w$]+)\)\);/g;
+  const ns = [...source.matchAll(sync)].length;
+  const na = [...source.matchAll(asyncCall)].length;
+  if (ns !== 1 || na !== 1) return source;
+  return source
+    .replace(sync, (m, op, arg) => `if (Convex.jsonSyscall !== void 0) return Convex.jsonSyscall(${op}, ${arg});\n${m}`)
+    .replace(asyncCall, (m, op, arg) => `if (Convex.jsonAsyncSyscall !== void 0) return await Convex.jsonAsyncSyscall(${op}, ${arg});\n${m}`);
+}
+
+/** A push the emulator refuses (answered 400 with Convex's error shape). */
+export class PushError extends Error {
+  constructor(message, code = "InvalidModules") {
+    super(message);
+    this.code = code;
+  }
 }

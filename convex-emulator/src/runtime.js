@@ -6,6 +6,7 @@ import { format } from "node:util";
 import { Database, QueryStream, LimitError } from "./db.js";
 import { UserError, encodeKeyValue } from "./values.js";
 import { compileValidator } from "./validator.js";
+import { systemFunctions } from "./system.js";
 
 const MAX_RETURN = 16 * 1024 * 1024;
 const MAX_ARGS = 16 * 1024 * 1024;
@@ -74,12 +75,25 @@ export class Runtime {
     this.db = db;
     this.executor = new SerialExecutor();
     /** path -> {fn, kind, isInternal, checkArgs, checkReturns} */
-    this.functions = new Map();
-    for (const [path, fn] of functions) this.register(path, fn);
+    this.setFunctions(functions);
     /** requestId -> identity for running actions */
     this.actionContexts = new Map();
     this.nextRequest = 0;
     this.installGlobal();
+  }
+
+  /** Adds built-in `_system/...` functions that survive deploys. */
+  addSystemFunctions(map) {
+    this.systemExtras = new Map([...(this.systemExtras ?? []), ...map]);
+    for (const [path, fn] of map) this.register(path, fn);
+  }
+
+  /** Replaces all functions (a deploy; called between transactions). */
+  setFunctions(functions) {
+    this.functions = new Map();
+    for (const [path, fn] of functions) this.register(path, fn);
+    for (const [path, fn] of systemFunctions(() => this.db)) this.register(path, fn);
+    for (const [path, fn] of this.systemExtras ?? []) this.register(path, fn);
   }
 
   register(path, fn) {
@@ -143,7 +157,73 @@ export class Runtime {
       jsSyscall(op) {
         throw new UserError(`The Convex emulator does not support "${op}" (file storage).`);
       },
+      // The same syscalls over JSON values instead of JSON text, for the `convex` package the
+      // emulator bundles into a --functions folder (loader.js teaches its syscall.js to use them):
+      // the hot ops skip a JSON.stringify/JSON.parse pair on each side.
+      jsonSyscall(op, arg) {
+        return rt.jsonSyscall(op, arg);
+      },
+      jsonAsyncSyscall(op, arg) {
+        try {
+          return Promise.resolve(rt.jsonAsyncSyscall(op, arg));
+        } catch (e) {
+          return Promise.reject(errorPayload(e));
+        }
+      },
     };
+  }
+
+  jsonSyscall(op, arg) {
+    switch (op) {
+      case "1.0/queryStream": {
+        const tx = this.tx();
+        tx.countRange();
+        const qs = new QueryStream(tx, arg.query);
+        const id = tx.nextQueryId++;
+        tx.queries.set(id, qs);
+        return { queryId: id };
+      }
+      case "1.0/queryCleanup":
+        this.tx().queries.delete(arg.queryId);
+        return {};
+      case "1.0/db/normalizeId":
+        return { id: this.db.normalizeId(arg.table, arg.idString) };
+      default:
+        return JSON.parse(this.syscall(op, JSON.stringify(arg)));
+    }
+  }
+
+  jsonAsyncSyscall(op, arg) {
+    switch (op) {
+      case "1.0/get": {
+        const tx = this.tx();
+        const doc = this.db.get(tx, arg.table, arg.id);
+        if (doc === null) return null;
+        tx.addBytesRead(JSON.stringify(doc).length);
+        return doc;
+      }
+      case "1.0/queryStreamNext": {
+        const tx = this.tx();
+        const qs = tx.queries.get(arg.queryId);
+        if (!qs) throw new UserError(`Query ${arg.queryId} is not open.`);
+        const doc = qs.next();
+        if (doc === null) return { value: null, done: true };
+        tx.addBytesRead(JSON.stringify(doc).length);
+        return { value: doc, done: false };
+      }
+      case "1.0/insert":
+        return { _id: this.db.insert(this.tx(), arg.table, arg.value) };
+      case "1.0/shallowMerge":
+        this.db.patch(this.tx(), arg.table, arg.id, arg.value);
+        return {};
+      case "1.0/replace":
+        this.db.replace(this.tx(), arg.table, arg.id, arg.value);
+        return {};
+      default: {
+        const r = this.asyncSyscall(op, JSON.stringify(arg));
+        return typeof r === "string" ? JSON.parse(r) : r.then((t) => JSON.parse(t));
+      }
+    }
   }
 
   tx() {
@@ -380,7 +460,17 @@ export class Runtime {
    *   | {status: "error", errorMessage: string, errorData?: any, logLines: string[]}
    *   | {system: {http: number, code: string, message: string}}>}
    */
-  async call({ path, args, kind, admin, identity = null, internalCall = false }) {
+  async call(req) {
+    const start = Date.now();
+    const r = await this.callInner(req);
+    if (this.logs && !r.system) {
+      const f = this.resolve(req.path);
+      if (f) this.logs.record(f.path, f.kind, start, r);
+    }
+    return r;
+  }
+
+  async callInner({ path, args, kind, admin, identity = null, internalCall = false }) {
     const f = this.resolve(path);
     if (!f || (f.isInternal && !admin)) {
       return {
@@ -406,11 +496,34 @@ export class Runtime {
     return this.executor.run(() => this.runTransaction(f, argsStr, identity));
   }
 
+  /**
+   * Runs a query for a websocket subscription; must be called from inside an executor job (sync.js
+   * runs a session's queries in one). Adds `tables`: what the query read (null when unknown).
+   */
+  async runSubscription(path, args, { admin, identity }) {
+    const f = this.resolve(path);
+    if (!f || (f.isInternal && !admin)) {
+      return { status: "error", errorMessage: `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`, logLines: [], tables: new Set() };
+    }
+    if (f.kind !== "query") return { status: "error", errorMessage: `${f.path} is not a query.`, logLines: [], tables: new Set() };
+    try {
+      this.checkArgs(f, args);
+    } catch (e) {
+      return { status: "error", errorMessage: e.message, logLines: [], tables: new Set() };
+    }
+    const tables = new Set();
+    const r = await this.runTransaction(f, JSON.stringify([args]), identity, tables);
+    if (r.system) return { status: "error", errorMessage: `${r.system.code}: ${r.system.message}`, logLines: [], tables: null };
+    r.tables = f.fn.volatile ? null : tables;
+    return r;
+  }
+
   /** @param {string} argsStr JSON text of `[args]` */
-  async runTransaction(f, argsStr, identity) {
+  async runTransaction(f, argsStr, identity, readTables = null) {
     const db = this.db;
     const tx = db.begin(f.kind);
     tx.identity = identity;
+    tx.readTables = readTables;
     const restore = captureConsole(tx.logLines);
     let result;
     let error = null;

@@ -6,7 +6,12 @@ import fs from "node:fs";
 import { Database } from "./db.js";
 import { Runtime } from "./runtime.js";
 import { Persistence } from "./persist.js";
-import { loadFunctions, schemaJson } from "./loader.js";
+import { loadFunctions, loadPushedModules, schemaJson } from "./loader.js";
+import { Deployments, DeployError } from "./deploy.js";
+import { SyncServer } from "./sync.js";
+import { Transfers } from "./transfer.js";
+import { SnapshotError } from "./snapshot.js";
+import { FunctionLogs } from "./logs.js";
 import { toCleanJson, encodeKeyValue, KEY_MAX_CHAR } from "./values.js";
 import { decodeIdTableNumber } from "./ids.js";
 
@@ -194,8 +199,19 @@ export class Emulator {
   }
 
   async start() {
-    const { functions, schema, tmpdir } = await loadFunctions(this.opts.functionsDir);
-    this.tmpdir = tmpdir;
+    this.deployments = new Deployments(this);
+    let functions = new Map();
+    let schema = null;
+    if (this.opts.functionsDir) {
+      ({ functions, schema } = await loadFunctions(this.opts.functionsDir));
+    } else {
+      // No folder given: serve what the last `npx convex deploy` pushed (kept in the data directory).
+      const saved = Deployments.readSaved(this.opts.dataDir);
+      if (saved) {
+        ({ functions, schema } = await loadPushedModules(saved.modules));
+        this.deployments.restore(saved);
+      }
+    }
     this.schema = schemaJson(schema);
     this.db = new Database({ schema: this.schema, retainChanges: this.opts.retainChanges });
     if (this.opts.dataDir) {
@@ -206,6 +222,13 @@ export class Emulator {
     this.runtime = new Runtime({ db: this.db, functions });
     if (this.persistence) this.persistence.schedule = (fn) => this.runtime.executor.run(fn);
     this.server = http.createServer({ noDelay: true, keepAlive: true }, (req, res) => this.handle(req, res));
+    this.logs = new FunctionLogs();
+    this.runtime.logs = this.logs;
+    this.transfers = new Transfers(this);
+    this.runtime.addSystemFunctions(this.transfers.systemFunctions());
+    this.sync = new SyncServer(this);
+    this.sync.attach(this.server);
+    this.db.onCommit = (changes) => this.sync.onCommit(changes);
     this.server.keepAliveTimeout = 75_000;
     this.server.headersTimeout = 80_000;
     this.server.requestTimeout = 0;
@@ -224,6 +247,8 @@ export class Emulator {
   }
 
   async close() {
+    if (this.sync) this.sync.close();
+    if (this.logs) this.logs.close();
     if (this.server) {
       await new Promise((resolve) => {
         this.server.close(() => resolve());
@@ -345,7 +370,7 @@ export class Emulator {
       }
       await this.route(req, res, route, url, faulty);
     } catch (e) {
-      if (e instanceof HttpError) {
+      if (e instanceof HttpError || e instanceof DeployError || e instanceof SnapshotError) {
         this.sendError(res, e.status, e.code, e.message, e.headers);
       } else {
         process.stderr.write(`convex-emulator: internal error on ${route}: ${e?.stack ?? e}\n`);
@@ -407,6 +432,12 @@ export class Emulator {
       this.send(res, 200, body);
       return;
     }
+    if (route === "/api/stream_function_logs" && method === "GET") {
+      this.requireAdmin(req);
+      const out = await this.logs.poll(Number(url.searchParams.get("cursor")) || 0);
+      this.send(res, 200, JSON.stringify(out));
+      return;
+    }
     if (route === "/api/query_ts" && method === "POST") {
       this.send(res, 200, `{"ts":${this.db.lastTs}}`);
       return;
@@ -427,6 +458,8 @@ export class Emulator {
         path = `${parts.slice(0, -1).join("/")}:${parts[parts.length - 1]}`;
       }
     }
+    if (kind === null && (await this.deployments.handle(req, res, route))) return;
+    if (kind === null && (await this.transfers.handle(req, res, route, url))) return;
     if (kind === null) {
       throw new HttpError(404, "NotFound", `No route for ${method} ${route}`);
     }
@@ -487,6 +520,15 @@ export class Emulator {
     }
   }
 
+  /** Switches to a pushed schema and functions (between two transactions, see deploy.js). */
+  applyDeployment(schema, functions) {
+    this.previousSchemaText = this.schema ? JSON.stringify(this.schema) : null;
+    this.schema = schema;
+    this.db.setSchema(schema);
+    this.runtime.setFunctions(functions);
+    this.sync.invalidateAll();
+  }
+
   /** Drops all data (admin route for tests). Table numbers restart from the schema's. */
   reset() {
     const db = new Database({ schema: this.schema, retainChanges: this.opts.retainChanges });
@@ -503,6 +545,8 @@ export class Emulator {
     }
     this.db = db;
     this.runtime.db = db;
+    db.onCommit = (changes) => this.sync.onCommit(changes);
+    this.sync.invalidateAll();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -97,3 +97,61 @@ export function int64(n) {
   b.writeBigInt64LE(BigInt(n));
   return { $integer: b.toString("base64") };
 }
+
+/**
+ * A throwaway Convex project directory (removed at exit): `package.json` depending on `convex`,
+ * `node_modules` linked to the emulator's own (so `npx convex` is the pinned 1.48 CLI and the bundler
+ * resolves `convex/*`), and the given files under `convex/`.
+ * @param {Record<string, string>} files path under convex/ -> content
+ * @param {{copyReal?: boolean}} opts copyReal: start from a copy of the project's real `convex/` folder
+ */
+export function makeProject(files = {}, { copyReal = false } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-project-"));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "p", private: true, type: "module", dependencies: { convex: "1.48.0" } }));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const cdir = path.join(dir, "convex");
+  fs.mkdirSync(cdir);
+  if (copyReal) {
+    for (const p of ["cdc", "_generated", "schema.ts", "tsconfig.json"]) fs.cpSync(path.join(REAL_FUNCTIONS, p), path.join(cdir, p), { recursive: true });
+  }
+  writeFiles(dir, files);
+  return dir;
+}
+
+export function writeFiles(projectDir, files) {
+  for (const [p, content] of Object.entries(files)) {
+    const f = path.join(projectDir, "convex", p);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, content);
+  }
+}
+
+/**
+ * Runs the official CLI (`npx convex ...`) in a project against a deployment, as a user would with a
+ * self-hosted backend: CONVEX_SELF_HOSTED_URL + CONVEX_SELF_HOSTED_ADMIN_KEY. CI=1 keeps it
+ * non-interactive and off the network (no Sentry). Resolves {code, stdout, stderr}.
+ */
+export function convexCli(projectDir, url, args, { key = ADMIN, env = {}, timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["--no-install", "convex", ...args], {
+      cwd: projectDir,
+      env: { ...process.env, CI: "1", CONVEX_SELF_HOSTED_URL: url, CONVEX_SELF_HOSTED_ADMIN_KEY: key, CONVEX_DEPLOYMENT: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`npx convex ${args.join(" ")} timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    const t0 = Date.now();
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (process.env.CLI_TIMES) process.stderr.write(`npx convex ${args.join(" ")}: ${Date.now() - t0} ms\n`);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

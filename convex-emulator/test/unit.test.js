@@ -144,3 +144,16 @@ test("commit records and change log carry exactly the stored documents (savepoin
   }
   assert.ok(records.length > 50);
 });
+
+test("withSyscallFastPath patches a CLI bundle's copy of syscall.js, and nothing else", async () => {
+  const { withSyscallFastPath } = await import("../src/loader.js");
+  const src = `function N(e,t){let r=Convex.syscall(e,JSON.stringify(t));return JSON.parse(r)}
+async function u(e,t){let r;try{r=await Convex.asyncSyscall(e,JSON.stringify(t));}catch(o){throw new Error(o.message)}return JSON.parse(r)}
+export {N, u};`;
+  const out = withSyscallFastPath(src);
+  assert.match(out, /if \(Convex\.jsonSyscall !== void 0\) return Convex\.jsonSyscall\(e, t\);/);
+  assert.match(out, /if \(Convex\.jsonAsyncSyscall !== void 0\) return await Convex\.jsonAsyncSyscall\(e, t\);/);
+  new Function(out.replace("export {N, u};", "")); // still parses
+  assert.equal(withSyscallFastPath("const x = 1;"), "const x = 1;");
+  assert.equal(withSyscallFastPath(src + src), src + src); // ambiguous: left alone
+});

@@ -34,8 +34,9 @@ final class ConvexEmulatorCommand implements Callable<Integer> {
 
   @Option(
       names = "--functions",
-      required = true,
-      description = "A Convex functions folder with its schema.ts.")
+      description =
+          "A Convex functions folder with its schema.ts (default: none; deploy one with `npx convex"
+              + " deploy`, or serve what the last deploy kept in --data).")
   Path functions;
 
   @Option(
@@ -59,9 +60,11 @@ final class ConvexEmulatorCommand implements Callable<Integer> {
                 "node",
                 home.resolve("convex-emulator/bin/convex-emulator.js").toString(),
                 "--port",
-                Integer.toString(port),
-                "--functions",
-                functions.toAbsolutePath().toString()));
+                Integer.toString(port)));
+    if (functions != null) {
+      cmd.add("--functions");
+      cmd.add(functions.toAbsolutePath().toString());
+    }
     if (data != null) {
       cmd.add("--data");
       cmd.add(data.toAbsolutePath().toString());
