@@ -76,7 +76,9 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
   private ConvexEmulatorProcess(Builder b) {
     this.home = b.home != null ? b.home.toAbsolutePath() : locateHome();
     this.functionsDir =
-        b.functionsDir != null ? b.functionsDir.toAbsolutePath() : home.resolve("convex");
+        b.empty
+            ? null
+            : b.functionsDir != null ? b.functionsDir.toAbsolutePath() : home.resolve("convex");
     this.dataDir = b.dataDir == null ? null : b.dataDir.toAbsolutePath();
     this.adminKey = b.adminKey != null ? b.adminKey : randomAdminKey();
     this.extraArgs = List.copyOf(b.extraArgs);
@@ -137,8 +139,10 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     cmd.add(home.resolve(SCRIPT).toString());
     cmd.add("--port");
     cmd.add(Integer.toString(port));
-    cmd.add("--functions");
-    cmd.add(functionsDir.toString());
+    if (functionsDir != null) {
+      cmd.add("--functions");
+      cmd.add(functionsDir.toString());
+    }
     if (dataDir != null) {
       cmd.add("--data");
       cmd.add(dataDir.toString());
@@ -204,7 +208,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
         p.pid(),
         url,
         (System.nanoTime() - t0) / 1_000_000,
-        functionsDir,
+        functionsDir == null ? "none: deploy with npx convex deploy" : functionsDir,
         dataDir == null ? "in memory" : dataDir);
   }
 
@@ -235,7 +239,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     return adminKey;
   }
 
-  /** The functions folder it runs. */
+  /** The functions folder it runs; null for one started empty ({@link Builder#empty()}). */
   public Path functionsDir() {
     return functionsDir;
   }
@@ -378,6 +382,7 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
   public static final class Builder {
     private Path home;
     private Path functionsDir;
+    private boolean empty;
     private Path dataDir;
     private Secret adminKey;
     private final List<String> extraArgs = new ArrayList<>();
@@ -410,6 +415,15 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     }
 
     /** Where the emulator persists its data; default none (in memory). */
+    /**
+     * Starts with no functions at all, as a fresh self-hosted backend: deploy to it with {@code npx
+     * convex deploy} ({@code CONVEX_SELF_HOSTED_URL}, {@code CONVEX_SELF_HOSTED_ADMIN_KEY}).
+     */
+    public Builder empty() {
+      this.empty = true;
+      return this;
+    }
+
     public Builder dataDir(Path dir) {
       this.dataDir = dir;
       return this;

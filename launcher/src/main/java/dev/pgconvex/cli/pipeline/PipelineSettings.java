@@ -66,6 +66,27 @@ public record PipelineSettings(
         excludeTables);
   }
 
+  /** These settings mirroring into the Convex deployment at {@code url} instead of an emulator. */
+  public PipelineSettings withConvex(String url, Secret adminKey) {
+    return new PipelineSettings(
+        pgUrl,
+        pgUser,
+        pgPassword,
+        database,
+        tables,
+        relations,
+        kafka,
+        url,
+        adminKey,
+        mappingFile,
+        workDir,
+        fresh,
+        overrides,
+        httpPort,
+        schema,
+        excludeTables);
+  }
+
   /** These settings with {@code key=value} added to (or replacing one of) the overrides. */
   public PipelineSettings withOverride(String key, String value) {
     Map<String, String> o = new java.util.LinkedHashMap<>(overrides);

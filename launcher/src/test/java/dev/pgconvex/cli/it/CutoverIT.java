@@ -72,7 +72,10 @@ class CutoverIT {
                     List.of("public.parents", "public.children"),
                     List.of("children.parent_id->parents"))
                 .withOverride("source.heartbeat.interval.ms", "300")
-                .withOverride("transformer.orphan.report.after.ms", "4000"));
+                // Long enough that the snapshot's children, waiting a round trip through Convex for
+                // their parents' ids on a busy machine, are not reported as orphans (dead letters);
+                // short enough that the orphan check (every quarter of it) ages the test's orphan.
+                .withOverride("transformer.orphan.report.after.ms", "20000"));
     p.startInfrastructure();
     try (Connection db = p.connect();
         Statement st = db.createStatement()) {
