@@ -199,6 +199,16 @@ class PipelineIT {
           .isNotEqualTo("after rename");
       assertThat(CliRun.of("status", "--endpoint", p.endpoint().url()).out)
           .contains("HELD public.messages: 2 changes since");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(p.alerts().firing())
+                      .anySatisfy(
+                          a -> {
+                            assertThat(a.alert()).isEqualTo("SchemaDriftHeld");
+                            assertThat(a.reason()).contains("public.messages", "2 held");
+                          }));
     }
   }
 
