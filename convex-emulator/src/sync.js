@@ -7,6 +7,7 @@
 // queries whose tables changed, all in one transaction slot so one Transition shows one snapshot,
 // and sends only the results that differ. Every Transition advances to the latest commit, which is
 // what the client waits for to complete a mutation.
+import http from "node:http";
 import { WebSocketServer } from "ws";
 
 const PING_MS = 15_000;
@@ -40,6 +41,19 @@ export class SyncServer {
   /** Takes over websocket upgrades on `/api/<version>/sync` of the HTTP server. */
   attach(server) {
     server.on("upgrade", (req, socket, head) => {
+      if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+        // Another protocol offered on an HTTP/1.1 request (Java's HttpClient offers h2c): decline it
+        // and answer the request as usual, as a server without upgrade handling does.
+        const res = new http.ServerResponse(req);
+        res.shouldKeepAlive = false;
+        res.assignSocket(socket);
+        res.on("finish", () => {
+          res.detachSocket(socket);
+          socket.end();
+        });
+        server.emit("request", req, res);
+        return;
+      }
       const route = new URL(req.url, "http://x").pathname;
       if (!/^\/api\/[^/]+\/sync\/?$/.test(route)) {
         socket.end("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\r\n" + JSON.stringify({ code: "NotFound", message: `No route for ${route}` }));

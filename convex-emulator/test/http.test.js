@@ -23,6 +23,23 @@ test("GET /version and /_emulator/health", async () => {
   assert.ok(body.functions > 10);
 });
 
+test("a request offering another protocol (Java's HttpClient offers h2c) is answered as plain HTTP/1.1", async () => {
+  const http = await import("node:http");
+  const status = await new Promise((resolve, reject) => {
+    const req = http.get(
+      url + "/version",
+      { headers: { Connection: "Upgrade, HTTP2-Settings", Upgrade: "h2c", "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA" } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
+    req.on("upgrade", () => reject(new Error("the server upgraded")));
+    req.on("error", reject);
+  });
+  assert.equal(status, 200);
+});
+
 test("unknown route is 404, bad JSON body is 400 BadJsonBody", async () => {
   const r = await post(url, "/api/nope", {});
   assert.equal(r.status, 404);
