@@ -8,6 +8,7 @@
 // and sends only the results that differ. Every Transition advances to the latest commit, which is
 // what the client waits for to complete a mutation.
 import http from "node:http";
+import { PassThrough } from "node:stream";
 import { WebSocketServer } from "ws";
 
 const PING_MS = 15_000;
@@ -51,7 +52,33 @@ export class SyncServer {
           res.detachSocket(socket);
           socket.end();
         });
-        server.emit("request", req, res);
+        // The socket left the HTTP parser with the upgrade, and the request has ended: its body
+        // (Content-Length bytes, the first of them in `head`) reaches the handler through a stand-in.
+        const body = new PassThrough();
+        const request = Object.assign(body, {
+          headers: req.headers,
+          method: req.method,
+          url: req.url,
+          httpVersion: req.httpVersion,
+          socket,
+        });
+        const length = Number(req.headers["content-length"] ?? 0);
+        let received = 0;
+        const feed = (chunk) => {
+          const part = chunk.subarray(0, Math.max(0, length - received));
+          received += part.length;
+          if (part.length > 0) body.write(part);
+          if (received >= length) {
+            socket.removeListener("data", feed);
+            body.end();
+          }
+        };
+        if (length <= 0) body.end();
+        else {
+          if (head && head.length > 0) feed(head);
+          if (received < length) socket.on("data", feed);
+        }
+        server.emit("request", request, res);
         return;
       }
       const route = new URL(req.url, "http://x").pathname;

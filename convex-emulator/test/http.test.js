@@ -38,6 +38,34 @@ test("a request offering another protocol (Java's HttpClient offers h2c) is answ
     req.on("error", reject);
   });
   assert.equal(status, 200);
+  // With a body too (Java offers h2c on its first POST as well): the body reaches the function.
+  const body = JSON.stringify({ path: "messages:send", args: { author: "h2c", body: "hi", n: 2 }, format: "json" });
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request(
+      url + "/api/mutation",
+      {
+        method: "POST",
+        headers: {
+          Connection: "Upgrade, HTTP2-Settings",
+          Upgrade: "h2c",
+          "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA",
+          "Content-Type": "application/json",
+          "Content-Length": Buffer.byteLength(body),
+          Authorization: `Convex ${ADMIN}`,
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode, text }));
+      },
+    );
+    req.on("upgrade", () => reject(new Error("the server upgraded")));
+    req.on("error", reject);
+    req.end(body);
+  });
+  assert.equal(answer.status, 200, answer.text);
+  assert.equal(JSON.parse(answer.text).status, "success", answer.text);
 });
 
 test("unknown route is 404, bad JSON body is 400 BadJsonBody", async () => {

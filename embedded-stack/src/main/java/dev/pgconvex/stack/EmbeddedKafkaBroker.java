@@ -80,6 +80,31 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    *
    * @param directory not null; tests pass a folder under {@code target/}
    */
+  /**
+   * Whether a broker, of this process or another, runs on the data in {@code directory} (the one
+   * given to {@link #builder}): Kafka holds an exclusive lock on its log directory's {@code .lock}
+   * file while it runs.
+   */
+  public static boolean runsOn(Path directory) {
+    Path lockFile = directory.resolve("kafka-logs").resolve(".lock");
+    if (!Files.exists(lockFile)) {
+      return false;
+    }
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.channels.FileLock lock = ch.tryLock();
+      if (lock == null) {
+        return true;
+      }
+      lock.release();
+      return false;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public static Builder builder(Path directory) {
     return new Builder(directory);
   }

@@ -1,6 +1,5 @@
 package dev.pgconvex.cli;
 
-import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.cutover.BarrierMarkers;
@@ -42,7 +41,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine;
@@ -74,25 +72,7 @@ public final class CutoverCommand implements Callable<Integer> {
 
   @Mixin ConvexOptions convexOptions;
 
-  @Option(
-      names = "--tables",
-      split = ",",
-      description =
-          "The captured tables, schema.table or table (default: every table of --schema).")
-  List<String> tables = new ArrayList<>();
-
-  @Mixin TableSelection selection = new TableSelection();
-
-  @Option(
-      names = "--relation",
-      description = "A relation not declared as a foreign key, as for 'run' (repeatable).")
-  List<String> relations = new ArrayList<>();
-
-  @Option(
-      names = "--mapping",
-      description =
-          "The mapping the pipeline runs with: a mapping file (YAML) or a resolved mapping (.json).")
-  Path mapping;
+  @Mixin MappingOptions tables = new MappingOptions();
 
   @Option(
       names = "--endpoint",
@@ -275,9 +255,7 @@ public final class CutoverCommand implements Callable<Integer> {
           err.println("cutover: undid a read-only freeze left behind: " + undone);
         }
       }
-      m =
-          Pipeline.readMapping(
-              c, tables, relations, mapping, selection.schema, selection.excludeTables, Map.of());
+      m = tables.read(c);
     }
     List<QualifiedTable> captured =
         m.tables().stream().map(t -> new QualifiedTable(t.schema(), t.table())).toList();

@@ -1,7 +1,6 @@
 package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.schema.CatalogException;
@@ -17,7 +16,6 @@ import dev.pgconvex.verify.VerifyException;
 import dev.pgconvex.verify.VerifyReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -50,24 +48,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Mixin DatabaseOptions db;
 
-  @Option(
-      names = "--tables",
-      split = ",",
-      description = "Tables to verify, schema.table or table (default: every table of --schema).")
-  List<String> tables = new ArrayList<>();
-
-  @Mixin TableSelection selection = new TableSelection();
-
-  @Option(
-      names = "--relation",
-      description = "A relation not declared as a foreign key, as for 'run' (repeatable).")
-  List<String> relations = new ArrayList<>();
-
-  @Option(
-      names = "--mapping",
-      description =
-          "The mapping the pipeline runs with: a mapping file (YAML) or a resolved mapping (.json).")
-  Path mapping;
+  @Mixin MappingOptions tables = new MappingOptions();
 
   @Mixin ConvexOptions convexOptions = new ConvexOptions();
 
@@ -170,15 +151,7 @@ public final class VerifyCommand implements Callable<Integer> {
     MirrorCheck.Connector connector = () -> DriverManager.getConnection(db.url, props);
     Mapping m;
     try (Connection c = connector.open()) {
-      m =
-          Pipeline.readMapping(
-              c,
-              tables,
-              relations,
-              mapping,
-              selection.schema,
-              selection.excludeTables,
-              java.util.Map.of());
+      m = tables.read(c);
     }
     try (ConvexClient convex =
         convexOptions.client(Duration.ofSeconds(60), Math.max(2, parallel + 1))) {
@@ -235,11 +208,11 @@ public final class VerifyCommand implements Callable<Integer> {
 
   // A resolved mapping names its tables itself: --tables then picks some of them.
   private Mapping restrict(Mapping m) {
-    if (tables.isEmpty()) {
+    if (tables.tables.isEmpty()) {
       return m;
     }
     List<dev.pgconvex.common.mapping.TableMapping> picked = new ArrayList<>();
-    for (String name : tables) {
+    for (String name : tables.tables) {
       String schema = name.contains(".") ? name.substring(0, name.indexOf('.')) : null;
       String table = name.contains(".") ? name.substring(name.indexOf('.') + 1) : name;
       var match =

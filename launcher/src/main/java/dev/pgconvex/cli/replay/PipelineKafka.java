@@ -10,12 +10,8 @@ import dev.pgconvex.replay.KafkaState;
 import dev.pgconvex.replay.ReplayException;
 import dev.pgconvex.stack.EmbeddedKafkaBroker;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -95,7 +91,7 @@ public final class PipelineKafka implements AutoCloseable {
               + " (no embedded Kafka data there): pass the pipeline's --work-dir, or --kafka for a"
               + " deployed broker");
     }
-    if (inUse(dir.resolve("kafka-logs").resolve(".lock"))) {
+    if (dev.pgconvex.stack.EmbeddedKafkaBroker.runsOn(dir)) {
       JsonNode running = runningPipeline(workDir);
       if (running != null && running.hasNonNull("kafka")) {
         String bootstrap = running.get("kafka").asText();
@@ -182,25 +178,6 @@ public final class PipelineKafka implements AutoCloseable {
       return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) ? d : null;
     } catch (IOException | IllegalArgumentException e) {
       return null;
-    }
-  }
-
-  // Kafka holds an exclusive lock on its log directory's .lock file while it runs.
-  private static boolean inUse(Path lockFile) {
-    if (!Files.exists(lockFile)) {
-      return false;
-    }
-    try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
-      FileLock lock = ch.tryLock();
-      if (lock == null) {
-        return true;
-      }
-      lock.release();
-      return false;
-    } catch (OverlappingFileLockException e) {
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

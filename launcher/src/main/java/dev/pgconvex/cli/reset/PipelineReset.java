@@ -5,13 +5,8 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.sink.http.ConvexClient;
 import dev.pgconvex.source.config.TableId;
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -82,7 +77,7 @@ public final class PipelineReset {
     if (t.externalKafka() == null) {
       Path kafka = t.workDir().resolve("kafka");
       if (Files.exists(kafka)) {
-        if (inUse(kafka.resolve("kafka-logs").resolve(".lock"))) {
+        if (dev.pgconvex.stack.EmbeddedKafkaBroker.runsOn(kafka)) {
           throw new ResetRefusedException(
               "the embedded Kafka broker in " + kafka + " is running: stop the pipeline first");
         }
@@ -241,25 +236,6 @@ public final class PipelineReset {
           .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       return Map.of(); // no such group
-    }
-  }
-
-  // Kafka holds an exclusive lock on its log directory's .lock file while it runs.
-  private static boolean inUse(Path lockFile) {
-    if (!Files.exists(lockFile)) {
-      return false;
-    }
-    try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
-      FileLock lock = ch.tryLock();
-      if (lock == null) {
-        return true;
-      }
-      lock.release();
-      return false;
-    } catch (OverlappingFileLockException e) {
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }
