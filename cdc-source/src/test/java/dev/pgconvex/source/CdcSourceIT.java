@@ -157,16 +157,7 @@ class CdcSourceIT {
     first.close(); // while the writer keeps committing
     first.close(); // idempotent
     assertThat(first.health().up()).isFalse();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                "f"
-                    .equals(
-                        it.query(
-                            "SELECT active FROM pg_replication_slots WHERE slot_name = '"
-                                + it.slot
-                                + "'")));
+    it.awaitSlotInactive();
     int writtenWhileDown = nextId.get();
 
     try (CdcSource second = new CdcSource(it.config("public.events"), new SimpleMeterRegistry());
@@ -207,16 +198,7 @@ class CdcSourceIT {
           .atMost(Duration.ofSeconds(20))
           .until(() -> source.slotConfirmedFlushLsn() > 0 && acked > 0);
     }
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                "f"
-                    .equals(
-                        it.query(
-                            "SELECT active FROM pg_replication_slots WHERE slot_name = '"
-                                + it.slot
-                                + "'")));
+    it.awaitSlotInactive();
     it.sql("SELECT pg_drop_replication_slot('" + it.slot + "')");
 
     CdcSource again = new CdcSource(it.config("public.t"), new SimpleMeterRegistry());

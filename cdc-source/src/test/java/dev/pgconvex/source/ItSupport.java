@@ -80,10 +80,52 @@ final class ItSupport {
     }
   }
 
+  /** Waits until the source's slot exists and no walsender reads it (the source let go of it). */
+  void awaitSlotInactive() {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                "f"
+                    .equals(
+                        query(
+                            "SELECT active FROM pg_replication_slots WHERE slot_name = '"
+                                + slot
+                                + "'")));
+  }
+
+  /**
+   * Reads {@code topic} of the broker at {@code bootstrap} from the beginning until the {@code id}s
+   * of the record keys seen satisfy {@code done} (at most 60 s).
+   *
+   * @return the ids seen
+   */
+  static java.util.Set<Integer> awaitIds(
+      String bootstrap, String topic, java.util.function.Predicate<java.util.Set<Integer>> done) {
+    java.util.Set<Integer> seen = new java.util.TreeSet<>();
+    try (KafkaConsumer<String, String> c = consumer(bootstrap, topic)) {
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                  seen.add(dev.pgconvex.common.json.Json.parse(r.key()).get("id").asInt());
+                }
+                return done.test(seen);
+              });
+    }
+    return seen;
+  }
+
   /** A consumer of {@code topic} from the beginning, keys and values as text. */
   static KafkaConsumer<String, String> consumer(String topic) {
+    return consumer(SharedStack.kafka().bootstrapServers(), topic);
+  }
+
+  /** As {@link #consumer(String)}, on the broker at {@code bootstrap}. */
+  static KafkaConsumer<String, String> consumer(String bootstrap, String topic) {
     Map<String, Object> p = new HashMap<>();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedStack.kafka().bootstrapServers());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, TestNames.unique("it"));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

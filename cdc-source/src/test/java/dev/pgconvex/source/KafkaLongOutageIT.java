@@ -3,7 +3,6 @@ package dev.pgconvex.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.pgconvex.common.json.Json;
 import dev.pgconvex.source.config.SourceConfig;
 import dev.pgconvex.stack.EmbeddedKafkaBroker;
 import dev.pgconvex.stack.testing.TestNames;
@@ -14,18 +13,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,24 +111,6 @@ class KafkaLongOutageIT {
   }
 
   private Set<Integer> seenIds(String topic, Set<Integer> wanted) {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestNames.unique("long-outage"));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Set<Integer> seen = new TreeSet<>();
-    try (KafkaConsumer<String, String> c =
-        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      c.subscribe(List.of(topic));
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                  seen.add(Json.parse(r.key()).get("id").asInt());
-                }
-                return seen.containsAll(wanted);
-              });
-    }
-    return seen;
+    return ItSupport.awaitIds(broker.bootstrapServers(), topic, ids -> ids.containsAll(wanted));
   }
 }

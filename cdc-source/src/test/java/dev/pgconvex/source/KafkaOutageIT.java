@@ -3,21 +3,12 @@ package dev.pgconvex.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.pgconvex.common.json.Json;
 import dev.pgconvex.stack.EmbeddedKafkaBroker;
 import dev.pgconvex.stack.testing.TestNames;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,16 +59,7 @@ class KafkaOutageIT {
       awaitIds(it.prefix + ".public.t", 200);
       assertThat(source.health().up()).isTrue();
     }
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                "f"
-                    .equals(
-                        it.query(
-                            "SELECT active FROM pg_replication_slots WHERE slot_name = '"
-                                + it.slot
-                                + "'")));
+    it.awaitSlotInactive();
 
     // 2. Longer than the delivery timeout: the source fails and says why; a restart resends.
     CdcSource failing =
@@ -117,24 +99,8 @@ class KafkaOutageIT {
   }
 
   private void awaitIds(String topic, int upTo) {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestNames.unique("outage"));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Set<Integer> seen = new TreeSet<>();
-    try (KafkaConsumer<String, String> c =
-        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      c.subscribe(List.of(topic));
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                  seen.add(Json.parse(r.key()).get("id").asInt());
-                }
-                return seen.size() >= upTo;
-              });
-    }
+    java.util.Set<Integer> seen =
+        ItSupport.awaitIds(broker.bootstrapServers(), topic, ids -> ids.size() >= upTo);
     for (int i = 1; i <= upTo; i++) {
       assertThat(seen).contains(i);
     }

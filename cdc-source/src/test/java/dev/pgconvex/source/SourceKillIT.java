@@ -254,16 +254,7 @@ class SourceKillIT {
   }
 
   private static void awaitSlotInactive(ItSupport it) {
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                !"t"
-                    .equals(
-                        it.query(
-                            "SELECT active FROM pg_replication_slots WHERE slot_name = '"
-                                + it.slot
-                                + "'")));
+    it.awaitSlotInactive();
   }
 
   private static Path writeConfig(ItSupport it) throws IOException {
