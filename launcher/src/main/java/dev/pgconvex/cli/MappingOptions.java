@@ -1,6 +1,5 @@
 package dev.pgconvex.cli;
 
-import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.mapping.Mapping;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,7 +37,7 @@ final class MappingOptions {
 
   /** The mapping of the database {@code c} is connected to, as {@code run} would resolve it. */
   Mapping read(Connection c) throws SQLException {
-    return Pipeline.readMapping(
+    return dev.pgconvex.cli.pipeline.CatalogMapping.read(
         c, tables, relations, mapping, selection.schema, selection.excludeTables, Map.of());
   }
 }

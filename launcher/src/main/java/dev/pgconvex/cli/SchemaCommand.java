@@ -106,7 +106,7 @@ public final class SchemaCommand implements Runnable {
         try (Connection c = pg.connect("pgconvex-schema")) {
           List<String> taken = tables;
           if (taken.isEmpty()) {
-            // The file says how tables are mirrored, not which (see Pipeline.readMapping).
+            // The file says how tables are mirrored, not which (see CatalogMapping.read).
             TableDiscovery.Result found =
                 TableDiscovery.discover(
                     c,

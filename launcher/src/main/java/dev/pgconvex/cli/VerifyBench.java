@@ -85,7 +85,7 @@ final class VerifyBench {
         demo.load(rows);
         log.accept(String.format("loaded %,d rows into Postgres in %d ms", rows, ms(t0)));
         mapping =
-            Pipeline.readMapping(
+            dev.pgconvex.cli.pipeline.CatalogMapping.read(
                 db,
                 DemoDatabase.TABLES,
                 DemoDatabase.RELATIONS,

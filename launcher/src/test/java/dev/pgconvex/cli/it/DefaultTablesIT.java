@@ -74,7 +74,7 @@ class DefaultTablesIT {
                 + "  audit:\n    key: [at]\n");
         st.execute("ALTER TABLE audit ALTER COLUMN at SET NOT NULL");
         Mapping withFile =
-            Pipeline.readMapping(
+            dev.pgconvex.cli.pipeline.CatalogMapping.read(
                 db,
                 List.of(),
                 List.of("threads.user_id->users"),

@@ -67,7 +67,7 @@ class EmulatorDeployIT {
 
           // schema generate's folder, deployed as a user deploys it.
           Mapping mapping =
-              Pipeline.readMapping(
+              dev.pgconvex.cli.pipeline.CatalogMapping.read(
                   db,
                   DemoDatabase.TABLES,
                   DemoDatabase.RELATIONS,

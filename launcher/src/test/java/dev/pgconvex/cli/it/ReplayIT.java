@@ -342,7 +342,7 @@ class ReplayIT {
     Mapping wrong;
     try (Connection c = p.connect()) {
       wrong =
-          Pipeline.readMapping(
+          dev.pgconvex.cli.pipeline.CatalogMapping.read(
               c,
               p.mapping().tables().stream().map(t -> t.qualifiedName()).toList(),
               DemoDatabase.RELATIONS,
