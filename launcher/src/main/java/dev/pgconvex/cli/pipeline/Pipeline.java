@@ -206,9 +206,11 @@ public final class Pipeline implements AutoCloseable {
       services.add(source);
     }
     if (inProcess.contains(Stage.TRANSFORMER)) {
+      // From the mapping file, which it re-reads: ./cdc schema evolve writes there.
+      Map<String, String> tp = new LinkedHashMap<>(props);
+      tp.put(TransformerConfig.MAPPING_FILE, writeMappingFile().toString());
       transformer =
-          new Transformer(
-              parse(Stage.TRANSFORMER.definition(), props), endpoint.registry(), mapping);
+          new Transformer(parse(Stage.TRANSFORMER.definition(), tp), endpoint.registry(), null);
       services.add(transformer);
       Transformer t = transformer;
       endpoint.route(Transformer.PENDING_PATH, () -> t.pendingJson(Transformer.PENDING_LIMIT));
@@ -239,6 +241,13 @@ public final class Pipeline implements AutoCloseable {
                     java.util.Objects.requireNonNullElse(
                         dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(cutovers, prefix),
                         dev.pgconvex.common.json.Json.NODES.nullNode())));
+    endpoint.route(
+        MIGRATIONS_PATH,
+        () -> {
+          var o = dev.pgconvex.common.json.Json.NODES.objectNode();
+          o.set("migrations", dev.pgconvex.cli.evolve.MigrationRecords.newest(cutovers, prefix));
+          return o;
+        });
     startAlerts(props, inProcess);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
@@ -250,7 +259,7 @@ public final class Pipeline implements AutoCloseable {
       if (verify.getBoolean(VerifyConfig.CONTINUOUS_ENABLED)) {
         continuous =
             new ContinuousVerifier(
-                verify, this::connect, mapping, convexClient, endpoint.registry());
+                verify, this::connect, this::mapping, convexClient, endpoint.registry());
         closeables.add(continuous);
         continuous.start();
         ContinuousVerifier v = continuous;
@@ -267,6 +276,9 @@ public final class Pipeline implements AutoCloseable {
    * null}}, read from Convex on each request), for {@code ./cdc status}.
    */
   public static final String CUTOVER_PATH = "/cutover";
+
+  /** Where the steps of the newest schema evolution ({@code cdc_migrations}) are served as JSON. */
+  public static final String MIGRATIONS_PATH = "/migrations";
 
   /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
   public static final String ALERTS_PATH = "/alerts";
@@ -352,10 +364,7 @@ public final class Pipeline implements AutoCloseable {
     Map<String, String> out = new LinkedHashMap<>();
     Map<String, String> all = baseProps();
     if (stage == Stage.TRANSFORMER) {
-      Path file =
-          settings.workDir().toAbsolutePath().resolve("convex").resolve("pgconvex.mapping.json");
-      mapping.write(file);
-      all.put(TransformerConfig.MAPPING_FILE, file.toString());
+      all.put(TransformerConfig.MAPPING_FILE, writeMappingFile().toString());
     }
     all.forEach(
         (k, v) -> {
@@ -441,6 +450,24 @@ public final class Pipeline implements AutoCloseable {
     return p;
   }
 
+  /**
+   * The transformer's mapping file, {@code convex/pgconvex.mapping.json} in the work dir (beside
+   * the functions folder when the emulator runs here), which the transformer re-reads and {@code
+   * ./cdc schema evolve} rewrites; written with the mapping read at start unless it holds it.
+   */
+  private Path writeMappingFile() {
+    Path file =
+        settings.workDir().toAbsolutePath().resolve("convex").resolve("pgconvex.mapping.json");
+    try {
+      if (!Files.exists(file) || !Mapping.read(file).equals(mapping)) {
+        mapping.write(file);
+      }
+    } catch (RuntimeException e) {
+      mapping.write(file);
+    }
+    return file;
+  }
+
   /** Keeps the keys {@code def} declares (plus client pass-through keys) and parses them. */
   private static Config parse(ConfigDef def, Map<String, String> all) {
     Set<String> declared = def.keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
@@ -520,7 +547,8 @@ public final class Pipeline implements AutoCloseable {
   }
 
   public Mapping mapping() {
-    return mapping;
+    Transformer t = transformer;
+    return t != null ? t.mapping() : mapping;
   }
 
   public ConvexClient convex() {

@@ -242,9 +242,8 @@ public final class AlertRules {
               + " retyped in Postgres): they are held in order, not written, until the transformer"
               + " runs a mapping that matches; the table's mirror stands still meanwhile, and past"
               + " transformer.schema.drift.max.held.changes changes are dead-lettered.",
-          "run ./cdc schema diff; regenerate the mapping and the Convex schema with the old and the"
-              + " new field optional, deploy it, restart the transformer with the new mapping (the"
-              + " held changes then go on in order), then resync the table to backfill",
+          "run ./cdc schema evolve widen --deploy (the old and the new field optional; the held"
+              + " changes then go on in order), then ./cdc schema evolve backfill and narrow",
           (in, s, c) -> {
             var t = in.transformer();
             if (t == null || t.heldTables().isEmpty()) {
