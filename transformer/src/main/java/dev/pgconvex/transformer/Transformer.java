@@ -347,6 +347,14 @@ public final class Transformer implements Service {
   }
 
   private void registerMeters(Mapping m) {
+    Gauge.builder(
+            "pgconvex.transformer.held.changes.bound",
+            config,
+            c -> c.getLong(TransformerConfig.MAX_HELD_CHANGES))
+        .description(
+            "transformer.schema.drift.max.held.changes: changes held per table and converter task"
+                + " for schema drift at most; beyond it they are dead-lettered")
+        .register(registry);
     for (TableMapping t : m.tables()) {
       counts.registerHeld(t.qualifiedName());
       Gauge.builder("pgconvex.transformer.pending.rows", counts, c -> c.pendingRows(t.target()))
@@ -435,7 +443,12 @@ public final class Transformer implements Service {
                 .map(
                     t ->
                         new TransformerStatus.Held(
-                            t.table(), t.changes(), t.sincePosition(), t.sinceMs(), t.reason()))
+                            t.table(),
+                            t.changes(),
+                            t.sincePosition(),
+                            t.sinceMs(),
+                            t.reason(),
+                            config.getLong(TransformerConfig.MAX_HELD_CHANGES)))
                 .toList()));
   }
 
@@ -504,6 +517,11 @@ public final class Transformer implements Service {
     ObjectNode o = Json.NODES.objectNode();
     o.put("pendingRows", pendingRows());
     o.put("pendingRefs", pendingRefs());
+    // Tables held for schema drift: ./cdc pending lists them beside the rows held for a parent.
+    o.set(
+        "heldTables",
+        Json.MAPPER.valueToTree(
+            status().map(s -> ((TransformerStatus) s).heldTables()).orElse(List.of())));
     var rows = o.putArray("rows");
     try {
       pendingRowList(limit).forEach(r -> rows.add(r.toJson()));
