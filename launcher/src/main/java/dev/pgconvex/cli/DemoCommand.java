@@ -145,8 +145,20 @@ final class DemoCommand implements Callable<Integer> {
       long lastPrint = 0;
       int printed = 0;
       boolean stopped = false;
+      String loadStopped = null;
       while (!stopped) {
-        demo.writeSome();
+        if (loadStopped == null) {
+          try {
+            demo.writeSome();
+          } catch (java.sql.SQLException e) {
+            // A change made by hand (a column renamed, say) may break the demo's own writes: the
+            // pipeline goes on, so what it does with that change can be watched.
+            loadStopped =
+                "  (the demo's write load stopped: "
+                    + ErrorHandler.oneLine(e)
+                    + "; the pipeline goes on)";
+          }
+        }
         long now = System.currentTimeMillis();
         if (now - lastPrint >= (terminal ? 1000 : 5000)) {
           List<String> block;
@@ -157,6 +169,9 @@ final class DemoCommand implements Callable<Integer> {
             // pipeline retries by itself, and its alerts say so).
             block = live.render(Map.of());
             block.add(0, "  (table counts not read this time: " + e.getMessage() + ")");
+          }
+          if (loadStopped != null) {
+            block.add(loadStopped);
           }
           if (terminal && printed > 0) {
             out.print("\033[" + printed + "A\033[J"); // back to the block's start, then redraw
