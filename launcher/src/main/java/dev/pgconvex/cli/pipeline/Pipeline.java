@@ -10,6 +10,9 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.observe.ServiceEndpoint;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.dashboard.Dashboard;
+import dev.pgconvex.dashboard.DashboardConfig;
+import dev.pgconvex.dashboard.DashboardServer;
 import dev.pgconvex.operations.alerts.AlertInputs;
 import dev.pgconvex.operations.alerts.AlertMonitor;
 import dev.pgconvex.operations.alerts.AlertRules;
@@ -140,8 +143,55 @@ public final class Pipeline implements AutoCloseable {
       jdbcUrl = stack.jdbcUrl();
     }
     log.info("Postgres at {}, Kafka at {}", jdbcUrl, bootstrap);
-    endpoint = new ServiceEndpoint("127.0.0.1", settings.httpPort());
+    dashboardConfig = parse(DashboardConfig.definition(), settings.overrides());
+    String bind = dashboardConfig.getString(DashboardConfig.BIND_ADDRESS);
+    String exposed =
+        DashboardServer.exposureProblem(
+            bind, !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty());
+    if (exposed != null) {
+      throw new ConfigException(List.of(exposed));
+    }
+    endpoint = new ServiceEndpoint(bind, settings.httpPort());
     closeables.add(endpoint);
+  }
+
+  private Config dashboardConfig;
+  private Dashboard dashboard;
+
+  /** Where this pipeline serves its dashboard, {@code http://127.0.0.1:PORT/dashboard/}. */
+  public String dashboardUrl() {
+    return endpoint.url() + Dashboard.PATH + "/";
+  }
+
+  /** Whether the dashboard needs a token ({@code dashboard.token}). */
+  public boolean dashboardNeedsToken() {
+    return dashboardConfig != null && !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty();
+  }
+
+  // The page reads this process's own endpoint, as ./cdc dashboard reads deployed ones, and its
+  // per-table counts from /tables; readiness as ./cdc cutover --check tells it (without the last
+  // verify a cutover recorded in Convex: the background verification's pass stands in for it).
+  private void startDashboard(Map<String, String> props) {
+    TableCounts counts = new TableCounts(this);
+    closeables.add(counts);
+    counts.start();
+    endpoint.route(dev.pgconvex.dashboard.EndpointReader.TABLES_PATH, counts::json);
+    int partitions = parse(CommonConfig.definition(), props).getInt(CommonConfig.TOPIC_PARTITIONS);
+    String self = "http://127.0.0.1:" + endpoint.port();
+    dashboard =
+        new Dashboard(
+            new dev.pgconvex.dashboard.EndpointReader(List.of(self)),
+            dashboardConfig.getSecret(DashboardConfig.TOKEN),
+            dashboardConfig.getLong(DashboardConfig.SAMPLE_INTERVAL_MS),
+            chain -> CutoverReadiness.json(chain, partitions));
+    closeables.add(dashboard);
+    dashboard.install(endpoint::handle);
+    dashboard.start();
+  }
+
+  /** The dashboard (after {@link #startServices()}). */
+  public Dashboard dashboard() {
+    return dashboard;
   }
 
   /** A new connection to the source database; the caller closes it. */
@@ -240,6 +290,7 @@ public final class Pipeline implements AutoCloseable {
                         dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(cutovers, prefix),
                         dev.pgconvex.common.json.Json.NODES.nullNode())));
     startAlerts(props, inProcess);
+    startDashboard(props);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
@@ -467,7 +518,8 @@ public final class Pipeline implements AutoCloseable {
             TransformerConfig.definition(),
             SinkConfig.definition(),
             AlertRules.definition(),
-            VerifyConfig.definition())
+            VerifyConfig.definition(),
+            DashboardConfig.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
