@@ -219,19 +219,50 @@ public final class Dashboard implements AutoCloseable {
     }
   }
 
-  /** With no token set, every request; else one carrying it. Compared in constant time. */
+  /** The cookie a page opened with {@code ?token=} gets, so its assets and JSON need no query. */
+  static final String COOKIE = "pgconvex_dashboard_token";
+
+  /**
+   * With no token set, every request; else one carrying it ({@code Authorization: Bearer}, {@code
+   * ?token=}, or the cookie a page opened with {@code ?token=} was given: HttpOnly,
+   * SameSite=Strict, for {@code /dashboard} only). Compared in constant time.
+   */
   boolean authorized(HttpExchange ex) {
     if (token.isEmpty()) {
       return true;
     }
-    String given = null;
     String auth = ex.getRequestHeaders().getFirst("Authorization");
-    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      given = auth.substring(7).trim();
+    if (auth != null
+        && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        && matches(auth.substring(7).trim())) {
+      return true;
     }
-    if (given == null) {
-      given = queryParam(ex.getRequestURI().getRawQuery(), "token");
+    if (matches(queryParam(ex.getRequestURI().getRawQuery(), "token"))) {
+      ex.getResponseHeaders()
+          .add(
+              "Set-Cookie",
+              COOKIE
+                  + "="
+                  + java.net.URLEncoder.encode(token.reveal(), StandardCharsets.UTF_8)
+                  + "; Path="
+                  + PATH
+                  + "; HttpOnly; SameSite=Strict");
+      return true;
     }
+    for (String header : ex.getRequestHeaders().getOrDefault("Cookie", List.of())) {
+      for (String c : header.split(";")) {
+        String kv = c.trim();
+        if (kv.startsWith(COOKIE + "=")
+            && matches(
+                URLDecoder.decode(kv.substring(COOKIE.length() + 1), StandardCharsets.UTF_8))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private boolean matches(String given) {
     return given != null
         && MessageDigest.isEqual(
             given.getBytes(StandardCharsets.UTF_8),

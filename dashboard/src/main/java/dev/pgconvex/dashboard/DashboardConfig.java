@@ -39,9 +39,8 @@ public final class DashboardConfig {
             "",
             Importance.MEDIUM,
             "A token the dashboard's page and JSON require once set (?token=..., or the header"
-                + " Authorization: Bearer ...); without it they answer 401. From the environment"
-                + " (DASHBOARD_TOKEN) or a file (dashboard.token.file) rather than the command"
-                + " line. Empty: no token (only allowed on a loopback dashboard.bind.address).")
+                + " Authorization: Bearer ...); without it they answer 401. Keep it off the command"
+                + " line. Empty: no token (allowed only on a loopback dashboard.bind.address).")
         .define(
             SAMPLE_INTERVAL_MS,
             ConfigType.LONG,

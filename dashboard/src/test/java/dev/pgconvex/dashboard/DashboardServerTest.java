@@ -113,6 +113,29 @@ class DashboardServerTest {
           .asString()
           .contains("default-src 'none'");
       assertThat(get(page + "state.json", "s3cret").statusCode()).isEqualTo(200);
+      // a browser that opened the page with ?token= loads its assets and JSON with the cookie
+      String cookie = withQuery.headers().firstValue("Set-Cookie").orElseThrow();
+      assertThat(cookie)
+          .contains("HttpOnly")
+          .contains("SameSite=Strict")
+          .contains("Path=/dashboard");
+      String pair = cookie.split(";")[0];
+      for (String path : List.of("app.js", "state.json")) {
+        HttpRequest withCookie =
+            HttpRequest.newBuilder(URI.create(page + path))
+                .header("Cookie", "a=b; " + pair)
+                .build();
+        assertThat(HTTP.send(withCookie, HttpResponse.BodyHandlers.discarding()).statusCode())
+            .as(path)
+            .isEqualTo(200);
+        HttpRequest wrong =
+            HttpRequest.newBuilder(URI.create(page + path))
+                .header("Cookie", Dashboard.COOKIE + "=wrong")
+                .build();
+        assertThat(HTTP.send(wrong, HttpResponse.BodyHandlers.discarding()).statusCode())
+            .as(path)
+            .isEqualTo(401);
+      }
       assertThat(get(page + "app.js?token=s3cret", null).statusCode()).isEqualTo(200);
       // the root sends a browser to the page, keeping the token
       HttpResponse<String> root = get(page.replace("/dashboard/", "/") + "?token=s3cret", null);
