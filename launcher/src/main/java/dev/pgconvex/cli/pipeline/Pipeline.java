@@ -104,6 +104,14 @@ public final class Pipeline implements AutoCloseable {
   /** Starts embedded Postgres and Kafka where none was given, and the metrics endpoint. */
   public void startInfrastructure() throws IOException, SQLException {
     validateOverrides();
+    dashboardConfig = parse(DashboardConfig.definition(), settings.overrides());
+    String bind = dashboardConfig.getString(DashboardConfig.BIND_ADDRESS);
+    String exposed =
+        DashboardServer.exposureProblem(
+            bind, !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty());
+    if (exposed != null) {
+      throw new ConfigException(List.of(exposed));
+    }
     Path work = settings.workDir().toAbsolutePath();
     if (settings.fresh()) {
       deleteRecursively(work);
@@ -143,15 +151,9 @@ public final class Pipeline implements AutoCloseable {
       jdbcUrl = stack.jdbcUrl();
     }
     log.info("Postgres at {}, Kafka at {}", jdbcUrl, bootstrap);
-    dashboardConfig = parse(DashboardConfig.definition(), settings.overrides());
-    String bind = dashboardConfig.getString(DashboardConfig.BIND_ADDRESS);
-    String exposed =
-        DashboardServer.exposureProblem(
-            bind, !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty());
-    if (exposed != null) {
-      throw new ConfigException(List.of(exposed));
-    }
-    endpoint = new ServiceEndpoint(bind, settings.httpPort());
+    endpoint =
+        new ServiceEndpoint(
+            dashboardConfig.getString(DashboardConfig.BIND_ADDRESS), settings.httpPort());
     closeables.add(endpoint);
   }
 
@@ -160,7 +162,17 @@ public final class Pipeline implements AutoCloseable {
 
   /** Where this pipeline serves its dashboard, {@code http://127.0.0.1:PORT/dashboard/}. */
   public String dashboardUrl() {
-    return endpoint.url() + Dashboard.PATH + "/";
+    String base = endpoint.url();
+    if (endpoint.url().contains("://0.0.0.0:") || endpoint.url().contains("://[::]:")) {
+      try {
+        // bound to every interface: the name others reach it by
+        base =
+            "http://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + endpoint.port();
+      } catch (java.net.UnknownHostException e) {
+        // the bind address then
+      }
+    }
+    return base + Dashboard.PATH + "/";
   }
 
   /** Whether the dashboard needs a token ({@code dashboard.token}). */
