@@ -172,9 +172,13 @@ public final class Dashboard implements AutoCloseable {
     String rest = path.length() <= PATH.length() ? "" : path.substring(PATH.length() + 1);
     if (path.equals(STATE_PATH)) {
       long now = System.currentTimeMillis();
-      if (now - lastViewMs >= WATCHED_FOR.toMillis() && !sampler.isShutdown()) {
+      if (now - lastViewMs >= WATCHED_FOR.toMillis()) {
         // a new viewer: read the viewer-only parts now rather than at the next tick
-        sampler.execute(this::sample);
+        try {
+          sampler.execute(this::sample);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+          // closing: the last state is served
+        }
       }
       lastViewMs = now;
       ObjectNode s = latest;
