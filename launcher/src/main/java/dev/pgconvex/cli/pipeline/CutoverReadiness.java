@@ -15,7 +15,7 @@ import dev.pgconvex.operations.ChainStatus;
  * not block). As {@code {"ready", "checks": [{name, value, verdict, reason}]}}.
  */
 public final class CutoverReadiness {
-  /** {@code ./cdc cutover --max-lag-ms}'s default. */
+  /** {@code ./cdc cutover --max-lag-ms}'s default, and the dashboard's. */
   public static final long MAX_LAG_MS = 10_000;
 
   private CutoverReadiness() {}
