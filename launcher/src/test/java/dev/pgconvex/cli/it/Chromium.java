@@ -51,7 +51,7 @@ final class Chromium implements AutoCloseable {
     if (exe != null) {
       return new Found(exe, null);
     }
-    if (!"root".equals(System.getProperty("user.name")) || onPath("apt-get") == null) {
+    if (!root() || onPath("apt-get") == null) {
       return new Found(
           null,
           "no chromium on PATH, and apt-get cannot install it here (not root, or no apt-get):"
@@ -71,6 +71,14 @@ final class Chromium implements AutoCloseable {
             null,
             "chromium is not installed and 'apt-get install chromium' did not install it: "
                 + out.lines().reduce((a, b) -> b).orElse(""));
+  }
+
+  private static boolean root() {
+    try {
+      return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return "root".equals(System.getProperty("user.name"));
+    }
   }
 
   /** The executable, or why there is none. */
@@ -98,9 +106,10 @@ final class Chromium implements AutoCloseable {
 
   private static String run(List<String> command) {
     try {
+      ProcessBuilder b = new ProcessBuilder(command);
+      b.environment().put("DEBIAN_FRONTEND", "noninteractive");
       Process p =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
+          b.redirectErrorStream(true)
               .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
               .start();
       p.getOutputStream().close();
