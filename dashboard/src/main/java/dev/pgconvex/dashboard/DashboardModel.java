@@ -366,6 +366,20 @@ public final class DashboardModel {
     if (last.path("updatedAt").isNumber()) {
       l.put("updatedText", Human.ago(last.get("updatedAt").asLong(), nowMs));
     }
+    JsonNode v = last.path("verify");
+    if (v.isObject()) {
+      boolean equal = v.path("equal").asBoolean();
+      l.put(
+          "verifyText",
+          "its verify ("
+              + v.path("mode").asText("?")
+              + "): "
+              + (equal ? "equal" : Human.count(v.path("differences").asLong()) + " difference(s)")
+              + (v.path("at").isNumber() ? ", " + Human.ago(v.get("at").asLong(), nowMs) : ""));
+      l.put("verifyTone", equal ? "ok" : "bad");
+    } else {
+      l.putNull("verifyText");
+    }
     ArrayNode steps = l.putArray("steps");
     JsonNode times = last.path("times");
     java.util.List<Map.Entry<String, JsonNode>> entries = new java.util.ArrayList<>();

@@ -151,6 +151,8 @@ class DashboardModelTest {
                 + (NOW - 5_000)
                 + ",\"freezing\":"
                 + (NOW - 3_000)
+                + "},\"verify\":{\"mode\":\"changed\",\"equal\":true,\"differences\":0,\"scope\":\"s\",\"at\":"
+                + (NOW - 2_000)
                 + "},\"pauseMs\":null,\"updatedAt\":"
                 + (NOW - 1_000)
                 + "}");
@@ -185,6 +187,8 @@ class DashboardModelTest {
     assertThat(o.at("/cutover/readiness/ready").asBoolean()).isFalse();
     assertThat(o.at("/cutover/last/state").asText()).isEqualTo("draining");
     assertThat(o.at("/cutover/last/tone").asText()).isEqualTo("warn");
+    assertThat(o.at("/cutover/last/verifyText").asText())
+        .isEqualTo("its verify (changed): equal, 2 s ago");
     assertThat(o.at("/cutover/last/steps"))
         .extracting(s -> s.get("state").asText())
         .containsExactly("ready", "freezing", "draining");

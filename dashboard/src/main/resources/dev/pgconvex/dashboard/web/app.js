@@ -134,6 +134,10 @@
 
     var vw = $("verify-word");
     if (s.verify) { vw.textContent = s.verify.word; tone(vw, s.verify.tone); text("verify-text", s.verify.text); text("verify-detail", s.verify.detail); }
+    else if (s.cutover.last && s.cutover.last.verifyText) {
+      vw.textContent = s.cutover.last.verifyTone === "ok" ? "equal" : "differs"; tone(vw, s.cutover.last.verifyTone);
+      text("verify-text", "last cutover " + s.cutover.last.cutoverId + ", " + s.cutover.last.verifyText); text("verify-detail", "no background verification here (verify.continuous.enabled)");
+    }
     else { vw.textContent = "off"; tone(vw, null); text("verify-text", "no background verification here (verify.continuous.enabled, or ./cdc verify)"); text("verify-detail", ""); }
 
     var rd = s.cutover.readiness, rw = $("ready-word");
@@ -147,7 +151,7 @@
     var last = s.cutover.last, steps = $("cutover-steps"), sf = document.createDocumentFragment();
     if (last) {
       text("cutover-last", "last cutover " + last.cutoverId + ": " + last.state + (last.step ? " at " + last.step : "") +
-        (last.reason ? " (" + last.reason + ")" : "") + (last.pauseText ? ", " + last.pauseText : "") + (last.updatedText ? ", " + last.updatedText : ""));
+        (last.reason ? " (" + last.reason + ")" : "") + (last.pauseText ? ", " + last.pauseText : "") + (last.verifyText ? ", " + last.verifyText : "") + (last.updatedText ? ", " + last.updatedText : ""));
       last.steps.forEach(function (st) { var li = document.createElement("li"); li.textContent = st.state + " " + st.agoText; sf.appendChild(li); });
     } else { text("cutover-last", "no cutover yet: ./cdc cutover --check tells the same readiness"); }
     steps.replaceChildren(sf);
