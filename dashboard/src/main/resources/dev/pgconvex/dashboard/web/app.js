@@ -13,7 +13,6 @@
     el.classList.remove("tone-ok", "tone-warn", "tone-bad");
     if (t) el.classList.add("tone-" + t);
   }
-  function withToken(url) { return token ? url + (url.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(token) : url; }
   function cell(tr, s, cls) { var td = document.createElement("td"); td.textContent = s == null ? "" : s; if (cls) td.className = cls; tr.appendChild(td); return td; }
 
   // Replaces a table body's rows, keeping the number of rows the same when nothing changed.
@@ -165,6 +164,6 @@
       .catch(function (e) { var v = $("verdict"); v.textContent = "no answer"; tone(v, "bad"); text("reason", "the dashboard's server did not answer: " + e.message); })
       .finally(function () { setTimeout(poll, POLL_MS); });
   }
-  $("pending-link").setAttribute("href", withToken("pending.json"));
+  // The page's links need no token: opening it with ?token= gave the browser the dashboard's cookie.
   poll();
 })();

@@ -117,6 +117,14 @@ class DashboardBrowserIT {
         assertThat(browser.eval("document.querySelectorAll('#stages tr.tone-bad').length").asInt())
             .isZero();
         assertThat(browser.consoleErrors()).isEmpty(); // no script error, nothing CSP refused
+        // No secret on the page: neither the Convex admin key, nor the database's password, nor
+        // the token itself (the page's links rely on its cookie).
+        String html = browser.eval("document.documentElement.outerHTML").asText();
+        assertThat(html)
+            .doesNotContain(p.convexAdminKey().reveal())
+            .doesNotContain(TOKEN)
+            .contains("Postgres rows");
+        assertThat(html).doesNotContain(settings.pgPassword().reveal());
         browser.screenshot(target.resolve("dashboard.png"));
 
         // Phone width: nothing wider than the screen.
