@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The dashboard in a real browser (headless Chromium over the DevTools protocol) on a running
  * pipeline with the demo tables and a light write load, as a person sees it: live values without a
- * reload, table counts equal to the pipeline's own JSON and to Postgres, points on the lag chart, a
- * page that fits a phone, and a stage that stops turning its row red within seconds. With a token
- * set the page and its JSON answer 401 without it. Screenshots go to target/dashboard*.png.
+ * reload, table counts equal to the pipeline's own JSON and to Postgres, points on the lag chart
+ * that a reload keeps, a page that fits a phone and shows no secret, and a stage that stops turning
+ * its row red within seconds. With a token set the page and its JSON answer 401 without it.
+ * Screenshots go to target/dashboard*.png.
  */
 @Timeout(300)
 class DashboardBrowserIT {
@@ -140,6 +141,23 @@ class DashboardBrowserIT {
                     .asBoolean());
         browser.screenshot(target.resolve("dashboard-phone.png"));
         browser.viewport(1280, 900, false);
+
+        // A reload keeps the history (the server holds it), and needs no token in the URL: the
+        // first visit gave the browser the dashboard's cookie.
+        int beforeReload = chartPoints(browser, "lag-chart");
+        browser.eval("window.__beforeReload = true");
+        browser.navigate(page);
+        page(
+            browser,
+            "the reloaded page shows live values",
+            Duration.ofSeconds(30),
+            Duration.ofMillis(100),
+            () ->
+                browser
+                    .eval("!window.__beforeReload && document.body.dataset.live === '1'")
+                    .asBoolean());
+        assertThat(chartPoints(browser, "lag-chart")).isGreaterThanOrEqualTo(beforeReload);
+        browser.eval("window.__sameDocument = 42");
 
         // The sink stops: its row turns red within a few seconds, without a reload.
         long stoppedAt = System.nanoTime();
