@@ -122,7 +122,7 @@ final class Chromium implements AutoCloseable {
                   return e.toString();
                 }
               });
-      if (!p.waitFor(10, TimeUnit.MINUTES)) {
+      if (!p.waitFor(6, TimeUnit.MINUTES)) {
         p.destroyForcibly();
         return "timed out: " + String.join(" ", command);
       }

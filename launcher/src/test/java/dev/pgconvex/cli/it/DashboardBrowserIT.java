@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.Logger;
@@ -32,16 +34,24 @@ import org.slf4j.LoggerFactory;
  * its row red within seconds. With a token set the page and its JSON answer 401 without it.
  * Screenshots go to target/dashboard*.png.
  */
-@Timeout(300)
 class DashboardBrowserIT {
   private static final Logger log = LoggerFactory.getLogger(DashboardBrowserIT.class);
   private static final String TOKEN = "it-dashboard-token";
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private static Chromium.Found chromium;
+
+  // Finding (or installing) the browser has its own bound: apt-get may have a package to download.
+  @BeforeAll
+  @Timeout(value = 15, unit = TimeUnit.MINUTES)
+  static void findChromium() {
+    chromium = Chromium.find();
+  }
+
   @Test
+  @Timeout(300)
   void aPersonSeesTheLiveDualRunAndAStoppedStageTurnsRed() throws Exception {
-    Chromium.Found chromium = Chromium.find();
     Assumptions.assumeTrue(chromium.executable() != null, chromium.whyNot());
 
     PipelineSettings settings =
