@@ -63,6 +63,11 @@ final class ConfigDocCommand implements Callable<Integer> {
         dev.pgconvex.operations.alerts.AlertRules.definition(),
         common);
     section(sb, "Verification (continuous, ./cdc run)", VerifyConfig.definition(), common);
+    section(
+        sb,
+        "Dashboard (./cdc run, ./cdc demo, ./cdc dashboard)",
+        dev.pgconvex.dashboard.DashboardConfig.definition(),
+        common);
     return sb.toString();
   }
 

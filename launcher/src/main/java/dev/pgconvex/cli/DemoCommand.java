@@ -126,6 +126,11 @@ final class DemoCommand implements Callable<Integer> {
         pipeline.convexAdminKey().reveal(), pipeline.convexUrl());
     out.println("  Kafka:     " + pipeline.bootstrapServers());
     out.println(
+        "  Dashboard: "
+            + pipeline.dashboardUrl()
+            + (pipeline.dashboardNeedsToken() ? "?token=<dashboard.token>" : "")
+            + "   (live: tables, lag, stages, alerts)");
+    out.println(
         "  Status:    ./cdc status   (or "
             + pipeline.endpoint().url()
             + "/status, /metrics, /alerts)");

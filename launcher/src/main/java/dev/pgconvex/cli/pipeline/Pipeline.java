@@ -10,6 +10,9 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.observe.ServiceEndpoint;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.dashboard.Dashboard;
+import dev.pgconvex.dashboard.DashboardConfig;
+import dev.pgconvex.dashboard.DashboardServer;
 import dev.pgconvex.operations.alerts.AlertInputs;
 import dev.pgconvex.operations.alerts.AlertMonitor;
 import dev.pgconvex.operations.alerts.AlertRules;
@@ -101,6 +104,14 @@ public final class Pipeline implements AutoCloseable {
   /** Starts embedded Postgres and Kafka where none was given, and the metrics endpoint. */
   public void startInfrastructure() throws IOException, SQLException {
     validateOverrides();
+    dashboardConfig = parse(DashboardConfig.definition(), settings.overrides());
+    String bind = dashboardConfig.getString(DashboardConfig.BIND_ADDRESS);
+    String exposed =
+        DashboardServer.exposureProblem(
+            bind, !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty());
+    if (exposed != null) {
+      throw new ConfigException(List.of(exposed));
+    }
     Path work = settings.workDir().toAbsolutePath();
     if (settings.fresh()) {
       deleteRecursively(work);
@@ -140,8 +151,59 @@ public final class Pipeline implements AutoCloseable {
       jdbcUrl = stack.jdbcUrl();
     }
     log.info("Postgres at {}, Kafka at {}", jdbcUrl, bootstrap);
-    endpoint = new ServiceEndpoint("127.0.0.1", settings.httpPort());
+    endpoint =
+        new ServiceEndpoint(
+            dashboardConfig.getString(DashboardConfig.BIND_ADDRESS), settings.httpPort());
     closeables.add(endpoint);
+  }
+
+  private Config dashboardConfig;
+  private Dashboard dashboard;
+
+  /** Where this pipeline serves its dashboard, {@code http://127.0.0.1:PORT/dashboard/}. */
+  public String dashboardUrl() {
+    String base = endpoint.url();
+    if (endpoint.url().contains("://0.0.0.0:") || endpoint.url().contains("://[::]:")) {
+      try {
+        // bound to every interface: the name others reach it by
+        base =
+            "http://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + endpoint.port();
+      } catch (java.net.UnknownHostException e) {
+        // the bind address then
+      }
+    }
+    return base + Dashboard.PATH + "/";
+  }
+
+  /** Whether the dashboard needs a token ({@code dashboard.token}). */
+  public boolean dashboardNeedsToken() {
+    return dashboardConfig != null && !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty();
+  }
+
+  // The page reads this process's own endpoint, as ./cdc dashboard reads deployed ones, and its
+  // per-table counts from /tables; readiness as ./cdc cutover --check tells it (without the last
+  // verify a cutover recorded in Convex: the background verification's pass stands in for it).
+  private void startDashboard(Map<String, String> props) {
+    TableCounts counts = new TableCounts(this);
+    closeables.add(counts);
+    counts.start();
+    endpoint.route(dev.pgconvex.dashboard.EndpointReader.TABLES_PATH, counts::json);
+    int partitions = parse(CommonConfig.definition(), props).getInt(CommonConfig.TOPIC_PARTITIONS);
+    String self = "http://127.0.0.1:" + endpoint.port();
+    dashboard =
+        new Dashboard(
+            new dev.pgconvex.dashboard.EndpointReader(List.of(self)),
+            dashboardConfig.getSecret(DashboardConfig.TOKEN),
+            dashboardConfig.getLong(DashboardConfig.SAMPLE_INTERVAL_MS),
+            chain -> CutoverReadiness.json(chain, partitions));
+    closeables.add(dashboard);
+    dashboard.install(endpoint::handle);
+    dashboard.start();
+  }
+
+  /** The dashboard (after {@link #startServices()}). */
+  public Dashboard dashboard() {
+    return dashboard;
   }
 
   /** A new connection to the source database; the caller closes it. */
@@ -249,6 +311,7 @@ public final class Pipeline implements AutoCloseable {
           return o;
         });
     startAlerts(props, inProcess);
+    startDashboard(props);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
@@ -494,7 +557,8 @@ public final class Pipeline implements AutoCloseable {
             TransformerConfig.definition(),
             SinkConfig.definition(),
             AlertRules.definition(),
-            VerifyConfig.definition())
+            VerifyConfig.definition(),
+            DashboardConfig.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
