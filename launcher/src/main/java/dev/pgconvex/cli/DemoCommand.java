@@ -158,9 +158,11 @@ final class DemoCommand implements Callable<Integer> {
           } catch (java.sql.SQLException e) {
             // A change made by hand (a column renamed, say) may break the demo's own writes: the
             // pipeline goes on, so what it does with that change can be watched.
+            // a batch error carries every statement: its cause's first line says what
+            java.sql.SQLException why = e.getNextException() != null ? e.getNextException() : e;
             loadStopped =
                 "  (the demo's write load stopped: "
-                    + ErrorHandler.oneLine(e)
+                    + String.valueOf(why.getMessage()).lines().findFirst().orElse("")
                     + "; the pipeline goes on)";
           }
         }
