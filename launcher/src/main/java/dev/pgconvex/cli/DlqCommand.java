@@ -11,9 +11,7 @@ import dev.pgconvex.replay.dlq.DeadLetters;
 import dev.pgconvex.replay.dlq.DlqReplay;
 import dev.pgconvex.replay.dlq.ReasonGroups;
 import dev.pgconvex.replay.dlq.ReplayLog;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -41,27 +39,7 @@ final class DlqCommand implements Runnable {
 
   /** Where the pipeline's Kafka is, and the selection shared by both subcommands. */
   static final class Where {
-    @Option(
-        names = "--work-dir",
-        defaultValue = ".cdc/run",
-        description =
-            "The work dir of a stopped local pipeline (its embedded broker) (default:"
-                + " ${DEFAULT-VALUE}); ignored with --kafka.")
-    Path workDir;
-
-    @Option(names = "--kafka", description = "Kafka bootstrap servers of a deployed pipeline.")
-    String kafka;
-
-    @Option(
-        names = "--prefix",
-        description =
-            "The pipeline's cdc.topic.prefix (default: --set cdc.topic.prefix, or pgconvex).")
-    String prefix;
-
-    @Option(
-        names = "--set",
-        description = "cdc.topic.prefix or a kafka.* client key=value (security; repeatable).")
-    Map<String, String> overrides = new LinkedHashMap<>();
+    @picocli.CommandLine.Mixin PipelineKafkaOptions kafka;
 
     @Option(
         names = "--since",
@@ -77,7 +55,7 @@ final class DlqCommand implements Runnable {
 
     PipelineKafka open() {
       try {
-        return PipelineKafka.open(kafka, workDir, overrides, prefix);
+        return kafka.open();
       } catch (ReplayException e) {
         throw new UserFacingException(e.getMessage());
       }
@@ -198,7 +176,7 @@ final class DlqCommand implements Runnable {
         }
         ReplayLog log = new ReplayLog(k.topics().dlqReplays(), k.clientProps());
         if (todo > 0) {
-          log.ensure(k.admin(), replicationFactor(where.overrides));
+          log.ensure(k.admin(), replicationFactor(where.kafka.overrides));
         }
         int done = new DlqReplay(k.clientProps(), log).execute(decisions);
         System.out.println(

@@ -9,9 +9,7 @@ import dev.pgconvex.replay.TransformerReplay;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,22 +91,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--execute", description = "Do it, and print the same plan.")
   boolean execute;
 
-  @Option(
-      names = "--work-dir",
-      defaultValue = ".cdc/run",
-      description =
-          "The work dir of a stopped local pipeline (its embedded broker and Streams state)"
-              + " (default: ${DEFAULT-VALUE}); ignored with --kafka.")
-  Path workDir;
-
-  @Option(names = "--kafka", description = "Kafka bootstrap servers of a deployed pipeline.")
-  String kafka;
-
-  @Option(
-      names = "--prefix",
-      description =
-          "The pipeline's cdc.topic.prefix (default: --set cdc.topic.prefix, or pgconvex).")
-  String prefix;
+  @picocli.CommandLine.Mixin PipelineKafkaOptions where;
 
   @Option(
       names = "--state-dir",
@@ -116,11 +99,6 @@ final class ReplayCommand implements Callable<Integer> {
           "The transformer's transformer.state.dir on this machine: its state is deleted there"
               + " (default: the work dir's, none with --kafka).")
   Path stateDir;
-
-  @Option(
-      names = "--set",
-      description = "cdc.topic.prefix or a kafka.* client key=value (security; repeatable).")
-  Map<String, String> overrides = new LinkedHashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -142,14 +120,17 @@ final class ReplayCommand implements Callable<Integer> {
     } catch (ReplayException e) {
       throw new UserFacingException(e.getMessage());
     }
-    try (PipelineKafka k = PipelineKafka.open(kafka, workDir, overrides, prefix)) {
+    try (PipelineKafka k = where.open()) {
       PreparedReplay r;
       if (stage.equals("sink")) {
         r =
             new SinkReplay(k.state(), k.clientProps())
                 .prepare(k.topics(), target, tables, Instant.now(), force || k.startedHere());
       } else {
-        Path dir = stateDir != null ? stateDir : kafka == null ? workDir.resolve("streams") : null;
+        Path dir =
+            stateDir != null
+                ? stateDir
+                : where.kafka == null ? where.workDir.resolve("streams") : null;
         r =
             new TransformerReplay(k.state(), k.clientProps())
                 .prepare(
