@@ -141,8 +141,9 @@ public final class CdcSource implements Service {
     }
     log.info("Starting CDC source: {}", settings);
     try {
+      boolean offsetsStored;
       try (Admin admin = Admin.create(adminProps())) {
-        boolean offsetsStored =
+        offsetsStored =
             StoredOffsets.exist(
                 admin, settings, EngineProperties.engineName(settings), Duration.ofSeconds(60));
         SourceLineage.Claim lineage = SourceLineage.inspect(settings, admin);
@@ -150,6 +151,9 @@ public final class CdcSource implements Service {
         SourceLineage.record(settings, lineage);
         ensureInternalTables();
         TopicSetup.ensureTopics(admin, settings, Duration.ofSeconds(60));
+      }
+      if (offsetsStored && !settings.incrementalInitialLoad()) {
+        requestLoadsOfAddedTables();
       }
       producer = new KafkaProducer<>(producerProps());
       startEngine();
@@ -232,6 +236,41 @@ public final class CdcSource implements Service {
     } catch (SQLException e) {
       throw new SourceUnavailableException(
           "Cannot request the initial load in " + settings.signalTable() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * A table added to {@code source.tables} after the first start: Debezium streams it from now on
+   * but takes no snapshot of it (the slot's offsets exist), so it is loaded alone by an incremental
+   * snapshot while the others stream. Added means: the publication, which Debezium keeps to the
+   * captured tables ({@code publication.autocreate.mode=filtered}), does not publish it yet.
+   * Requested before the engine starts (it adds the table to the publication then), once per slot
+   * and table like {@link #requestInitialLoads}, so a crash in between loses nothing.
+   */
+  private void requestLoadsOfAddedTables() {
+    try (Connection c = PgConnections.open(settings, "pgconvex-source-setup")) {
+      java.util.Set<String> published = PublicationState.tables(c, settings.publicationName());
+      if (published.isEmpty()) {
+        return; // no publication yet: the snapshot covers every table
+      }
+      for (TableId t : settings.tables()) {
+        if (published.contains(t.toString())) {
+          continue;
+        }
+        if (new ResyncSignal(t, null).sendOnce(c, settings.signalTable(), initialLoadSignalId(t))) {
+          log.info(
+              "Table {} was added to source.tables: it is loaded alone by an incremental snapshot"
+                  + " while the other tables stream",
+              t);
+        }
+      }
+    } catch (SQLException e) {
+      throw new SourceUnavailableException(
+          "Cannot request the load of the added tables in "
+              + settings.signalTable()
+              + ": "
+              + e.getMessage(),
           e);
     }
   }

@@ -25,6 +25,24 @@ import java.util.List;
 public record PublicationState(
     boolean exists, boolean viaRoot, boolean ownedBySource, List<TableId> partitioned) {
 
+  /**
+   * The tables {@code publication} publishes ({@code schema.table}), empty when it does not exist.
+   */
+  public static java.util.Set<String> tables(Connection c, String publication) throws SQLException {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + "." + rs.getString(2));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Reads the state for {@code s}'s publication and tables. */
   public static PublicationState read(Connection c, SourceSettings s) throws SQLException {
     List<TableId> partitioned = new ArrayList<>();

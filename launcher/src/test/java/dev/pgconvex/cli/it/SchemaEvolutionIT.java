@@ -201,6 +201,7 @@ class SchemaEvolutionIT {
             .contains("public.users: `name` gone and `full_name` added: renamed (it sits where")
             .contains("Deployed with npx convex deploy");
         awaitNotHeld(p);
+        typechecks(p);
         assertThat(Files.readString(functions.resolve("schema.ts")))
             .contains("fullName: v.optional(v.string())")
             .contains("name: v.optional(v.string()), // retired column name");
@@ -216,6 +217,7 @@ class SchemaEvolutionIT {
         CliRun narrow = evolve("narrow", common);
         long narrowMs = ms(t0);
         assertThat(narrow.code).as(narrow.err + narrow.out).isZero();
+        typechecks(p);
         assertThat(Files.readString(functions.resolve("schema.ts")))
             .contains("fullName: v.string(),")
             .doesNotContain("name: v.optional");
@@ -254,6 +256,7 @@ class SchemaEvolutionIT {
             .contains("`score` retyped from integer to text")
             .contains("`age` added (integer)");
         awaitNotHeld(p);
+        typechecks(p);
         assertThat(Files.readString(functions.resolve("schema.ts")))
             .contains("score: v.optional(v.union(v.string(), v.number()))");
         CliRun backfill2 = evolve("backfill", common);
@@ -272,6 +275,29 @@ class SchemaEvolutionIT {
           Json.parse(PipelineIT.http(p, "/status")).get("stages").get("transformer");
       assertThat(transformer.get("deadLetters").asLong()).isZero();
     }
+  }
+
+  // The folder just deployed (the deploy project's copy, with the convex package beside it)
+  // type-checks with the TypeScript the build's convex module uses, as npx convex dev would.
+  private static void typechecks(Pipeline p) throws Exception {
+    Path folder = p.workDir().toAbsolutePath().resolve(".deploy").resolve("convex");
+    Files.writeString(
+        folder.resolve("tsconfig.json"),
+        "{\"compilerOptions\":{\"allowJs\":true,\"strict\":true,\"moduleResolution\":\"Bundler\","
+            + "\"skipLibCheck\":true,\"target\":\"ESNext\",\"lib\":[\"ES2021\",\"dom\"],"
+            + "\"module\":\"ESNext\",\"isolatedModules\":true,\"noEmit\":true},"
+            + "\"include\":[\"./**/*\"]}");
+    Path tsc =
+        dev.pgconvex.stack.ConvexEmulatorProcess.locateHome()
+            .resolve("convex/node_modules/.bin/tsc");
+    Process proc =
+        new ProcessBuilder(tsc.toString(), "--noEmit", "-p", folder.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(proc.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(proc.exitValue()).as(out).isZero();
   }
 
   private static CliRun evolve(String step, List<String> common) {
