@@ -7,15 +7,10 @@
  */
 import { v } from "convex/values";
 import { internalMutation, internalQuery } from "../_generated/server";
+import { migrationFields } from "./tables";
 
-const stepValidator = v.union(v.literal("widen"), v.literal("backfill"), v.literal("narrow"));
-const stateValidator = v.union(
-  v.literal("pending"),
-  v.literal("running"),
-  v.literal("completed"),
-  v.literal("failed"),
-  v.literal("rolled back"),
-);
+const stepValidator = migrationFields.step;
+const stateValidator = migrationFields.state;
 
 /** Final states: a step in one of them is not moved on by a late `record` of an earlier state. */
 const FINAL: ReadonlySet<string> = new Set(["completed", "failed", "rolled back"]);
@@ -77,19 +72,7 @@ export const record = internalMutation({
   },
 });
 
-const rowValidator = v.object({
-  migration: v.string(),
-  step: stepValidator,
-  state: stateValidator,
-  tables: v.array(v.string()),
-  changes: v.array(v.string()),
-  processed: v.optional(v.number()),
-  total: v.optional(v.number()),
-  startedAt: v.optional(v.number()),
-  updatedAt: v.number(),
-  endedAt: v.optional(v.number()),
-  error: v.optional(v.string()),
-});
+const rowValidator = v.object(migrationFields);
 
 /**
  * `migrations({ pipeline, limit? })`: the pipeline's step rows, most recently updated first (at most `limit`,

@@ -1,4 +1,27 @@
 /**
+ * The fields of a `cdc_migrations` row besides its pipeline (what `cdc/migrations:migrations` returns per row).
+ */
+export const migrationFields = {
+  migration: v.string(),
+  step: v.union(v.literal("widen"), v.literal("backfill"), v.literal("narrow")),
+  state: v.union(
+    v.literal("pending"),
+    v.literal("running"),
+    v.literal("completed"),
+    v.literal("failed"),
+    v.literal("rolled back"),
+  ),
+  tables: v.array(v.string()),
+  changes: v.array(v.string()),
+  processed: v.optional(v.number()),
+  total: v.optional(v.number()),
+  startedAt: v.optional(v.number()),
+  updatedAt: v.number(),
+  endedAt: v.optional(v.number()),
+  error: v.optional(v.string()),
+};
+
+/**
  * Tables that the pgconvex CDC functions (`cdc/ingest.ts`, `cdc/lineage.ts`, `cdc/verify.ts`, `cdc/markers.ts`,
  * `cdc/cutover.ts`) need in the target deployment.
  *
@@ -131,26 +154,7 @@ export const cdcTables = {
    * the column is NOT NULL, old ones removed). Written by `cdc/migrations:record`; an application may read it
    * through a query of its own (docs/contracts.md, "Schema evolution").
    */
-  cdc_migrations: defineTable({
-    pipeline: v.string(),
-    migration: v.string(),
-    step: v.union(v.literal("widen"), v.literal("backfill"), v.literal("narrow")),
-    state: v.union(
-      v.literal("pending"),
-      v.literal("running"),
-      v.literal("completed"),
-      v.literal("failed"),
-      v.literal("rolled back"),
-    ),
-    tables: v.array(v.string()),
-    changes: v.array(v.string()),
-    processed: v.optional(v.number()),
-    total: v.optional(v.number()),
-    startedAt: v.optional(v.number()),
-    updatedAt: v.number(),
-    endedAt: v.optional(v.number()),
-    error: v.optional(v.string()),
-  })
+  cdc_migrations: defineTable({ pipeline: v.string(), ...migrationFields })
     .index("by_pipeline_migration_step", ["pipeline", "migration", "step"])
     .index("by_pipeline_updated", ["pipeline", "updatedAt"]),
 };

@@ -190,6 +190,20 @@ final class EvolveCommand implements Runnable {
     int run(SchemaEvolution steps) throws Exception;
   }
 
+  /** A step: the shared options, and what it does with the steps. */
+  abstract static class StepCommand implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Mixin Options o;
+
+    abstract int run(SchemaEvolution steps, PrintWriter out) throws Exception;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      return o.with(out, steps -> run(steps, out));
+    }
+  }
+
   @Command(
       name = "widen",
       mixinStandardHelpOptions = true,
@@ -197,27 +211,18 @@ final class EvolveCommand implements Runnable {
           "Plan the evolution from the running mapping and the live catalog, write the widened"
               + " Convex schema (old and new fields optional), deploy it, then write the widened"
               + " mapping: the held tables go on.")
-  static final class Widen implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin Options o;
-
+  static final class Widen extends StepCommand {
     @Option(
         names = "--deployed",
         description = "The widened folder of an earlier widen is deployed: write the mapping")
     boolean deployed;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      return o.with(
-          out,
-          steps -> {
-            EvolutionPlan p = steps.widen(o::readCatalog, deployed);
-            if (p == null) {
-              out.println("Nothing to evolve: the catalog matches the running mapping.");
-            }
-            return 0;
-          });
+    int run(SchemaEvolution steps, PrintWriter out) throws Exception {
+      if (steps.widen(o::readCatalog, deployed) == null) {
+        out.println("Nothing to evolve: the catalog matches the running mapping.");
+      }
+      return 0;
     }
   }
 
@@ -227,18 +232,11 @@ final class EvolveCommand implements Runnable {
       description =
           "Re-read the changed tables from Postgres (an incremental snapshot through the running"
               + " source) so every document takes the new shape, then verify them by content.")
-  static final class Backfill implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin Options o;
-
+  static final class Backfill extends StepCommand {
     @Override
-    public Integer call() throws Exception {
-      return o.with(
-          spec.commandLine().getOut(),
-          steps -> {
-            steps.backfill();
-            return 0;
-          });
+    int run(SchemaEvolution steps, PrintWriter out) throws Exception {
+      steps.backfill();
+      return 0;
     }
   }
 
@@ -248,27 +246,20 @@ final class EvolveCommand implements Runnable {
       description =
           "After a verified backfill: write the final Convex schema (new fields required where"
               + " NOT NULL, old fields gone), deploy it, then write the final mapping.")
-  static final class Narrow implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin Options o;
-
+  static final class Narrow extends StepCommand {
     @Option(
         names = "--deployed",
         description = "The final folder of an earlier narrow is deployed: write the mapping")
     boolean deployed;
 
     @Override
-    public Integer call() throws Exception {
-      return o.with(
-          spec.commandLine().getOut(),
-          steps -> {
-            if (deployed) {
-              steps.narrowDeployed();
-            } else {
-              steps.narrow();
-            }
-            return 0;
-          });
+    int run(SchemaEvolution steps, PrintWriter out) throws Exception {
+      if (deployed) {
+        steps.narrowDeployed();
+      } else {
+        steps.narrow();
+      }
+      return 0;
     }
   }
 
@@ -276,18 +267,11 @@ final class EvolveCommand implements Runnable {
       name = "rollback",
       mixinStandardHelpOptions = true,
       description = "Return a failed narrow to the widened schema and mapping.")
-  static final class Rollback implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin Options o;
-
+  static final class Rollback extends StepCommand {
     @Override
-    public Integer call() throws Exception {
-      return o.with(
-          spec.commandLine().getOut(),
-          steps -> {
-            steps.rollback();
-            return 0;
-          });
+    int run(SchemaEvolution steps, PrintWriter out) throws Exception {
+      steps.rollback();
+      return 0;
     }
   }
 
@@ -296,61 +280,50 @@ final class EvolveCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "The migration in progress and its steps as recorded in Convex (cdc_migrations).")
-  static final class Status implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin Options o;
-
+  static final class Status extends StepCommand {
     @Option(names = "--json", description = "The plan and the step rows as JSON")
     boolean json;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      return o.with(
-          out,
-          steps -> {
-            EvolutionPlan plan = steps.plan();
-            EvolutionPlan pending = steps.preview(o::readCatalog);
-            List<JsonNode> rows = new MigrationRecords(o.convex.client(), o.pipeline).rows(30);
-            if (json) {
-              var doc = Json.NODES.objectNode();
-              doc.set("migration", plan == null ? null : Json.MAPPER.valueToTree(plan.tables()));
-              doc.put("id", plan == null ? null : plan.id());
-              doc.set(
-                  "catalogChanges",
-                  pending == null
-                      ? Json.NODES.arrayNode()
-                      : Json.MAPPER.valueToTree(pending.tables()));
-              doc.set("steps", Json.MAPPER.valueToTree(rows));
-              out.println(Json.write(doc));
-              return 0;
-            }
-            if (plan == null) {
-              out.println("No migration yet.");
-            } else {
-              out.println("Migration " + plan.id() + ":");
-              plan.tables().forEach(t -> out.println("  " + t.describe()));
-            }
-            for (JsonNode r : rows) {
-              out.printf(
-                  "  %-8s %-10s %-12s %s%s%n",
-                  r.path("step").asText(),
-                  r.path("migration").asText(),
-                  r.path("state").asText(),
-                  r.has("total")
-                      ? r.path("processed").asLong() + "/" + r.path("total").asLong() + " rows"
-                      : "",
-                  r.has("error") ? "  " + r.path("error").asText() : "");
-            }
-            out.println(
-                pending == null
-                    ? "The catalog matches the running mapping."
-                    : "The catalog differs from the running mapping: "
-                        + String.join(
-                            "; ", pending.tables().stream().map(t -> t.describe()).toList())
-                        + " (./cdc schema evolve widen)");
-            return 0;
-          });
+    int run(SchemaEvolution steps, PrintWriter out) throws Exception {
+      EvolutionPlan plan = steps.plan();
+      EvolutionPlan pending = steps.preview(o::readCatalog);
+      List<JsonNode> rows = steps.records().rows(30);
+      if (json) {
+        var doc = Json.NODES.objectNode();
+        doc.set("migration", plan == null ? null : Json.MAPPER.valueToTree(plan.tables()));
+        doc.put("id", plan == null ? null : plan.id());
+        doc.set(
+            "catalogChanges",
+            pending == null ? Json.NODES.arrayNode() : Json.MAPPER.valueToTree(pending.tables()));
+        doc.set("steps", Json.MAPPER.valueToTree(rows));
+        out.println(Json.write(doc));
+        return 0;
+      }
+      if (plan == null) {
+        out.println("No migration yet.");
+      } else {
+        out.println("Migration " + plan.id() + ":");
+        plan.tables().forEach(t -> out.println("  " + t.describe()));
+      }
+      for (JsonNode r : rows) {
+        out.printf(
+            "  %-8s %-10s %-12s %s%s%n",
+            r.path("step").asText(),
+            r.path("migration").asText(),
+            r.path("state").asText(),
+            r.has("total")
+                ? r.path("processed").asLong() + "/" + r.path("total").asLong() + " rows"
+                : "",
+            r.has("error") ? "  " + r.path("error").asText() : "");
+      }
+      out.println(
+          pending == null
+              ? "The catalog matches the running mapping."
+              : "The catalog differs from the running mapping: "
+                  + String.join("; ", pending.tables().stream().map(t -> t.describe()).toList())
+                  + " (./cdc schema evolve widen)");
+      return 0;
     }
   }
 }

@@ -93,6 +93,11 @@ public final class SchemaEvolution {
     this.ctx = ctx;
   }
 
+  /** Where the steps are recorded. */
+  public MigrationRecords records() {
+    return ctx.records();
+  }
+
   /** The plan in progress, or null. */
   public EvolutionPlan plan() {
     return Files.exists(ctx.planFile()) ? EvolutionPlan.read(ctx.planFile()) : null;
@@ -224,22 +229,18 @@ public final class SchemaEvolution {
     if (!deploy(plan, Step.NARROW)) {
       return plan;
     }
-    install(plan.narrowed());
-    ctx.records().record(plan, Step.NARROW, State.COMPLETED, null, null, null);
-    ctx.out()
-        .println(
-            "Final mapping written to "
-                + ctx.mappingFile()
-                + ": migration "
-                + plan.id()
-                + " completed.");
-    return plan;
+    return narrowed(plan);
   }
 
   /** Marks a narrow deployed by hand (after {@code narrow} without {@code --deploy}). */
   public EvolutionPlan narrowDeployed() {
     EvolutionPlan plan = requirePlan();
     requireState(plan, Step.NARROW, State.PENDING, "narrow (without --deploy)");
+    return narrowed(plan);
+  }
+
+  // The final schema is deployed: the final mapping goes to the transformer, the step is done.
+  private EvolutionPlan narrowed(EvolutionPlan plan) {
     install(plan.narrowed());
     ctx.records().record(plan, Step.NARROW, State.COMPLETED, null, null, null);
     ctx.out()
