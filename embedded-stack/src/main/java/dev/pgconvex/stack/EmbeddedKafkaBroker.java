@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -37,17 +36,13 @@ import org.slf4j.LoggerFactory;
  * between Kafka versions. Thread-safe: lifecycle methods are synchronized. Not reusable after
  * {@link #close()}.
  */
-public final class EmbeddedKafkaBroker implements AutoCloseable {
+public final class EmbeddedKafkaBroker extends EmbeddedServer {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
   private static final String HOST = "127.0.0.1";
 
-  private final Path directory;
   private final Path logDirectory;
   private final Map<String, String> overrides;
-  private final Duration startTimeout;
-  private final ServerShutdownHook shutdownHook;
   private final String clusterId = Uuid.randomUuid().toString();
-  private final boolean keepData;
   // SASL/PLAIN on the client listener, or null for PLAINTEXT
   private final String saslUser;
   private final String saslPassword;
@@ -56,7 +51,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private volatile KafkaRaftServer server;
   private int brokerPort;
   private int controllerPort;
-  private boolean closed;
 
   /** A broker in {@code directory} with the defaults; call {@link #start()}. */
   public EmbeddedKafkaBroker(Path directory) {
@@ -64,15 +58,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   private EmbeddedKafkaBroker(Builder b) {
-    this.directory = b.directory.toAbsolutePath();
+    super("Kafka broker", b);
     this.logDirectory = directory.resolve("kafka-logs");
     this.overrides = new LinkedHashMap<>(b.overrides);
-    this.startTimeout = b.startTimeout;
-    this.keepData = b.keepData;
     this.saslUser = b.saslUser;
     this.saslPassword = b.saslPassword;
-    this.shutdownHook =
-        new ServerShutdownHook("embedded-kafka-shutdown", this::stopQuietly, b.shutdownHookDelay);
   }
 
   /**
@@ -117,13 +107,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * @throws StackException when the broker does not come up
    * @throws IllegalStateException after {@link #close()}
    */
-  public synchronized void start() {
-    if (closed) {
-      throw new IllegalStateException("Kafka broker was closed");
-    }
-    if (server != null) {
-      return;
-    }
+  @Override
+  protected void startServer() {
     if (brokerPort == 0) {
       pickPorts();
     }
@@ -157,7 +142,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         bootstrapServers(),
         (System.nanoTime() - t0) / 1_000_000,
         logDirectory);
-    shutdownHook.register();
   }
 
   // Kept data: the ports of the last broker on this directory when both are still free, so
@@ -199,6 +183,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   /** Stops the broker (controlled shutdown), keeping its ports and data. No-op when stopped. */
+  @Override
   public synchronized void stop() {
     if (server == null) {
       return;
@@ -209,13 +194,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     log.info("Kafka broker on {} stopped", bootstrapServers());
   }
 
-  /** {@link #stop()} then {@link #start()}: same ports, same data. */
-  public synchronized void restart() {
-    stop();
-    start();
-  }
-
-  /** True between {@link #start()} and {@link #stop()}. */
+  @Override
   public boolean isRunning() {
     return server != null;
   }
@@ -265,23 +244,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   /** The client port; 0 before the first start. */
   public synchronized int port() {
     return brokerPort;
-  }
-
-  /**
-   * Stops the broker and deletes its directory (keeps it with {@link Builder#keepData(boolean)}).
-   * Idempotent; never throws.
-   */
-  @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    stopQuietly();
-    shutdownHook.ownerClosed();
-    if (!keepData) {
-      Dirs.deleteQuietly(directory);
-    }
   }
 
   @Override
@@ -360,26 +322,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     s.awaitShutdown();
   }
 
-  private void stopQuietly() {
-    try {
-      stop();
-    } catch (RuntimeException e) {
-      log.warn("Stopping the Kafka broker failed", e);
-    }
-  }
-
   /** Options of an {@link EmbeddedKafkaBroker}. Not thread-safe; use once. */
-  public static final class Builder {
-    private final Path directory;
+  public static final class Builder extends EmbeddedServer.Options<Builder> {
     private final Map<String, String> overrides = new LinkedHashMap<>();
-    private Duration startTimeout = Duration.ofSeconds(60);
-    private boolean keepData;
-    private Duration shutdownHookDelay = Duration.ZERO;
     private String saslUser;
     private String saslPassword;
 
     private Builder(Path directory) {
-      this.directory = Objects.requireNonNull(directory, "directory");
+      super(directory);
     }
 
     /**
@@ -388,30 +338,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     public Builder brokerConfig(String name, String value) {
       overrides.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
-      return this;
-    }
-
-    /** How long {@link #start()} waits for the broker; default 60 s. */
-    public Builder startTimeout(Duration timeout) {
-      this.startTimeout = Objects.requireNonNull(timeout, "timeout");
-      return this;
-    }
-
-    /**
-     * How long the JVM shutdown hook waits for the owner to close this server in order before it
-     * stops the server itself (see {@link ServerShutdownHook}); default 0.
-     */
-    public Builder shutdownHookDelay(Duration delay) {
-      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
-      return this;
-    }
-
-    /**
-     * Whether {@link EmbeddedKafkaBroker#close()} keeps the data for the next broker on the same
-     * directory (a local pipeline that resumes where it stopped); default false (deleted).
-     */
-    public Builder keepData(boolean keep) {
-      this.keepData = keep;
       return this;
     }
 

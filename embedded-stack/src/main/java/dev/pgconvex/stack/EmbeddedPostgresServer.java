@@ -11,7 +11,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,25 +42,20 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class EmbeddedPostgresServer implements AutoCloseable {
+public final class EmbeddedPostgresServer extends EmbeddedServer {
   /** The superuser every server has. */
   public static final String SUPERUSER = "postgres";
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
 
-  private final Path directory;
   private final Path dataDirectory;
   private final Path binariesDirectory;
   private final Secret password;
   private final Map<String, String> serverConfig;
-  private final Duration startTimeout;
-  private final ServerShutdownHook shutdownHook;
-  private final boolean keepData;
 
   // volatile: isRunning() reads it without the lock, for health checks during a restart.
   private volatile EmbeddedPostgres postgres;
   private int port;
-  private boolean closed;
 
   /** A server in {@code directory} with the defaults; call {@link #start()}. */
   public EmbeddedPostgresServer(Path directory) {
@@ -69,19 +63,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   private EmbeddedPostgresServer(Builder b) {
-    this.directory = b.directory.toAbsolutePath();
+    super("Postgres server", b);
     this.dataDirectory = directory.resolve("data");
     this.binariesDirectory = b.binariesDirectory;
-    this.keepData = b.keepData;
     this.password =
         b.password != null
             ? b.password
             : keepData ? keptPassword(directory.resolve("superuser.pw")) : randomPassword();
     this.serverConfig = new LinkedHashMap<>(b.serverConfig);
-    this.startTimeout = b.startTimeout;
-    this.shutdownHook =
-        new ServerShutdownHook(
-            "embedded-postgres-shutdown", this::stopQuietly, b.shutdownHookDelay);
   }
 
   /**
@@ -101,13 +90,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * @throws StackException when the server does not come up within the start timeout
    * @throws IllegalStateException after {@link #close()}
    */
-  public synchronized void start() {
-    if (closed) {
-      throw new IllegalStateException("Postgres server was closed");
-    }
-    if (postgres != null) {
-      return;
-    }
+  @Override
+  protected void startServer() {
     Dirs.create(dataDirectory);
     boolean firstStart = !Files.exists(dataDirectory.resolve("postgresql.conf"));
     if (port == 0) {
@@ -153,11 +137,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         // The file is under the server's own directory; close() deletes it anyway.
       }
     }
-    // One hook per server (zonky would add one per start): no orphaned postmaster after exit.
-    shutdownHook.register();
+    // zonky would add a shutdown hook per start: EmbeddedServer registers one per server.
   }
 
   /** Stops the server (fast shutdown), keeping its port and data. No-op when not running. */
+  @Override
   public synchronized void stop() {
     if (postgres == null) {
       return;
@@ -192,13 +176,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
   }
 
-  /** {@link #stop()} then {@link #start()}: same port, same data. */
-  public synchronized void restart() {
-    stop();
-    start();
-  }
-
-  /** True between {@link #start()} and {@link #stop()}. */
+  @Override
   public boolean isRunning() {
     return postgres != null;
   }
@@ -272,34 +250,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     return dataDirectory;
   }
 
-  /**
-   * Stops the server and deletes its directory (keeps it with {@link Builder#keepData(boolean)}).
-   * Idempotent; never throws.
-   */
-  @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    stopQuietly();
-    shutdownHook.ownerClosed();
-    if (!keepData) {
-      Dirs.deleteQuietly(directory);
-    }
-  }
-
   @Override
   public String toString() {
     return "EmbeddedPostgresServer{port=" + port + ", data=" + dataDirectory + "}";
-  }
-
-  private void stopQuietly() {
-    try {
-      stop();
-    } catch (RuntimeException e) {
-      log.warn("Stopping Postgres failed", e);
-    }
   }
 
   private static void writeHba(Path dataDir) {
@@ -349,40 +302,18 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /** Options of an {@link EmbeddedPostgresServer}. Not thread-safe; use once. */
-  public static final class Builder {
-    private final Path directory;
+  public static final class Builder extends EmbeddedServer.Options<Builder> {
     private Path binariesDirectory;
     private Secret password;
-    private boolean keepData;
-    private Duration shutdownHookDelay = Duration.ZERO;
-    private Duration startTimeout = Duration.ofSeconds(60);
     private final Map<String, String> serverConfig = new LinkedHashMap<>();
 
     private Builder(Path directory) {
-      this.directory = Objects.requireNonNull(directory, "directory");
+      super(directory);
       serverConfig.put("wal_level", "logical");
       serverConfig.put("max_replication_slots", "32");
       serverConfig.put("max_wal_senders", "32");
       serverConfig.put("synchronous_commit", "on");
       serverConfig.put("max_connections", "200");
-    }
-
-    /**
-     * How long the JVM shutdown hook waits for the owner to close this server in order before it
-     * stops the server itself (see {@link ServerShutdownHook}); default 0.
-     */
-    public Builder shutdownHookDelay(Duration delay) {
-      this.shutdownHookDelay = Objects.requireNonNull(delay, "delay");
-      return this;
-    }
-
-    /**
-     * Whether {@link EmbeddedPostgresServer#close()} keeps the data (and the generated password)
-     * for the next server on the same directory; default false (deleted).
-     */
-    public Builder keepData(boolean keep) {
-      this.keepData = keep;
-      return this;
     }
 
     /** The superuser's password; default a random one (read it with {@link #password()}). */
@@ -404,12 +335,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     public Builder serverConfig(String name, String value) {
       serverConfig.put(
           Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
-      return this;
-    }
-
-    /** How long {@link #start()} waits for the server; default 60 s. */
-    public Builder startTimeout(Duration timeout) {
-      this.startTimeout = Objects.requireNonNull(timeout, "timeout");
       return this;
     }
 
