@@ -158,8 +158,11 @@ final class OciImage {
     return sb.toString();
   }
 
+  // The path, or the directory it would be created in (not the root), is in the image.
   private boolean existsInImage(String p) {
-    return Files.exists(path(p.endsWith("*") ? p.substring(0, p.length() - 1) : p));
+    Path host = path(p.endsWith("*") ? p.substring(0, p.length() - 1) : p);
+    return Files.exists(host)
+        || (!host.getParent().equals(rootfs) && Files.isDirectory(host.getParent()));
   }
 
   private static List<String> strings(JsonNode array) {
