@@ -59,22 +59,27 @@ class ImageIT {
   private static final List<String> SERVICES = List.of("source", "transformer", "sink");
 
   private final List<Process> processes = new ArrayList<>();
+  private Path work;
+  private boolean passed;
 
   @AfterEach
-  void stop() throws InterruptedException {
+  void stop() throws Exception {
     for (Process p : processes) {
       p.destroy(); // SIGTERM, as docker stop
     }
     for (Process p : processes) {
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
+    }
+    if (passed) {
+      OciImage.deleteTree(work); // ~450 MB of unpacked images; kept with the logs on a failure
     }
   }
 
   @Test
   void theServicesRunFromTheirImagesAsComposeConfiguresThem() throws Exception {
-    Path work = Path.of("target", "it", TestNames.unique("images")).toAbsolutePath();
+    work = Path.of("target", "it", TestNames.unique("images")).toAbsolutePath();
     Map<String, OciImage> images = new LinkedHashMap<>();
     for (String name : List.of("source", "transformer", "sink", "cli")) {
       OciImage image = OciImage.unpack(Repo.imageTar(name), work.resolve(name));
@@ -239,6 +244,7 @@ class ImageIT {
           .containsPattern("(?m)^pgconvex_stage_up\\{.*stage=\"" + name + "\"")
           .containsPattern("(?m)^pgconvex_alerts\\{");
     }
+    passed = true;
   }
 
   private Process processOf(String name) {

@@ -56,7 +56,20 @@ final class OciImage {
       cmd.addAll(List.of("-f", blob(layout, layer).toString(), "-C", rootfs.toString()));
       run(cmd);
     }
+    deleteTree(layout); // the blobs: half the disk, no longer needed
     return image;
+  }
+
+  /** Removes {@code dir} and everything under it. */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private static Path blob(Path layout, JsonNode descriptor) {
