@@ -315,6 +315,27 @@ class KubernetesManifestsTest {
         }
       }
       problems.addAll(ServiceConfig.problems(stage, props));
+      // Every file the config names is on a mounted volume: secrets and the mapping read-only,
+      // the state directory writable.
+      Map<String, Volume> volumes = new LinkedHashMap<>();
+      d.getSpec().getTemplate().getSpec().getVolumes().forEach(v -> volumes.put(v.getName(), v));
+      props.forEach(
+          (key, value) -> {
+            if (key.endsWith(".file") || key.endsWith(".dir")) {
+              assertThat(c.getVolumeMounts())
+                  .as(stage + ": " + key + "=" + value + " is on a volume")
+                  .anySatisfy(
+                      vm -> {
+                        assertThat(value).startsWith(vm.getMountPath() + "/");
+                        Volume v = volumes.get(vm.getName());
+                        if (key.endsWith(".dir")) {
+                          assertThat(vm.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+                        } else {
+                          assertThat(v.getSecret() != null || v.getConfigMap() != null).isTrue();
+                        }
+                      });
+            }
+          });
       int p = Integer.parseInt(props.get("cdc.topic.partitions"));
       assertThat(partitions == -1 || partitions == p).as("one partition count").isTrue();
       partitions = p;
