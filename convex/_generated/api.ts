@@ -14,6 +14,7 @@ import type * as cdc_cutover from "../cdc/cutover.js";
 import type * as cdc_ingest from "../cdc/ingest.js";
 import type * as cdc_lineage from "../cdc/lineage.js";
 import type * as cdc_markers from "../cdc/markers.js";
+import type * as cdc_migrations from "../cdc/migrations.js";
 import type * as cdc_tables from "../cdc/tables.js";
 import type * as cdc_verify from "../cdc/verify.js";
 
@@ -22,6 +23,7 @@ const fullApi: ApiFromModules<{
   "cdc/ingest": typeof cdc_ingest;
   "cdc/lineage": typeof cdc_lineage;
   "cdc/markers": typeof cdc_markers;
+  "cdc/migrations": typeof cdc_migrations;
   "cdc/tables": typeof cdc_tables;
   "cdc/verify": typeof cdc_verify;
 }> = anyApi as any;

@@ -123,4 +123,34 @@ export const cdcTables = {
   })
     .index("by_pipeline_started", ["pipeline", "startedAt"])
     .index("by_pipeline_cutover", ["pipeline", "cutoverId"]),
+
+  /**
+   * One row per step of a schema evolution (`./cdc schema evolve`), in the spirit of the migrations
+   * component's `migrationStatus`: `widen` (old and new fields both optional), `backfill` (every document of
+   * the table re-read from Postgres into the new shape, then verified), `narrow` (new fields required where
+   * the column is NOT NULL, old ones removed). Written by `cdc/migrations:record`; an application may read it
+   * through a query of its own (docs/contracts.md, "Schema evolution").
+   */
+  cdc_migrations: defineTable({
+    pipeline: v.string(),
+    migration: v.string(),
+    step: v.union(v.literal("widen"), v.literal("backfill"), v.literal("narrow")),
+    state: v.union(
+      v.literal("pending"),
+      v.literal("running"),
+      v.literal("completed"),
+      v.literal("failed"),
+      v.literal("rolled back"),
+    ),
+    tables: v.array(v.string()),
+    changes: v.array(v.string()),
+    processed: v.optional(v.number()),
+    total: v.optional(v.number()),
+    startedAt: v.optional(v.number()),
+    updatedAt: v.number(),
+    endedAt: v.optional(v.number()),
+    error: v.optional(v.string()),
+  })
+    .index("by_pipeline_migration_step", ["pipeline", "migration", "step"])
+    .index("by_pipeline_updated", ["pipeline", "updatedAt"]),
 };

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       ResyncCommand.class,
       ResetCommand.class,
       StatusCommand.class,
+      DashboardCommand.class,
       PendingCommand.class,
       VerifyCommand.class,
       ReplayCommand.class,

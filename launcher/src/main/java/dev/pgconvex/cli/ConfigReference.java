@@ -37,6 +37,9 @@ public final class ConfigReference {
             + " see docs/alerts.md)",
         AlertRules.definition());
     s.put("Verification (continuous, ./cdc run)", VerifyConfig.definition());
+    s.put(
+        "Dashboard (./cdc run, ./cdc demo, ./cdc dashboard)",
+        dev.pgconvex.dashboard.DashboardConfig.definition());
     return s;
   }
 

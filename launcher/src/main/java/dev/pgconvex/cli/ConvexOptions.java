@@ -33,6 +33,29 @@ final class ConvexOptions {
     return u == null || u.isBlank() ? null : u;
   }
 
+  /** The admin (or deploy) key: the file's content, else {@code CONVEX_ADMIN_KEY}. */
+  Secret key() {
+    String k;
+    try {
+      k =
+          keyFile != null
+              ? Files.readString(keyFile, StandardCharsets.UTF_8).strip()
+              : System.getenv("CONVEX_ADMIN_KEY");
+    } catch (IOException e) {
+      throw new UserFacingException(
+          "cannot read --convex-admin-key-file "
+              + keyFile
+              + " ("
+              + e.getClass().getSimpleName()
+              + "): give a readable file, or set CONVEX_ADMIN_KEY");
+    }
+    if (k == null || k.isBlank()) {
+      throw new UserFacingException(
+          "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
+    }
+    return new Secret(k);
+  }
+
   /** A client of the deployment (calls time out after 30 s); the caller closes it. */
   ConvexClient client() {
     return client(Duration.ofSeconds(30));
@@ -52,26 +75,9 @@ final class ConvexOptions {
     if (u == null) {
       throw new UserFacingException("give --convex-url (or set CONVEX_URL)");
     }
-    String k;
+    Secret k = key();
     try {
-      k =
-          keyFile != null
-              ? Files.readString(keyFile, StandardCharsets.UTF_8).strip()
-              : System.getenv("CONVEX_ADMIN_KEY");
-    } catch (IOException e) {
-      throw new UserFacingException(
-          "cannot read --convex-admin-key-file "
-              + keyFile
-              + " ("
-              + e.getClass().getSimpleName()
-              + "): give a readable file, or set CONVEX_ADMIN_KEY");
-    }
-    if (k == null || k.isBlank()) {
-      throw new UserFacingException(
-          "Convex needs an admin key: set CONVEX_ADMIN_KEY or give --convex-admin-key-file");
-    }
-    try {
-      return new ConvexClient(u, new Secret(k), timeout, Duration.ofSeconds(10), connections);
+      return new ConvexClient(u, k, timeout, Duration.ofSeconds(10), connections);
     } catch (IllegalArgumentException e) {
       throw new UserFacingException("--convex-url " + u + " is not an http(s) URL");
     }

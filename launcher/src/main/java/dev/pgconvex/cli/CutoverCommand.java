@@ -132,7 +132,7 @@ public final class CutoverCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-lag-ms",
-      defaultValue = "10000",
+      defaultValue = "" + dev.pgconvex.cli.pipeline.CutoverReadiness.MAX_LAG_MS,
       description = "Readiness: the largest end-to-end lag (default: ${DEFAULT-VALUE}).")
   long maxLagMs;
 

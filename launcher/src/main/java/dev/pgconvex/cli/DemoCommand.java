@@ -126,6 +126,11 @@ final class DemoCommand implements Callable<Integer> {
         pipeline.convexAdminKey().reveal(), pipeline.convexUrl());
     out.println("  Kafka:     " + pipeline.bootstrapServers());
     out.println(
+        "  Dashboard: "
+            + pipeline.dashboardUrl()
+            + (pipeline.dashboardNeedsToken() ? "?token=<dashboard.token>" : "")
+            + "   (live: tables, lag, stages, alerts)");
+    out.println(
         "  Status:    ./cdc status   (or "
             + pipeline.endpoint().url()
             + "/status, /metrics, /alerts)");
@@ -145,8 +150,22 @@ final class DemoCommand implements Callable<Integer> {
       long lastPrint = 0;
       int printed = 0;
       boolean stopped = false;
+      String loadStopped = null;
       while (!stopped) {
-        demo.writeSome();
+        if (loadStopped == null) {
+          try {
+            demo.writeSome();
+          } catch (java.sql.SQLException e) {
+            // A change made by hand (a column renamed, say) may break the demo's own writes: the
+            // pipeline goes on, so what it does with that change can be watched.
+            // a batch error carries every statement: its cause's first line says what
+            java.sql.SQLException why = e.getNextException() != null ? e.getNextException() : e;
+            loadStopped =
+                "  (the demo's write load stopped: "
+                    + String.valueOf(why.getMessage()).lines().findFirst().orElse("")
+                    + "; the pipeline goes on)";
+          }
+        }
         long now = System.currentTimeMillis();
         if (now - lastPrint >= (terminal ? 1000 : 5000)) {
           List<String> block;
@@ -157,6 +176,9 @@ final class DemoCommand implements Callable<Integer> {
             // pipeline retries by itself, and its alerts say so).
             block = live.render(Map.of());
             block.add(0, "  (table counts not read this time: " + e.getMessage() + ")");
+          }
+          if (loadStopped != null) {
+            block.add(loadStopped);
           }
           if (terminal && printed > 0) {
             out.print("\033[" + printed + "A\033[J"); // back to the block's start, then redraw

@@ -168,6 +168,15 @@ public final class PendingCommand implements Callable<Integer> {
         "%d rows held for a parent, %d foreign-key lookups waiting for a parent's id%n",
         pendingRows,
         pendingRefs);
+    for (JsonNode h : body.path("heldTables")) {
+      out.printf(
+          Locale.ROOT,
+          "HELD %s: %d changes held for schema drift since %s: %s%n",
+          h.path("table").asText(),
+          h.path("changes").asLong(),
+          h.path("sincePosition").asText(),
+          h.path("reason").asText());
+    }
     if (body.hasNonNull("rowsUnavailable")) {
       out.println("Rows not listed now: " + body.get("rowsUnavailable").asText());
     }

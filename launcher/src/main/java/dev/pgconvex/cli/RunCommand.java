@@ -71,7 +71,9 @@ final class RunCommand implements Callable<Integer> {
               + pipeline.convexUrl()
               + "; metrics at "
               + pipeline.endpoint().url()
-              + "/metrics");
+              + "/metrics; dashboard at "
+              + pipeline.dashboardUrl()
+              + (pipeline.dashboardNeedsToken() ? "?token=<dashboard.token>" : ""));
       if (exitWhenSynced) {
         return awaitSynced(pipeline, startLsn, start);
       }

@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Translate the Postgres schema into a Convex schema, or compare it with a mapping.",
-    subcommands = {SchemaCommand.Generate.class, SchemaCommand.Diff.class})
+    subcommands = {SchemaCommand.Generate.class, SchemaCommand.Diff.class, EvolveCommand.class})
 public final class SchemaCommand implements Runnable {
   /** Exit code of {@code diff} when the catalog and the mapping differ. */
   public static final int DIFFERENCES = 3;

@@ -151,9 +151,11 @@ final class StatusCommand implements Callable<Integer> {
 
   private void print(ChainStatus c) {
     JsonNode cutover = lastCutover();
+    JsonNode migrations = migrations();
     if (json) {
       var o = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(c);
       o.set("lastCutover", cutover == null ? Json.NODES.nullNode() : cutover);
+      o.set("migrations", migrations);
       System.out.println(Json.write(o));
       return;
     }
@@ -193,6 +195,14 @@ final class StatusCommand implements Callable<Integer> {
           cutover.path("reason").isTextual()
               ? " (" + cutover.path("step").asText() + ": " + cutover.path("reason").asText() + ")"
               : "");
+    }
+    if (!migrations.isEmpty()) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-12s %-9s %s%n",
+          "migration",
+          migrations.get(0).path("migration").asText(),
+          dev.pgconvex.cli.evolve.MigrationRecords.line(migrations));
     }
     System.out.println(
         "verdict: "
@@ -248,10 +258,28 @@ final class StatusCommand implements Callable<Integer> {
   // Without a Convex URL: what ./cdc run or demo serves at /cutover (a stage deployed alone serves
   // nothing there: give --convex-url).
   private JsonNode servedCutover() {
+    JsonNode c = served(dev.pgconvex.cli.pipeline.Pipeline.CUTOVER_PATH, "lastCutover");
+    return c != null && c.isObject() ? c : null;
+  }
+
+  // The steps of the newest schema evolution (cdc_migrations), from Convex or as served.
+  private JsonNode migrations() {
+    if (convex.urlOrNull() == null) {
+      JsonNode m = served(dev.pgconvex.cli.pipeline.Pipeline.MIGRATIONS_PATH, "migrations");
+      return m != null && m.isArray() ? m : Json.NODES.arrayNode();
+    }
+    try (dev.pgconvex.sink.http.ConvexClient client = convex.client()) {
+      return dev.pgconvex.cli.evolve.MigrationRecords.newest(client, prefix);
+    } catch (UserFacingException | dev.pgconvex.sink.http.ConvexException e) {
+      System.err.println("migrations: cannot read cdc_migrations from Convex: " + e.getMessage());
+      return Json.NODES.arrayNode();
+    }
+  }
+
+  // What ./cdc run or demo serves at `path`, field `field`; null when nothing answers.
+  private JsonNode served(String path, String field) {
     for (String e : urls) {
-      String url =
-          (e.endsWith("/") ? e.substring(0, e.length() - 1) : e)
-              + dev.pgconvex.cli.pipeline.Pipeline.CUTOVER_PATH;
+      String url = (e.endsWith("/") ? e.substring(0, e.length() - 1) : e) + path;
       try {
         var r =
             java.net.http.HttpClient.newBuilder()
@@ -263,8 +291,8 @@ final class StatusCommand implements Callable<Integer> {
                         .build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
-          JsonNode c = Json.parse(r.body()).path("lastCutover");
-          if (c.isObject()) {
+          JsonNode c = Json.parse(r.body()).path(field);
+          if (!c.isMissingNode() && !c.isNull()) {
             return c;
           }
         }

@@ -24,7 +24,8 @@ class CdcCommandTest {
             "config-doc",
             "alert-rules",
             "replay",
-            "dlq");
+            "dlq",
+            "dashboard");
   }
 
   @Test
@@ -53,6 +54,32 @@ class CdcCommandTest {
         .contains("convex.request.timeout.ms");
     // nothing was started: no embedded server wrote its data
     assertThat(dir.resolve("postgres")).doesNotExist();
+  }
+
+  @Test
+  void aDashboardBeyondLoopbackWithoutATokenIsRefusedBeforeAnythingStarts(@TempDir Path dir) {
+    CliRun run =
+        CliRun.of(
+            "run",
+            "--tables",
+            "public.t",
+            "--work-dir",
+            dir.toString(),
+            "--set",
+            "dashboard.bind.address=0.0.0.0");
+    assertThat(run.code).isEqualTo(2);
+    assertThat(run.err).contains("dashboard.bind.address is 0.0.0.0").contains("dashboard.token");
+    assertThat(dir.resolve("postgres")).doesNotExist();
+
+    CliRun dashboard =
+        CliRun.of(
+            "dashboard",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--set",
+            "dashboard.bind.address=0.0.0.0");
+    assertThat(dashboard.code).isEqualTo(2);
+    assertThat(dashboard.err).contains("dashboard.token");
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.pgconvex.common.status.SinkStatus;
 import dev.pgconvex.common.status.SourceStatus;
 import dev.pgconvex.common.status.StageState;
 import dev.pgconvex.common.status.StageStatus;
+import dev.pgconvex.common.status.TransformerStatus;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,8 +20,9 @@ import java.util.Map;
  *       (the reason names the stage and its last error);
  *   <li><b>stalled</b>: the end-to-end lag is above {@link Thresholds#stalledAfterMs()};
  *   <li><b>lagging</b>: a stage is still starting, nothing has been applied yet, the end-to-end lag
- *       is above {@link Thresholds#laggingAfterMs()}, or the slot holds more WAL than {@link
- *       Thresholds#slotLagBytes()};
+ *       is above {@link Thresholds#laggingAfterMs()}, the slot holds more WAL than {@link
+ *       Thresholds#slotLagBytes()}, or a table is held for schema drift (its mirror stands still
+ *       while the heartbeats, and so the lag, go on);
  *   <li><b>caught up</b> otherwise.
  * </ol>
  *
@@ -111,6 +113,17 @@ public final class ChainEvaluator {
               + " bytes of WAL (above "
               + thresholds.slotLagBytes()
               + ")");
+    }
+    if (ordered.get("transformer") instanceof TransformerStatus t) {
+      for (TransformerStatus.Held h : t.heldTables()) {
+        lagging.add(
+            h.table()
+                + " held for schema drift ("
+                + h.changes()
+                + " changes since "
+                + h.sincePosition()
+                + "): ./cdc schema evolve widen");
+      }
     }
     if (!lagging.isEmpty()) {
       return new ChainStatus(Verdict.LAGGING, String.join("; ", lagging), lag, ordered, List.of());

@@ -71,6 +71,31 @@ class ChainEvaluatorTest {
   }
 
   @Test
+  void aTableHeldForSchemaDriftIsLaggingNotCaughtUpThoughHeartbeatsKeepTheLagSmall() {
+    TransformerStatus held =
+        new TransformerStatus(
+            StageState.RUNNING,
+            "kafka streams RUNNING",
+            null,
+            "RUNNING",
+            0,
+            null,
+            0,
+            List.of(
+                new TransformerStatus.Held(
+                    "public.users", 3, "00000000000000C8:00000000", NOW, "renamed?", 1000)));
+    ChainStatus c =
+        eval(
+            chain(source(StageState.RUNNING, 0), held, sink(StageState.RUNNING, 800, null)),
+            List.of());
+    assertThat(c.verdict()).isEqualTo(Verdict.LAGGING);
+    assertThat(c.reason())
+        .isEqualTo(
+            "public.users held for schema drift (3 changes since 00000000000000C8:00000000):"
+                + " ./cdc schema evolve widen");
+  }
+
+  @Test
   void aSinkWhoseEveryCallFailsForLongIsFailingNotLagging() {
     SinkStatus retrying =
         new SinkStatus(

@@ -24,6 +24,7 @@ public final class FunctionsFolder {
           "cdc/lineage.ts",
           "cdc/verify.ts",
           "cdc/markers.ts",
+          "cdc/migrations.ts",
           "_generated/server.ts",
           "_generated/api.ts",
           "_generated/dataModel.ts");
@@ -36,6 +37,21 @@ public final class FunctionsFolder {
    * @return {@code dir}
    */
   public static Path write(Mapping mapping, Path dir) {
+    writeSchema(mapping, dir);
+    mapping.write(dir.resolve(MAPPING_FILE));
+    return dir;
+  }
+
+  /** The resolved mapping's file name in the folder (the transformer's mapping file locally). */
+  public static final String MAPPING_FILE = "pgconvex.mapping.json";
+
+  /**
+   * Writes the folder but not the mapping file: what is deployed to Convex. A schema evolution
+   * writes the mapping only once this is deployed, since the transformer takes it at once.
+   *
+   * @return {@code dir}
+   */
+  public static Path writeSchema(Mapping mapping, Path dir) {
     try {
       Files.createDirectories(dir);
       for (String f : TEMPLATE_FILES) {
@@ -51,7 +67,6 @@ public final class FunctionsFolder {
       }
       Files.writeString(dir.resolve("schema.ts"), SchemaTsWriter.write(mapping, true));
       Files.writeString(dir.resolve("validators.ts"), SchemaTsWriter.validatorsTs(mapping));
-      mapping.write(dir.resolve("pgconvex.mapping.json"));
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write the Convex functions folder " + dir, e);

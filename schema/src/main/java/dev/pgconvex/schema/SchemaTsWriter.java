@@ -5,6 +5,7 @@ import dev.pgconvex.common.mapping.FieldType;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.mapping.Widening;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -125,17 +126,49 @@ public final class SchemaTsWriter {
             .append(r.parentTable())
             .append("\n");
       }
+      Widening w = t.widening();
+      Set<String> fields = new HashSet<>();
       for (ColumnMapping c : t.columns()) {
+        fields.add(c.field());
+        boolean added = w != null && w.added().contains(c.column());
+        String validator = validator(c, enums);
+        ColumnMapping before = w == null ? null : retiredWithField(w, c.field());
+        if (before != null && !validator(before, enums).equals(validator)) {
+          validator = "v.union(" + validator + ", " + validator(before, enums) + ")";
+        }
         sb.append("    ")
             .append(c.field())
             .append(": ")
-            .append(optional(c.nullable(), validator(c, enums)))
+            .append(optional(c.nullable() || added || before != null, validator))
             .append(", // ")
             .append(c.column())
             .append(" ")
             .append(c.pgType())
-            .append(c.nullable() ? "" : " NOT NULL")
-            .append("\n");
+            .append(c.nullable() ? "" : " NOT NULL");
+        if (added || before != null) {
+          sb.append(" (widened by migration ")
+              .append(w.migration())
+              .append(before == null ? "" : "; was " + before.column() + " " + before.pgType())
+              .append(": narrowed by its narrow step)");
+        }
+        sb.append("\n");
+      }
+      if (w != null) {
+        for (ColumnMapping c : w.retired()) {
+          if (fields.add(c.field())) {
+            sb.append("    ")
+                .append(c.field())
+                .append(": ")
+                .append(optional(true, validator(c, enums)))
+                .append(", // retired column ")
+                .append(c.column())
+                .append(" ")
+                .append(c.pgType())
+                .append(" (migration ")
+                .append(w.migration())
+                .append(": removed by its narrow step)\n");
+          }
+        }
       }
       sb.append("  })");
       for (var index : indexes(t).entrySet()) {
@@ -234,6 +267,10 @@ public final class SchemaTsWriter {
     }
     path.remove(path.size() - 1);
     return false;
+  }
+
+  private static ColumnMapping retiredWithField(Widening w, String field) {
+    return w.retired().stream().filter(c -> c.field().equals(field)).findFirst().orElse(null);
   }
 
   private static String optional(boolean optional, String validator) {

@@ -16,6 +16,8 @@ import dev.pgconvex.common.status.LastError;
 import dev.pgconvex.common.status.StageState;
 import dev.pgconvex.common.status.StageStatus;
 import dev.pgconvex.common.status.TransformerStatus;
+import dev.pgconvex.transformer.convert.LiveMapping;
+import dev.pgconvex.transformer.convert.MappingFileWatch;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
 import dev.pgconvex.transformer.resolve.OrphanReport;
@@ -91,6 +93,8 @@ public final class Transformer implements Service {
   private final PendingCounts counts;
   private volatile Mapping mapping;
   private volatile KafkaStreams streams;
+  private volatile MappingFileWatch watcher;
+  private volatile LiveMapping live;
   private volatile KafkaStreamsMetrics streamsMetrics;
   private volatile boolean closed;
   private volatile LastError lastError;
@@ -129,6 +133,8 @@ public final class Transformer implements Service {
     }
     Mapping m = loadMapping();
     this.mapping = m;
+    LiveMapping live = new LiveMapping(m);
+    this.live = live;
     Topics topics = Topics.from(config);
     TopicBootstrap.ensure(config);
     int partitions = config.getInt(CommonConfig.TOPIC_PARTITIONS);
@@ -141,7 +147,8 @@ public final class Transformer implements Service {
                     .withCounts(counts)
                     .withOrphanReportAfterMs(
                         config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))
-                    .withMaxHeldChanges(config.getLong(TransformerConfig.MAX_HELD_CHANGES))),
+                    .withMaxHeldChanges(config.getLong(TransformerConfig.MAX_HELD_CHANGES))
+                    .withLiveMapping(live)),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(
         e -> {
@@ -173,6 +180,7 @@ public final class Transformer implements Service {
           }
         });
     ks.start();
+    startMappingWatch(live);
     long t0 = System.nanoTime();
     try {
       // Say what it waits for: after a crash of this instance without a stable cdc.instance.id,
@@ -206,6 +214,18 @@ public final class Transformer implements Service {
         m.tables().size(),
         partitions,
         topics.transformerAppId());
+  }
+
+  // Re-reads the mapping file: ./cdc schema evolve writes a widened or narrowed mapping there once
+  // the matching Convex schema is deployed, and the held tables go on without a restart.
+  private void startMappingWatch(LiveMapping live) {
+    long every = config.getLong(TransformerConfig.MAPPING_RELOAD_INTERVAL_MS);
+    String file = config.getString(TransformerConfig.MAPPING_FILE);
+    if (every <= 0 || file.isBlank()) {
+      return;
+    }
+    watcher = new MappingFileWatch(Path.of(file), live, this::checked);
+    watcher.start(Duration.ofMillis(every));
   }
 
   private String sessionTimeoutMs() {
@@ -272,7 +292,6 @@ public final class Transformer implements Service {
 
   private Mapping loadMapping() {
     Mapping m = mapping;
-    List<String> problems = new ArrayList<>();
     if (m == null) {
       String file = config.getString(TransformerConfig.MAPPING_FILE);
       if (file.isBlank()) {
@@ -295,6 +314,12 @@ public final class Transformer implements Service {
                 + e.getMessage());
       }
     }
+    return checked(m);
+  }
+
+  /** {@code m}, or a ConfigException naming every problem in it. */
+  private Mapping checked(Mapping m) {
+    List<String> problems = new ArrayList<>();
     if (m.tables().isEmpty()) {
       problems.add("mapping: no tables to mirror");
     }
@@ -322,6 +347,14 @@ public final class Transformer implements Service {
   }
 
   private void registerMeters(Mapping m) {
+    Gauge.builder(
+            "pgconvex.transformer.held.changes.bound",
+            config,
+            c -> c.getLong(TransformerConfig.MAX_HELD_CHANGES))
+        .description(
+            "transformer.schema.drift.max.held.changes: changes held per table and converter task"
+                + " for schema drift at most; beyond it they are dead-lettered")
+        .register(registry);
     for (TableMapping t : m.tables()) {
       counts.registerHeld(t.qualifiedName());
       Gauge.builder("pgconvex.transformer.pending.rows", counts, c -> c.pendingRows(t.target()))
@@ -410,7 +443,12 @@ public final class Transformer implements Service {
                 .map(
                     t ->
                         new TransformerStatus.Held(
-                            t.table(), t.changes(), t.sincePosition(), t.sinceMs(), t.reason()))
+                            t.table(),
+                            t.changes(),
+                            t.sincePosition(),
+                            t.sinceMs(),
+                            t.reason(),
+                            config.getLong(TransformerConfig.MAX_HELD_CHANGES)))
                 .toList()));
   }
 
@@ -479,6 +517,11 @@ public final class Transformer implements Service {
     ObjectNode o = Json.NODES.objectNode();
     o.put("pendingRows", pendingRows());
     o.put("pendingRefs", pendingRefs());
+    // Tables held for schema drift: ./cdc pending lists them beside the rows held for a parent.
+    o.set(
+        "heldTables",
+        Json.MAPPER.valueToTree(
+            status().map(s -> ((TransformerStatus) s).heldTables()).orElse(List.of())));
     var rows = o.putArray("rows");
     try {
       pendingRowList(limit).forEach(r -> rows.add(r.toJson()));
@@ -488,9 +531,13 @@ public final class Transformer implements Service {
     return o;
   }
 
-  /** The mapping in use (after {@link #start()}), or the one given. */
+  /**
+   * The mapping in use (after {@link #start()}: the one last taken from {@code
+   * transformer.mapping.file}), or the one given.
+   */
   public Mapping mapping() {
-    return mapping;
+    LiveMapping l = live;
+    return l != null ? l.mapping() : mapping;
   }
 
   @Override
@@ -499,6 +546,10 @@ public final class Transformer implements Service {
       return;
     }
     closed = true;
+    MappingFileWatch w = watcher;
+    if (w != null) {
+      w.close();
+    }
     KafkaStreams ks = streams;
     streams = null;
     if (ks != null) {

@@ -25,6 +25,7 @@ public final class TransformerConfig {
   public static final String COMMIT_INTERVAL_MS = "transformer.commit.interval.ms";
   public static final String ORPHAN_REPORT_AFTER_MS = "transformer.orphan.report.after.ms";
   public static final String MAX_HELD_CHANGES = "transformer.schema.drift.max.held.changes";
+  public static final String MAPPING_RELOAD_INTERVAL_MS = "transformer.mapping.reload.interval.ms";
 
   private TransformerConfig() {}
 
@@ -87,7 +88,18 @@ public final class TransformerConfig {
             "Schema drift: a table whose changes no longer match the mapping (a mapped column"
                 + " gone, a column retyped) has its changes held in order, per converter task, until"
                 + " the transformer runs a mapping that matches; at most this many per table and"
-                + " task, beyond which they are dead-lettered (reason held_overflow) and alerted.");
+                + " task, beyond which they are dead-lettered (reason held_overflow) and alerted.")
+        .define(
+            MAPPING_RELOAD_INTERVAL_MS,
+            ConfigType.LONG,
+            "2000",
+            Validator.atLeast(0),
+            Importance.MEDIUM,
+            "How often the transformer re-reads transformer.mapping.file, in ms: a mapping whose"
+                + " tables, keys and relations are unchanged (columns only, as ./cdc schema evolve"
+                + " writes it) is taken while running and the tables held for schema drift go on"
+                + " in order; any other change is warned about and needs a restart. 0 reads it at"
+                + " start only.");
   }
 
   /** Kafka Streams properties for {@code config}. */

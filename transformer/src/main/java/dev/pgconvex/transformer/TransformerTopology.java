@@ -5,6 +5,7 @@ import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.transformer.convert.ConverterProcessor;
+import dev.pgconvex.transformer.convert.LiveMapping;
 import dev.pgconvex.transformer.internals.IdUpdate;
 import dev.pgconvex.transformer.internals.JsonSerde;
 import dev.pgconvex.transformer.internals.Markers;
@@ -92,6 +93,7 @@ public final class TransformerTopology {
    *     measurements of the processing alone
    * @param sourcePartitions partitions of each source topic ({@link #partitionsOfSources})
    * @param maxHeldChanges changes held per table and task for schema drift at most
+   * @param live the converters' mapping, replaceable while running; starts as {@code mapping}
    */
   public record Options(
       Mapping mapping,
@@ -101,9 +103,13 @@ public final class TransformerTopology {
       long orphanReportAfterMs,
       boolean inMemoryStores,
       Map<String, Integer> sourcePartitions,
-      long maxHeldChanges) {
+      long maxHeldChanges,
+      LiveMapping live) {
     public Options {
       Objects.requireNonNull(mapping, "mapping");
+      if (live == null || !live.mapping().equals(mapping)) {
+        live = new LiveMapping(mapping);
+      }
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(counts, "counts");
       sourcePartitions = Map.copyOf(sourcePartitions);
@@ -131,7 +137,8 @@ public final class TransformerTopology {
           DEFAULT_ORPHAN_REPORT_AFTER_MS,
           false,
           Map.of(),
-          DEFAULT_MAX_HELD_CHANGES);
+          DEFAULT_MAX_HELD_CHANGES,
+          null);
     }
 
     public Options withCounts(PendingCounts c) {
@@ -143,7 +150,8 @@ public final class TransformerTopology {
           orphanReportAfterMs,
           inMemoryStores,
           sourcePartitions,
-          maxHeldChanges);
+          maxHeldChanges,
+          live);
     }
 
     public Options withOrphanReportAfterMs(long ms) {
@@ -155,7 +163,8 @@ public final class TransformerTopology {
           ms,
           inMemoryStores,
           sourcePartitions,
-          maxHeldChanges);
+          maxHeldChanges,
+          live);
     }
 
     public Options withInMemoryStores(boolean inMemory) {
@@ -167,7 +176,8 @@ public final class TransformerTopology {
           orphanReportAfterMs,
           inMemory,
           sourcePartitions,
-          maxHeldChanges);
+          maxHeldChanges,
+          live);
     }
 
     /** The actual partition counts of the source topics, as Kafka describes them. */
@@ -180,7 +190,22 @@ public final class TransformerTopology {
           orphanReportAfterMs,
           inMemoryStores,
           byTopic,
-          maxHeldChanges);
+          maxHeldChanges,
+          live);
+    }
+
+    /** The converters read their mapping from {@code m}, which may change while running. */
+    public Options withLiveMapping(LiveMapping m) {
+      return new Options(
+          m.mapping(),
+          topics,
+          partitions,
+          counts,
+          orphanReportAfterMs,
+          inMemoryStores,
+          sourcePartitions,
+          maxHeldChanges,
+          m);
     }
 
     /** At most so many changes held per table and converter task for schema drift. */
@@ -193,7 +218,8 @@ public final class TransformerTopology {
           orphanReportAfterMs,
           inMemoryStores,
           sourcePartitions,
-          max);
+          max,
+          live);
     }
   }
 
@@ -233,7 +259,7 @@ public final class TransformerTopology {
             .process(
                 () ->
                     new ConverterProcessor(
-                        mapping,
+                        options.live(),
                         topics,
                         counts,
                         sourcePartitions,

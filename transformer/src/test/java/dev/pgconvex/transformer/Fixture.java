@@ -10,6 +10,7 @@ import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.common.model.Operation;
+import dev.pgconvex.transformer.convert.LiveMapping;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -147,6 +148,10 @@ final class Fixture {
   /** A TopologyTestDriver over the transformer topology. Close it. */
   static final class Driver implements AutoCloseable {
     final Mapping mapping;
+
+    /** The converters' mapping: offer a widened one as the transformer's file watch does. */
+    final LiveMapping live;
+
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final PendingCounts counts = new PendingCounts(registry);
     final TopologyTestDriver driver;
@@ -192,6 +197,7 @@ final class Fixture {
         int partitions,
         long maxHeldChanges) {
       this.mapping = mapping;
+      this.live = new LiveMapping(mapping);
       Properties p = new Properties();
       p.put(StreamsConfig.APPLICATION_ID_CONFIG, "transformer-test");
       p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -209,7 +215,8 @@ final class Fixture {
                       .withCounts(counts)
                       .withOrphanReportAfterMs(orphanReportAfterMs)
                       .withInMemoryStores(inMemory)
-                      .withMaxHeldChanges(maxHeldChanges)),
+                      .withMaxHeldChanges(maxHeldChanges)
+                      .withLiveMapping(live)),
               p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());
       heartbeats =

@@ -4,8 +4,15 @@ import static dev.pgconvex.transformer.Fixture.envelope;
 import static dev.pgconvex.transformer.Fixture.row;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgconvex.common.mapping.ColumnMapping;
+import dev.pgconvex.common.mapping.FieldType;
+import dev.pgconvex.common.mapping.Mapping;
+import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.mapping.Widening;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.transformer.Fixture.Driver;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -77,6 +84,65 @@ class SchemaDriftTest {
                       .contains("transformer.schema.drift.max.held.changes")
                       .contains("replay"));
       assertThat(d.counts.deadLetters("users", "held_overflow")).isEqualTo(1);
+    }
+  }
+
+  // The mapping ./cdc schema evolve widens users to after the rename: full_name added (optional),
+  // name retired (its field stays optional, an event from before the DDL still writes it).
+  private static Mapping widenedUsers() {
+    Mapping m = Fixture.mapping();
+    List<TableMapping> tables = new ArrayList<>();
+    for (TableMapping t : m.tables()) {
+      if (!t.table().equals("users")) {
+        tables.add(t);
+        continue;
+      }
+      ColumnMapping name = t.columns().get(1);
+      tables.add(
+          t.withColumns(
+              List.of(
+                  t.columns().get(0),
+                  ColumnMapping.of("full_name", "fullName", "text", FieldType.STRING, true)),
+              new Widening("m1", List.of("full_name"), List.of(name))));
+    }
+    return new Mapping(tables);
+  }
+
+  @Test
+  void aWidenedMappingLetsTheHeldChangesGoInOrderAndTakesEventsOfBothShapes() {
+    try (Driver d =
+        new Driver(
+            Fixture.mapping(), true, TransformerTopology.DEFAULT_ORPHAN_REPORT_AFTER_MS, 1)) {
+      d.create("users", row("id", 1, "name", "ann"), 100);
+      d.send("users", "{\"id\":1}", renamed(1, "Ann Lee", 200));
+      d.send("users", "{\"id\":2}", renamed(2, "Bob Ray", 210));
+      assertThat(d.ops()).extracting(o -> o.ref().toString()).containsExactly("users/[1]");
+
+      assertThat(d.live.offer(widenedUsers())).isEmpty();
+      d.driver.advanceWallClockTime(Duration.ofSeconds(3));
+      // an event written before the DDL, read late: the old column still lands, in its old field
+      d.send("users", "{\"id\":3}", envelope("c", null, row("id", 3, "name", "cy"), 220, 1));
+
+      List<Operation> ops = d.ops();
+      assertThat(ops)
+          .extracting(o -> o.ref().toString() + " " + o.doc())
+          .containsExactly(
+              "users/[1] {\"id\":1,\"fullName\":\"Ann Lee\"}",
+              "users/[2] {\"id\":2,\"fullName\":\"Bob Ray\"}",
+              "users/[3] {\"id\":3,\"name\":\"cy\"}");
+      assertThat(d.counts.heldTables()).isEmpty();
+      assertThat(d.deadLetters()).isEmpty();
+      assertThat(d.registry.scrape())
+          .contains("pgconvex_transformer_held_changes{table=\"public.users\"} 0.0");
+    }
+  }
+
+  @Test
+  void aMappingThatChangesMoreThanColumnsIsRefusedWhileRunning() {
+    try (Driver d = new Driver(Fixture.mapping(), true)) {
+      Mapping fewer = new Mapping(Fixture.mapping().tables().subList(1, 5));
+      assertThat(d.live.offer(fewer)).containsExactly("table public.users was removed");
+      assertThat(d.live.version()).isZero();
     }
   }
 }

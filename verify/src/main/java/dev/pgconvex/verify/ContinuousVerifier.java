@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +32,7 @@ public final class ContinuousVerifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ContinuousVerifier.class);
 
   private final MirrorCheck.Connector pg;
-  private final Mapping mapping;
+  private final Supplier<Mapping> mapping;
   private final ConvexClient convex;
   private final int rowsPerSec;
   private final Duration pause;
@@ -48,7 +49,7 @@ public final class ContinuousVerifier implements AutoCloseable {
   public ContinuousVerifier(
       Config config,
       MirrorCheck.Connector pg,
-      Mapping mapping,
+      Supplier<Mapping> mapping,
       ConvexClient convex,
       MeterRegistry registry) {
     this.pg = pg;
@@ -57,7 +58,7 @@ public final class ContinuousVerifier implements AutoCloseable {
     this.rowsPerSec = config.getInt(VerifyConfig.CONTINUOUS_ROWS_PER_SEC);
     this.pause = Duration.ofMillis(config.getLong(VerifyConfig.CONTINUOUS_PAUSE_MS));
     this.settle = Duration.ofMillis(config.getLong(VerifyConfig.CONTINUOUS_SETTLE_TIMEOUT_MS));
-    for (TableMapping t : mapping.tables()) {
+    for (TableMapping t : mapping.get().tables()) {
       AtomicLong v = new AtomicLong();
       mismatched.put(t.target(), v);
       Gauge.builder("pgconvex.verify.mismatched.rows", v, AtomicLong::get)
@@ -167,7 +168,11 @@ public final class ContinuousVerifier implements AutoCloseable {
     int chunk = Math.max(1, Math.min(1000, rowsPerSec));
     MirrorCheck check =
         new MirrorCheck(
-            pg, mapping, convex, new MirrorCheck.Options(chunk, 1, settle, null, 100), throttle);
+            pg,
+            mapping.get(),
+            convex,
+            new MirrorCheck.Options(chunk, 1, settle, null, 100),
+            throttle);
     return check.run(List.of());
   }
 

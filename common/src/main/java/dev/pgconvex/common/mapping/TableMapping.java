@@ -1,6 +1,7 @@
 package dev.pgconvex.common.mapping;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +27,8 @@ import java.util.stream.Collectors;
  * @param configuredKey whether {@code primaryKey} holds key columns configured for a table without
  *     a primary key (mapping file {@code key}, {@code --key} or {@code source.key.columns}): the
  *     source must then be given the same columns ({@link Mapping#sourceKeyColumns()})
+ * @param widening while a schema evolution widened the table (between its widen and narrow steps),
+ *     what it accepts besides {@code columns}; else null
  */
 public record TableMapping(
     String schema,
@@ -36,7 +39,8 @@ public record TableMapping(
     List<RelationMapping> relations,
     Map<String, List<String>> indexes,
     List<String> excludedColumns,
-    boolean configuredKey) {
+    boolean configuredKey,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Widening widening) {
   public TableMapping {
     Objects.requireNonNull(schema, "schema");
     Objects.requireNonNull(table, "table");
@@ -51,6 +55,45 @@ public record TableMapping(
       indexes = Collections.unmodifiableMap(copy);
     }
     excludedColumns = excludedColumns == null ? List.of() : List.copyOf(excludedColumns);
+  }
+
+  /** A table that no schema evolution widened. */
+  public TableMapping(
+      String schema,
+      String table,
+      String target,
+      List<String> primaryKey,
+      List<ColumnMapping> columns,
+      List<RelationMapping> relations,
+      Map<String, List<String>> indexes,
+      List<String> excludedColumns,
+      boolean configuredKey) {
+    this(
+        schema,
+        table,
+        target,
+        primaryKey,
+        columns,
+        relations,
+        indexes,
+        excludedColumns,
+        configuredKey,
+        null);
+  }
+
+  /** This table with {@code columns} and {@code widening} instead (null: narrowed). */
+  public TableMapping withColumns(List<ColumnMapping> columns, Widening widening) {
+    return new TableMapping(
+        schema,
+        table,
+        target,
+        primaryKey,
+        columns,
+        relations,
+        indexes,
+        excludedColumns,
+        configuredKey,
+        widening);
   }
 
   /** A table keyed by its primary key. */

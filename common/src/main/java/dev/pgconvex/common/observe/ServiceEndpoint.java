@@ -114,6 +114,14 @@ public final class ServiceEndpoint implements AutoCloseable {
         });
   }
 
+  /**
+   * Serves every request under {@code path} with {@code handler}, on the endpoint's threads (the
+   * dashboard's page and assets). The handler answers each request itself.
+   */
+  public void handle(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(path, handler);
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }

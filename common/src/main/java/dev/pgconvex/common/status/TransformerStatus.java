@@ -31,9 +31,22 @@ public record TransformerStatus(
    * @param sincePosition position of the first held change
    * @param sinceMs when the first change was held, epoch ms
    * @param reason what differs and how to fix it
+   * @param maxChanges the bound per table and converter task ({@code
+   *     transformer.schema.drift.max.held.changes}) past which changes are dead-lettered; 0 when
+   *     unknown
    */
   public record Held(
-      String table, long changes, String sincePosition, long sinceMs, String reason) {}
+      String table,
+      long changes,
+      String sincePosition,
+      long sinceMs,
+      String reason,
+      long maxChanges) {
+    /** Without the bound (unknown). */
+    public Held(String table, long changes, String sincePosition, long sinceMs, String reason) {
+      this(table, changes, sincePosition, sinceMs, reason, 0);
+    }
+  }
 
   public TransformerStatus {
     heldTables = heldTables == null ? java.util.List.of() : java.util.List.copyOf(heldTables);

@@ -10,6 +10,9 @@ import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.observe.ServiceEndpoint;
 import dev.pgconvex.common.service.Service;
+import dev.pgconvex.dashboard.Dashboard;
+import dev.pgconvex.dashboard.DashboardConfig;
+import dev.pgconvex.dashboard.DashboardServer;
 import dev.pgconvex.operations.alerts.AlertInputs;
 import dev.pgconvex.operations.alerts.AlertMonitor;
 import dev.pgconvex.operations.alerts.AlertRules;
@@ -101,6 +104,14 @@ public final class Pipeline implements AutoCloseable {
   /** Starts embedded Postgres and Kafka where none was given, and the metrics endpoint. */
   public void startInfrastructure() throws IOException, SQLException {
     validateOverrides();
+    dashboardConfig = parse(DashboardConfig.definition(), settings.overrides());
+    String bind = dashboardConfig.getString(DashboardConfig.BIND_ADDRESS);
+    String exposed =
+        DashboardServer.exposureProblem(
+            bind, !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty());
+    if (exposed != null) {
+      throw new ConfigException(List.of(exposed));
+    }
     Path work = settings.workDir().toAbsolutePath();
     if (settings.fresh()) {
       deleteRecursively(work);
@@ -140,8 +151,59 @@ public final class Pipeline implements AutoCloseable {
       jdbcUrl = stack.jdbcUrl();
     }
     log.info("Postgres at {}, Kafka at {}", jdbcUrl, bootstrap);
-    endpoint = new ServiceEndpoint("127.0.0.1", settings.httpPort());
+    endpoint =
+        new ServiceEndpoint(
+            dashboardConfig.getString(DashboardConfig.BIND_ADDRESS), settings.httpPort());
     closeables.add(endpoint);
+  }
+
+  private Config dashboardConfig;
+  private Dashboard dashboard;
+
+  /** Where this pipeline serves its dashboard, {@code http://127.0.0.1:PORT/dashboard/}. */
+  public String dashboardUrl() {
+    String base = endpoint.url();
+    if (endpoint.url().contains("://0.0.0.0:") || endpoint.url().contains("://[::]:")) {
+      try {
+        // bound to every interface: the name others reach it by
+        base =
+            "http://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + endpoint.port();
+      } catch (java.net.UnknownHostException e) {
+        // the bind address then
+      }
+    }
+    return base + Dashboard.PATH + "/";
+  }
+
+  /** Whether the dashboard needs a token ({@code dashboard.token}). */
+  public boolean dashboardNeedsToken() {
+    return dashboardConfig != null && !dashboardConfig.getSecret(DashboardConfig.TOKEN).isEmpty();
+  }
+
+  // The page reads this process's own endpoint, as ./cdc dashboard reads deployed ones, and its
+  // per-table counts from /tables; readiness as ./cdc cutover --check tells it (without the last
+  // verify a cutover recorded in Convex: the background verification's pass stands in for it).
+  private void startDashboard(Map<String, String> props) {
+    TableCounts counts = new TableCounts(this);
+    closeables.add(counts);
+    counts.start();
+    endpoint.route(dev.pgconvex.dashboard.EndpointReader.TABLES_PATH, counts::json);
+    int partitions = parse(CommonConfig.definition(), props).getInt(CommonConfig.TOPIC_PARTITIONS);
+    String self = "http://127.0.0.1:" + endpoint.port();
+    dashboard =
+        new Dashboard(
+            new dev.pgconvex.dashboard.EndpointReader(List.of(self)),
+            dashboardConfig.getSecret(DashboardConfig.TOKEN),
+            dashboardConfig.getLong(DashboardConfig.SAMPLE_INTERVAL_MS),
+            chain -> CutoverReadiness.json(chain, partitions));
+    closeables.add(dashboard);
+    dashboard.install(endpoint::handle);
+    dashboard.start();
+  }
+
+  /** The dashboard (after {@link #startServices()}). */
+  public Dashboard dashboard() {
+    return dashboard;
   }
 
   /** A new connection to the source database; the caller closes it. */
@@ -206,9 +268,11 @@ public final class Pipeline implements AutoCloseable {
       services.add(source);
     }
     if (inProcess.contains(Stage.TRANSFORMER)) {
+      // From the mapping file, which it re-reads: ./cdc schema evolve writes there.
+      Map<String, String> tp = new LinkedHashMap<>(props);
+      tp.put(TransformerConfig.MAPPING_FILE, writeMappingFile().toString());
       transformer =
-          new Transformer(
-              parse(Stage.TRANSFORMER.definition(), props), endpoint.registry(), mapping);
+          new Transformer(parse(Stage.TRANSFORMER.definition(), tp), endpoint.registry(), null);
       services.add(transformer);
       Transformer t = transformer;
       endpoint.route(Transformer.PENDING_PATH, () -> t.pendingJson(Transformer.PENDING_LIMIT));
@@ -239,7 +303,15 @@ public final class Pipeline implements AutoCloseable {
                     java.util.Objects.requireNonNullElse(
                         dev.pgconvex.cutover.ConvexCutoverStore.lastCutover(cutovers, prefix),
                         dev.pgconvex.common.json.Json.NODES.nullNode())));
+    endpoint.route(
+        MIGRATIONS_PATH,
+        () -> {
+          var o = dev.pgconvex.common.json.Json.NODES.objectNode();
+          o.set("migrations", dev.pgconvex.cli.evolve.MigrationRecords.newest(cutovers, prefix));
+          return o;
+        });
     startAlerts(props, inProcess);
+    startDashboard(props);
     writeDiscoveryFile();
     if (inProcess.containsAll(EnumSet.allOf(Stage.class))) {
       SnapshotSweeper sweeper = new SnapshotSweeper(this);
@@ -250,7 +322,7 @@ public final class Pipeline implements AutoCloseable {
       if (verify.getBoolean(VerifyConfig.CONTINUOUS_ENABLED)) {
         continuous =
             new ContinuousVerifier(
-                verify, this::connect, mapping, convexClient, endpoint.registry());
+                verify, this::connect, this::mapping, convexClient, endpoint.registry());
         closeables.add(continuous);
         continuous.start();
         ContinuousVerifier v = continuous;
@@ -267,6 +339,9 @@ public final class Pipeline implements AutoCloseable {
    * null}}, read from Convex on each request), for {@code ./cdc status}.
    */
   public static final String CUTOVER_PATH = "/cutover";
+
+  /** Where the steps of the newest schema evolution ({@code cdc_migrations}) are served as JSON. */
+  public static final String MIGRATIONS_PATH = "/migrations";
 
   /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
   public static final String ALERTS_PATH = dev.pgconvex.operations.alerts.AlertMonitor.PATH;
@@ -352,10 +427,7 @@ public final class Pipeline implements AutoCloseable {
     Map<String, String> out = new LinkedHashMap<>();
     Map<String, String> all = baseProps();
     if (stage == Stage.TRANSFORMER) {
-      Path file =
-          settings.workDir().toAbsolutePath().resolve("convex").resolve("pgconvex.mapping.json");
-      mapping.write(file);
-      all.put(TransformerConfig.MAPPING_FILE, file.toString());
+      all.put(TransformerConfig.MAPPING_FILE, writeMappingFile().toString());
     }
     all.forEach(
         (k, v) -> {
@@ -441,6 +513,24 @@ public final class Pipeline implements AutoCloseable {
     return p;
   }
 
+  /**
+   * The transformer's mapping file, {@code convex/pgconvex.mapping.json} in the work dir (beside
+   * the functions folder when the emulator runs here), which the transformer re-reads and {@code
+   * ./cdc schema evolve} rewrites; written with the mapping read at start unless it holds it.
+   */
+  private Path writeMappingFile() {
+    Path file =
+        settings.workDir().toAbsolutePath().resolve("convex").resolve("pgconvex.mapping.json");
+    try {
+      if (!Files.exists(file) || !Mapping.read(file).equals(mapping)) {
+        mapping.write(file);
+      }
+    } catch (RuntimeException e) {
+      mapping.write(file);
+    }
+    return file;
+  }
+
   /** Keeps the keys {@code def} declares (plus client pass-through keys) and parses them. */
   private static Config parse(ConfigDef def, Map<String, String> all) {
     Set<String> declared = def.keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
@@ -467,7 +557,8 @@ public final class Pipeline implements AutoCloseable {
             TransformerConfig.definition(),
             SinkConfig.definition(),
             AlertRules.definition(),
-            VerifyConfig.definition())
+            VerifyConfig.definition(),
+            DashboardConfig.definition())
         .flatMap(d -> d.keys().stream())
         .forEach(k -> known.putIfAbsent(k.name(), k));
     List<String> problems = new ArrayList<>();
@@ -520,7 +611,8 @@ public final class Pipeline implements AutoCloseable {
   }
 
   public Mapping mapping() {
-    return mapping;
+    Transformer t = transformer;
+    return t != null ? t.mapping() : mapping;
   }
 
   public ConvexClient convex() {

@@ -199,6 +199,8 @@ class PipelineIT {
           .isNotEqualTo("after rename");
       assertThat(CliRun.of("status", "--endpoint", p.endpoint().url()).out)
           .contains("HELD public.messages: 2 changes since");
+      assertThat(CliRun.of("pending", "--endpoint", p.endpoint().url()).out)
+          .contains("HELD public.messages: 2 changes held for schema drift since");
       await()
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(

@@ -242,9 +242,8 @@ public final class AlertRules {
               + " retyped in Postgres): they are held in order, not written, until the transformer"
               + " runs a mapping that matches; the table's mirror stands still meanwhile, and past"
               + " transformer.schema.drift.max.held.changes changes are dead-lettered.",
-          "run ./cdc schema diff; regenerate the mapping and the Convex schema with the old and the"
-              + " new field optional, deploy it, restart the transformer with the new mapping (the"
-              + " held changes then go on in order), then resync the table to backfill",
+          "run ./cdc schema evolve widen --deploy (the old and the new field optional; the held"
+              + " changes then go on in order), then ./cdc schema evolve backfill and narrow",
           (in, s, c) -> {
             var t = in.transformer();
             if (t == null || t.heldTables().isEmpty()) {
@@ -258,6 +257,55 @@ public final class AlertRules {
                     .collect(java.util.stream.Collectors.joining("; ")));
           },
           s -> "sum by (table) (pgconvex_transformer_held_changes) > 0");
+
+  public static final AlertRule SCHEMA_DRIFT_BOUND =
+      new AlertRule(
+          "SchemaDriftHeldNearBound",
+          Severity.CRITICAL,
+          "schema.drift.bound",
+          "threshold.percent",
+          80,
+          0,
+          -1,
+          "A table held for schema drift holds at least the threshold (percent) of"
+              + " transformer.schema.drift.max.held.changes: past the bound its changes are"
+              + " dead-lettered instead of held.",
+          "evolve the schema now (./cdc schema evolve widen --deploy), or raise"
+              + " transformer.schema.drift.max.held.changes (the state store needs the disk)",
+          (in, s, c) -> {
+            var t = in.transformer();
+            if (t == null) {
+              return null;
+            }
+            var near =
+                t.heldTables().stream()
+                    .filter(
+                        h ->
+                            h.maxChanges() > 0
+                                && h.changes() * 100 >= s.threshold() * h.maxChanges())
+                    .toList();
+            if (near.isEmpty()) {
+              return null;
+            }
+            return new Reading(
+                near.stream().mapToLong(h -> h.changes()).max().orElse(0),
+                near.stream()
+                    .map(
+                        h ->
+                            h.table()
+                                + " holds "
+                                + h.changes()
+                                + " of at most "
+                                + h.maxChanges()
+                                + " changes (threshold "
+                                + s.threshold()
+                                + "%)")
+                    .collect(java.util.stream.Collectors.joining("; ")));
+          },
+          s ->
+              "sum by (table) (pgconvex_transformer_held_changes) * 100 >= "
+                  + s.threshold()
+                  + " * scalar(max(pgconvex_transformer_held_changes_bound))");
 
   public static final AlertRule DEAD_LETTERS =
       new AlertRule(
@@ -431,6 +479,7 @@ public final class AlertRules {
           SLOT_STUCK,
           ORPHANS,
           SCHEMA_DRIFT,
+          SCHEMA_DRIFT_BOUND,
           DEAD_LETTERS,
           SINK_FAILING,
           THROTTLED,

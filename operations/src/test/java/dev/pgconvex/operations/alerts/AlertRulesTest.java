@@ -204,6 +204,17 @@ class AlertRulesTest {
                                 + " table's changes are held")),
             "public.users: `name` gone and `full_name` added: renamed? (42 held)"),
         new Case(
+            "a held table at 85% of its bound",
+            AlertRules.SCHEMA_DRIFT_BOUND,
+            c ->
+                c.heldTables =
+                    List.of(
+                        new TransformerStatus.Held(
+                            "public.users", 850, "00000000000000C8:00000000", T0, "renamed?", 1000),
+                        new TransformerStatus.Held(
+                            "public.notes", 10, "00000000000000C8:00000000", T0, "renamed?", 1000)),
+            "public.users holds 850 of at most 1000 changes (threshold 80%)"),
+        new Case(
             "a record dead-lettered by the transformer and two by the sink",
             AlertRules.DEAD_LETTERS,
             c -> {
@@ -344,6 +355,9 @@ class AlertRulesTest {
       Set<String> expected = new LinkedHashSet<>(List.of(c.rule().name()));
       if (c.rule() == AlertRules.STALLED) {
         expected.add(AlertRules.END_TO_END_LAG.name()); // 120 s of lag is above both thresholds
+      }
+      if (c.rule() == AlertRules.SCHEMA_DRIFT_BOUND) {
+        expected.add(AlertRules.SCHEMA_DRIFT.name()); // near the bound is held too
       }
       assertThat(firingAfterBreaking(c.breakIt()))
           .as(c.name())

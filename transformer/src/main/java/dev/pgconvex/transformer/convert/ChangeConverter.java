@@ -6,6 +6,7 @@ import dev.pgconvex.common.json.Json;
 import dev.pgconvex.common.mapping.ColumnMapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
+import dev.pgconvex.common.mapping.Widening;
 import dev.pgconvex.common.model.DocRef;
 import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Position;
@@ -50,6 +51,12 @@ public final class ChangeConverter {
     table.primaryKey().forEach(mapped::add);
     table.columns().forEach(c -> mapped.add(c.column()));
     mapped.addAll(table.relationColumns());
+    Widening w = table.widening();
+    if (w != null) {
+      // Widened: an event from before the DDL lacks the new columns and carries the old ones.
+      w.added().forEach(mapped::remove);
+      w.retired().forEach(c -> known.add(c.column()));
+    }
   }
 
   public TableMapping table() {
@@ -170,7 +177,7 @@ public final class ChangeConverter {
       }
       JsonNode converted;
       try {
-        converted = ValueConverter.convert(table.table(), c, v);
+        converted = convertWidened(c, v);
       } catch (ConversionException e) {
         if (!ConversionException.TYPE_CHANGED.equals(e.code())) {
           throw e;
@@ -186,6 +193,21 @@ public final class ChangeConverter {
         continue;
       }
       doc.set(c.field(), converted);
+    }
+    Widening w = table.widening();
+    if (w != null) {
+      for (ColumnMapping c : w.retired()) {
+        JsonNode v = after.get(c.column());
+        if (v == null || v.isNull() || doc.has(c.field()) || isMapped(c.column())) {
+          continue; // gone from the image (after the DDL), or the current column's value won
+        }
+        JsonNode converted = ValueConverter.convert(table.table(), c, v);
+        if (converted == ValueConverter.UNAVAILABLE) {
+          toasted = true;
+          continue;
+        }
+        doc.set(c.field(), converted);
+      }
     }
     List<RefChange> refs = new ArrayList<>(table.relations().size());
     for (RelationMapping r : table.relations()) {
@@ -206,6 +228,27 @@ public final class ChangeConverter {
         txId,
         doc,
         refs);
+  }
+
+  /**
+   * Converts by the current column; a widened table's value that does not fit it is converted by
+   * the retired column of the same name (an event from before a retype).
+   */
+  private JsonNode convertWidened(ColumnMapping c, JsonNode v) throws ConversionException {
+    try {
+      return ValueConverter.convert(table.table(), c, v);
+    } catch (ConversionException e) {
+      ColumnMapping before =
+          table.widening() == null ? null : table.widening().retiredColumn(c.column());
+      if (before == null || !ConversionException.TYPE_CHANGED.equals(e.code())) {
+        throw e;
+      }
+      return ValueConverter.convert(table.table(), before, v);
+    }
+  }
+
+  private boolean isMapped(String column) {
+    return table.columns().stream().anyMatch(c -> c.column().equals(column));
   }
 
   private static String preview(JsonNode v) {

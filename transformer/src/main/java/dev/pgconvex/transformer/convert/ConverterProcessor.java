@@ -3,7 +3,6 @@ package dev.pgconvex.transformer.convert;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgconvex.common.config.Topics;
 import dev.pgconvex.common.json.Json;
-import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.common.model.DeadLetter;
 import dev.pgconvex.transformer.internals.MarkerAlignment;
@@ -32,6 +31,9 @@ public final class ConverterProcessor implements Processor<String, String, Strin
   private static final Logger LOG = LoggerFactory.getLogger(ConverterProcessor.class);
 
   private final Map<String, ChangeConverter> byTopic = new HashMap<>();
+  private final LiveMapping live;
+  private final Topics topics;
+  private long version = -1;
   private final String topicPrefix;
   private final PendingCounts counts;
   private final Map<String, Integer> sourcePartitions;
@@ -58,29 +60,15 @@ public final class ConverterProcessor implements Processor<String, String, Strin
    * @param maxHeldChanges at most so many changes held per table and task; more are dead-lettered
    */
   public ConverterProcessor(
-      Mapping mapping,
+      LiveMapping mapping,
       Topics topics,
       PendingCounts counts,
       Map<String, Integer> sourcePartitions,
       int partitions,
       String heldStore,
       long maxHeldChanges) {
-    for (TableMapping t : mapping.tables()) {
-      byTopic.put(
-          topics.source(t.schema(), t.table()),
-          new ChangeConverter(
-              t,
-              column -> {
-                if (counts.unmappedColumn(t.target(), column)) {
-                  LOG.warn(
-                      "Column {}.{} is not in the mapping (added after it was made?): it is not"
-                          + " written to Convex. Run ./cdc schema diff, regenerate the mapping and"
-                          + " the Convex schema, deploy, then restart the transformer.",
-                      t.qualifiedName(),
-                      column);
-                }
-              }));
-    }
+    this.live = mapping;
+    this.topics = topics;
     this.topicPrefix = topics.prefix() + ".";
     this.counts = counts;
     this.sourcePartitions = Map.copyOf(sourcePartitions);
@@ -89,17 +77,50 @@ public final class ConverterProcessor implements Processor<String, String, Strin
     this.maxHeldChanges = maxHeldChanges;
   }
 
+  // Converters for the mapping in force; a new one (./cdc schema evolve) lets the held tables go.
+  private void refresh() {
+    if (version == live.version()) {
+      return;
+    }
+    boolean first = version < 0;
+    version = live.version();
+    byTopic.clear();
+    for (TableMapping t : live.mapping().tables()) {
+      byTopic.put(
+          topics.source(t.schema(), t.table()),
+          new ChangeConverter(
+              t,
+              column -> {
+                if (counts.unmappedColumn(t.target(), column)) {
+                  LOG.warn(
+                      "Column {}.{} is not in the mapping (added after it was made?): it is not"
+                          + " written to Convex. Run ./cdc schema evolve widen to add it to the"
+                          + " Convex schema and the mapping while the pipeline runs.",
+                      t.qualifiedName(),
+                      column);
+                }
+              }));
+    }
+    if (!first && held != null) {
+      release();
+    }
+  }
+
   @Override
   public void init(ProcessorContext<String, Msg> context) {
     this.context = context;
     this.task = context.taskId().partition();
     KeyValueStore<String, String> store = context.getStateStore(heldStore);
     this.held = new HeldChanges(store, context.taskId().toString(), counts, maxHeldChanges);
+    refresh();
     // After a restart with a new mapping, the held tables are tried at once, then every 2 s.
     context.schedule(
         java.time.Duration.ofSeconds(2),
         org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
-        ts -> release());
+        ts -> {
+          refresh();
+          release();
+        });
     this.markers =
         new MarkerAlignment(
             () ->
@@ -111,6 +132,7 @@ public final class ConverterProcessor implements Processor<String, String, Strin
 
   @Override
   public void process(Record<String, String> record) {
+    refresh();
     RecordMetadata meta = context.recordMetadata().orElse(null);
     String topic = meta == null ? null : meta.topic();
     int partition = meta == null ? -1 : meta.partition();
@@ -226,8 +248,8 @@ public final class ConverterProcessor implements Processor<String, String, Strin
               + " holds "
               + held.maxChanges()
               + " changes for schema drift already (transformer.schema.drift.max.held.changes):"
-              + " this one is dead-lettered; fix the mapping (./cdc schema diff), restart the"
-              + " transformer, then replay the dead letters of the table");
+              + " this one is dead-lettered; widen the mapping (./cdc schema evolve widen),"
+              + " then replay the dead letters of the table (./cdc dlq replay)");
     }
   }
 

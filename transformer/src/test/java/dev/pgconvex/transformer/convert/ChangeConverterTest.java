@@ -144,4 +144,37 @@ class ChangeConverterTest {
     assertThatThrownBy(() -> converter.convert(null, env("t", "null", "null")))
         .hasMessageStartingWith("truncate of public.line_items is not mirrored; run a resync");
   }
+
+  // users(id, score) after ALTER COLUMN score TYPE text, widened by ./cdc schema evolve
+  private static final ChangeConverter RETYPED =
+      new ChangeConverter(
+          new TableMapping(
+                  "public",
+                  "users",
+                  "users",
+                  List.of("id"),
+                  List.of(
+                      ColumnMapping.of("id", "id", "integer", FieldType.NUMBER, false),
+                      ColumnMapping.of("score", "score", "text", FieldType.STRING, false)),
+                  List.of())
+              .withColumns(
+                  List.of(
+                      ColumnMapping.of("id", "id", "integer", FieldType.NUMBER, false),
+                      ColumnMapping.of("score", "score", "text", FieldType.STRING, false)),
+                  new dev.pgconvex.common.mapping.Widening(
+                      "m1",
+                      List.of("score"),
+                      List.of(
+                          ColumnMapping.of(
+                              "score", "score", "integer", FieldType.NUMBER, false)))));
+
+  @Test
+  void aWidenedRetypeTakesValuesOfTheNewTypeAndOfTheOldOne() throws Exception {
+    assertThat(
+            RETYPED.convert("{\"id\":1}", env("u", "null", "{\"id\":1,\"score\":\"high\"}")).doc())
+        .isEqualTo(Json.parse("{\"id\":1,\"score\":\"high\"}"));
+    // an event from before the DDL still carries the number: the retired column converts it
+    assertThat(RETYPED.convert("{\"id\":2}", env("u", "null", "{\"id\":2,\"score\":7}")).doc())
+        .isEqualTo(Json.parse("{\"id\":2,\"score\":7}"));
+  }
 }
