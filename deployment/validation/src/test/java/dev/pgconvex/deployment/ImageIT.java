@@ -277,9 +277,15 @@ class ImageIT {
     String[] user = image.user().split(":");
     assertThat(user[0]).as("the image runs as a non-root user").isNotEmpty().isNotEqualTo("0");
     boolean root = "root".equals(System.getProperty("user.name"));
-    if (!root || !Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+    if (!root
+        || !Files.isExecutable(Path.of("/usr/bin/setpriv"))
+        || !reachableByOthers(image.rootfs)
+        || !reachableByOthers(Path.of(System.getProperty("java.home")))) {
       log.info(
-          "Not root or no setpriv: {} runs as {}", cmd.get(0), System.getProperty("user.name"));
+          "Not root, no setpriv, or the image's files or the JDK not readable by other users (umask):"
+              + " {} runs as {}",
+          cmd.get(0),
+          System.getProperty("user.name"));
       return cmd;
     }
     List<String> out = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + user[0]));
@@ -287,6 +293,20 @@ class ImageIT {
     out.add("--clear-groups");
     out.addAll(cmd);
     return out;
+  }
+
+  // Every directory from dir up to / lets other users through.
+  private static boolean reachableByOthers(Path dir) {
+    try {
+      for (Path p = dir.toRealPath(); p != null; p = p.getParent()) {
+        if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static void secret(OciImage image, String name, String value) throws IOException {
