@@ -36,6 +36,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -181,12 +182,15 @@ public final class CdcSource implements Service {
   private void ensureInternalTables() {
     try (Connection c = PgConnections.open(settings, "pgconvex-source-setup");
         Statement st = c.createStatement()) {
-      st.execute(
+      createIfMissing(
+          st,
+          settings.heartbeatTable(),
           "CREATE TABLE IF NOT EXISTS "
               + settings.heartbeatTable().quoted()
               + " (id int PRIMARY KEY, ts timestamptz)");
       st.execute(EngineProperties.heartbeatQuery(settings.heartbeatTable()));
-      st.execute(EngineProperties.signalTableDdl(settings.signalTable()));
+      createIfMissing(
+          st, settings.signalTable(), EngineProperties.signalTableDdl(settings.signalTable()));
       truncateWatch.install(c);
       if (PublicationState.fixIfNeeded(c, settings)) {
         log.warn(
@@ -218,6 +222,21 @@ public final class CdcSource implements Service {
               + e.getMessage(),
           e);
     }
+  }
+
+  // Postgres checks CREATE on the schema even for CREATE TABLE IF NOT EXISTS of a table that
+  // exists: a user given the tables made for it (and no CREATE, as the preflight's fix and
+  // deploy/postgres/initdb do) must not need it.
+  private static void createIfMissing(Statement st, TableId table, String ddl) throws SQLException {
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT to_regclass('" + table.quoted().replace("'", "''") + "') IS NULL")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        return;
+      }
+    }
+    st.execute(ddl);
   }
 
   /**

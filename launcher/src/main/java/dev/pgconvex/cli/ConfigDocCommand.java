@@ -3,10 +3,6 @@ package dev.pgconvex.cli;
 import dev.pgconvex.common.config.CommonConfig;
 import dev.pgconvex.common.config.ConfigDef;
 import dev.pgconvex.common.config.ConfigKey;
-import dev.pgconvex.sink.SinkConfig;
-import dev.pgconvex.source.config.SourceConfig;
-import dev.pgconvex.transformer.TransformerConfig;
-import dev.pgconvex.verify.VerifyConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -50,24 +46,16 @@ final class ConfigDocCommand implements Callable<Integer> {
             " `key=value` arguments, or to `./cdc run|demo` with `--set key=value`. Keys starting with")
         .append(
             " `kafka.` go to the Kafka clients and `debezium.` to the Debezium engine, prefix removed.\n\n");
-    sb.append("## Shared by every service\n\n")
-        .append(CommonConfig.definition().toMarkdown())
-        .append('\n');
-    section(sb, "Source (cdc-source)", SourceConfig.definition(), common);
-    section(sb, "Transformer", TransformerConfig.definition(), common);
-    section(sb, "Sink (convex-sink)", SinkConfig.definition(), common);
-    section(
-        sb,
-        "Alerts (operations; evaluated by ./cdc run, ./cdc demo and ./cdc source|transformer|sink, see"
-            + " docs/alerts.md)",
-        dev.pgconvex.operations.alerts.AlertRules.definition(),
-        common);
-    section(sb, "Verification (continuous, ./cdc run)", VerifyConfig.definition(), common);
-    section(
-        sb,
-        "Dashboard (./cdc run, ./cdc demo, ./cdc dashboard)",
-        dev.pgconvex.dashboard.DashboardConfig.definition(),
-        common);
+    boolean first = true;
+    for (var section : ConfigReference.sections().entrySet()) {
+      if (first) {
+        sb.append("## ").append(section.getKey()).append("\n\n");
+        sb.append(section.getValue().toMarkdown()).append('\n');
+        first = false;
+      } else {
+        section(sb, section.getKey(), section.getValue(), common);
+      }
+    }
     return sb.toString();
   }
 

@@ -1,6 +1,7 @@
 package dev.pgconvex.cli;
 
 import dev.pgconvex.common.service.ServiceRunner;
+import dev.pgconvex.operations.alerts.AlertingStage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgconvex.common.config.ConfigException;
+import dev.pgconvex.operations.alerts.AlertingStage;
 import dev.pgconvex.sink.SinkMain;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -344,7 +344,7 @@ public final class Pipeline implements AutoCloseable {
   public static final String MIGRATIONS_PATH = "/migrations";
 
   /** Where the alerts of this pipeline and the consumer lag it read are served as JSON. */
-  public static final String ALERTS_PATH = "/alerts";
+  public static final String ALERTS_PATH = dev.pgconvex.operations.alerts.AlertMonitor.PATH;
 
   // The rules watch the stages running here (one missing is down) and Kafka's consumer lag of
   // every stage, wherever it runs.

@@ -59,7 +59,8 @@ import org.yaml.snakeyaml.Yaml;
  * consumer lag), a burst of writes (slot lag), a held orphan (orphans held, dead letters arriving)
  * and Convex throttling (429s: throttled, sink failing). Source and sink run in the pipeline; the
  * transformer runs with its own endpoint, as a separate deployable, watched by the pipeline. At the
- * end the Prometheus rules file's metrics are all found on the running endpoints.
+ * end the Prometheus rules file's metrics and the Grafana dashboard's are all found on the running
+ * endpoints.
  */
 @Timeout(600)
 class AlertsIT {
@@ -261,6 +262,18 @@ class AlertsIT {
         String file =
             Files.readString(Path.of("..", "deploy", "prometheus", "pgconvex-alerts.yml"));
         assertThat(metricsIn(file)).isEqualTo(named);
+        // And every metric the provisioned Grafana dashboard queries (docker-compose.yml): the
+        // dead letters and held orphans of this test make the metrics a quiet pipeline lacks.
+        Set<String> dashboard =
+            dashboardMetrics(
+                Files.readString(
+                    Path.of("..", "deploy", "grafana", "dashboards", "pgconvex.json")));
+        assertThat(dashboard).isNotEmpty();
+        for (String m : dashboard) {
+          assertThat(metrics)
+              .as("Grafana dashboard metric %s on /metrics", m)
+              .containsPattern("(?m)^" + m + "[{ ]");
+        }
       } finally {
         t.close();
         receiver.stop(0);
@@ -374,6 +387,21 @@ class AlertsIT {
             HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
+  }
+
+  /** The metric names in the dashboard's queries (every panel target's expr). */
+  static Set<String> dashboardMetrics(String dashboardJson) {
+    Set<String> names = new TreeSet<>();
+    Pattern metric = Pattern.compile("pgconvex_[a-z0-9_]+");
+    for (JsonNode panel : Json.parse(dashboardJson).get("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        Matcher m = metric.matcher(target.get("expr").asText());
+        while (m.find()) {
+          names.add(m.group());
+        }
+      }
+    }
+    return names;
   }
 
   /** The metric names in the rules' expressions (the file parsed as YAML). */

@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * stopped by its alerts. Thread-safe.
  */
 public final class AlertMonitor implements AutoCloseable {
+  /** The route that serves the firing alerts and the consumer lag read: {@code GET /alerts}. */
+  public static final String PATH = "/alerts";
+
   private static final Logger log = LoggerFactory.getLogger(AlertMonitor.class);
 
   private final AlertSettings settings;

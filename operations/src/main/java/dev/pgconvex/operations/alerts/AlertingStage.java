@@ -1,4 +1,4 @@
-package dev.pgconvex.cli;
+package dev.pgconvex.operations.alerts;
 
 import dev.pgconvex.common.config.Config;
 import dev.pgconvex.common.config.ConfigException;
@@ -8,10 +8,6 @@ import dev.pgconvex.common.observe.ServiceEndpoint;
 import dev.pgconvex.common.service.Service;
 import dev.pgconvex.common.service.ServiceRunner;
 import dev.pgconvex.common.status.StageStatus;
-import dev.pgconvex.operations.alerts.AlertInputs;
-import dev.pgconvex.operations.alerts.AlertMonitor;
-import dev.pgconvex.operations.alerts.AlertRules;
-import dev.pgconvex.operations.alerts.AlertSettings;
 import dev.pgconvex.operations.lag.ConsumerLag;
 import dev.pgconvex.operations.lag.GroupLag;
 import java.util.ArrayList;
@@ -24,12 +20,12 @@ import java.util.Set;
  * A stage run alone ({@code ./cdc source|transformer|sink}) with the alert rules evaluated in its
  * process on what it knows: its own status and, for the transformer and the sink, its consumer
  * group's lag. So a deployed stage alerts without Prometheus too; the rules about the other stages
- * fire in their processes. Takes the {@code alerts.*} keys besides the stage's own, and serves
- * {@code GET /alerts}.
+ * fire in their processes. The service images run exactly this (deployment/). Takes the {@code
+ * alerts.*} keys besides the stage's own, and serves {@code GET /alerts}.
  *
  * @param <S> the stage's service
  */
-final class AlertingStage<S extends Service> implements ServiceRunner.Stage<S> {
+public final class AlertingStage<S extends Service> implements ServiceRunner.Stage<S> {
   private final ServiceRunner.Stage<S> stage;
   private final String name;
   private AlertSettings settings;
@@ -39,7 +35,7 @@ final class AlertingStage<S extends Service> implements ServiceRunner.Stage<S> {
   /**
    * @param name {@code source}, {@code transformer} or {@code sink}
    */
-  AlertingStage(ServiceRunner.Stage<S> stage, String name) {
+  public AlertingStage(ServiceRunner.Stage<S> stage, String name) {
     this.stage = stage;
     this.name = name;
   }
@@ -91,8 +87,7 @@ final class AlertingStage<S extends Service> implements ServiceRunner.Stage<S> {
             settings, topics.prefix(), () -> inputs(service, group), endpoint.registry());
     AlertMonitor m = monitor;
     endpoint.route(
-        dev.pgconvex.cli.pipeline.Pipeline.ALERTS_PATH,
-        () -> Map.of("firing", m.firing(), "consumerLag", m.consumerLag()));
+        AlertMonitor.PATH, () -> Map.of("firing", m.firing(), "consumerLag", m.consumerLag()));
     monitor.start();
     return service;
   }
