@@ -72,7 +72,7 @@ final class BatchWork implements Callable<BatchWork.Done> {
   public Done call() throws InterruptedException, ExecutionException {
     try {
       List<OpOutcome> outcomes = applier.apply(ops);
-      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      List<ProducerRecord<String, String>> acks = new ArrayList<>();
       Map<String, long[]> applied = new LinkedHashMap<>();
       Map<String, long[]> skipped = new LinkedHashMap<>();
       String maxPosition = null;
@@ -103,9 +103,9 @@ final class BatchWork implements Callable<BatchWork.Done> {
               Map<String, String> value = new LinkedHashMap<>();
               value.put("id", o.id());
               value.put("position", op.position());
-              acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, Json.write(value))));
+              acks.add(new ProducerRecord<>(idsTopic, ref, Json.write(value)));
             } else if (op.op() == Operation.Kind.DELETE) {
-              acks.add(producer.send(new ProducerRecord<>(idsTopic, ref, null)));
+              acks.add(new ProducerRecord<>(idsTopic, ref, null));
             } else {
               // The contract says an applied upsert or patch returns the live document's id:
               // without one no ids record is written and children of this row stay held.
@@ -140,7 +140,7 @@ final class BatchWork implements Callable<BatchWork.Done> {
                     p.key(),
                     p.value(),
                     System.currentTimeMillis());
-            acks.add(producer.send(new ProducerRecord<>(dlqTopic, p.key(), Json.write(dl))));
+            acks.add(new ProducerRecord<>(dlqTopic, p.key(), Json.write(dl)));
             String reason =
                 o.status() == OpOutcome.Status.MISSING
                     ? "missing"
@@ -163,9 +163,7 @@ final class BatchWork implements Callable<BatchWork.Done> {
         }
       }
       // Offsets may be committed only once ids and dead letters are durable.
-      for (Future<RecordMetadata> ack : acks) {
-        ack.get();
-      }
+      publish(acks);
       applied.forEach((t, n) -> metrics.applied(t, n[0]));
       skipped.forEach((t, n) -> metrics.skipped(t, n[0]));
       if (heartbeats > 0) {
@@ -184,6 +182,71 @@ final class BatchWork implements Callable<BatchWork.Done> {
       release.run();
     }
   }
+
+  /**
+   * Sends the batch's ids and dead letters and waits until Kafka has them. A send Kafka gave up on
+   * after its own retries ({@code delivery.timeout.ms}: a broker down, a leader moving) is sent
+   * again after a capped backoff instead of failing the batch, which would stop the sink: the ids
+   * records of a key that failed are all sent again in their order, so the compacted topic ends on
+   * the batch's last value per key; a dead letter only when its own send failed, so none is written
+   * twice. A failure Kafka calls not retriable (a record too large, no authorization) fails the
+   * batch as before.
+   */
+  private void publish(List<ProducerRecord<String, String>> records)
+      throws InterruptedException, ExecutionException {
+    List<ProducerRecord<String, String>> pending = records;
+    for (int attempt = 1; ; attempt++) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>(pending.size());
+      for (ProducerRecord<String, String> r : pending) {
+        acks.add(producer.send(r));
+      }
+      java.util.Set<ProducerRecord<String, String>> failed =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      java.util.Set<String> failedIds = new java.util.HashSet<>();
+      Throwable cause = null;
+      for (int i = 0; i < acks.size(); i++) {
+        try {
+          acks.get(i).get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+            throw e;
+          }
+          ProducerRecord<String, String> r = pending.get(i);
+          failed.add(r);
+          if (r.topic().equals(idsTopic)) {
+            failedIds.add(r.key());
+          }
+          cause = e.getCause();
+        }
+      }
+      if (failed.isEmpty()) {
+        return;
+      }
+      List<ProducerRecord<String, String>> again = new ArrayList<>();
+      for (ProducerRecord<String, String> r : pending) {
+        if (failed.contains(r) || (r.topic().equals(idsTopic) && failedIds.contains(r.key()))) {
+          again.add(r);
+        }
+      }
+      long delay = PUBLISH_BACKOFF.delayMs(attempt);
+      metrics.onProducerRetry(again.size());
+      LOG.warn(
+          "Kafka did not take {} of the batch's ids and dead-letter records ({}): sending {} again"
+              + " in {} ms (attempt {}); the batch's offsets wait",
+          failed.size(),
+          cause.getMessage(),
+          again.size(),
+          delay,
+          attempt + 1);
+      Thread.sleep(delay);
+      pending = again;
+    }
+  }
+
+  private static final dev.pgconvex.sink.batch.Backoff PUBLISH_BACKOFF =
+      new dev.pgconvex.sink.batch.Backoff(200, 30_000);
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BatchWork.class);
 
   /** The table of a doc ref ({@code table/key}), or {@code unknown}. */
   private static String tableOf(String ref) {

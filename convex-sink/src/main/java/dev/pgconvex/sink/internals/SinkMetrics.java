@@ -184,6 +184,14 @@ public final class SinkMetrics implements BatchEvents {
     batchLatency.record(Duration.ofNanos(nanos).toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Ids or dead-letter records sent to Kafka again after Kafka gave up on them ({@code
+   * pgconvex_sink_producer_retries_total}).
+   */
+  public void onProducerRetry(int records) {
+    registry.counter("pgconvex.sink.producer.retries").increment(records);
+  }
+
   @Override
   public void onRetry(String reason) {
     registry.counter("pgconvex.sink.retries", "reason", reason).increment();

@@ -69,7 +69,31 @@ class SinkLoopTest {
     }
   }
 
-  MockProducer<String, String> producer;
+  /** A producer whose first sends to a topic fail as Kafka fails them after delivery.timeout.ms. */
+  static final class FlakyProducer extends MockProducer<String, String> {
+    final Map<String, AtomicInteger> failNext = new java.util.concurrent.ConcurrentHashMap<>();
+
+    FlakyProducer() {
+      super(true, null, new StringSerializer(), new StringSerializer());
+    }
+
+    @Override
+    public synchronized java.util.concurrent.Future<
+            org.apache.kafka.clients.producer.RecordMetadata>
+        send(
+            ProducerRecord<String, String> record,
+            org.apache.kafka.clients.producer.Callback callback) {
+      AtomicInteger n = failNext.get(record.topic());
+      if (n != null && n.getAndDecrement() > 0) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+            new org.apache.kafka.common.errors.TimeoutException(
+                "Expiring 1 record(s) for " + record.topic() + "-0: 120000 ms has passed"));
+      }
+      return super.send(record, callback);
+    }
+  }
+
+  FlakyProducer producer;
   ExecutorService workers;
   SinkLoop loop;
   Thread thread;
@@ -126,7 +150,7 @@ class SinkLoopTest {
             Duration.ofSeconds(2),
             4);
     consumer = new RecordingConsumer();
-    producer = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
+    producer = new FlakyProducer();
     workers = Executors.newFixedThreadPool(4);
     AimdLimiter limiter = new AimdLimiter(4);
     metrics = new SinkMetrics(new SimpleMeterRegistry(), () -> 0, limiter::limit);
@@ -506,5 +530,27 @@ class SinkLoopTest {
     thread.join(10_000);
     assertThat(thread.isAlive()).isFalse();
     assertThat(loop.failure()).isNull();
+  }
+
+  @Test
+  void idsAndDeadLettersKafkaGaveUpOnAreSentAgainNotLostNorDuplicated() {
+    producer.failNext.put("p.ids", new AtomicInteger(1));
+    producer.failNext.put("p.dlq", new AtomicInteger(1));
+    add(P1, 0, op(20, "upsert", "[20]"));
+    add(P1, 1, op(21, "delete", "[20]"));
+    add(P1, 2, "{not json");
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> committed(P1) == 3);
+
+    assertThat(loop.failure()).isNull();
+    List<ProducerRecord<String, String>> ids =
+        producer.history().stream().filter(r -> r.topic().equals("p.ids")).toList();
+    // the upsert's id failed: it and the tombstone after it went again, in order, so the
+    // compacted topic ends on the tombstone
+    assertThat(ids.get(ids.size() - 1).key()).isEqualTo("items/[20]");
+    assertThat(ids.get(ids.size() - 1).value()).isNull();
+    assertThat(ids.stream().filter(r -> r.value() != null).map(ProducerRecord::value))
+        .containsExactly("{\"id\":\"id-[20]\",\"position\":\"0000000000000014:00000000\"}");
+    assertThat(producer.history().stream().filter(r -> r.topic().equals("p.dlq"))).hasSize(1);
   }
 }
