@@ -282,7 +282,7 @@ class TransformerIT {
           .containsExactly(org.assertj.core.groups.Tuple.tuple("posts/[10]", List.of("users/[1]")));
       assertThat(Json.write(t.pendingJson(Transformer.PENDING_LIMIT)))
           .isEqualTo(
-              ("{\"pendingRows\":1,\"pendingRefs\":1,\"rows\":[{\"table\":\"posts\","
+              ("{\"pendingRows\":1,\"pendingRefs\":1,\"heldTables\":[],\"rows\":[{\"table\":\"posts\","
                   + "\"key\":\"[10]\",\"position\":\""
                   + t.pendingRowList(1).get(0).position()
                   + "\",\"missing\":[{\"field\":\"authorId\",\"parentTable\":\"users\","
