@@ -27,11 +27,33 @@ final class ChildCli implements AutoCloseable {
     this.err = err;
   }
 
+  /**
+   * A JVM started where SIGINT is ignored (a build run in the background, under nohup) inherits
+   * that and never sees the Ctrl-C the tests send: GNU env resets it (and execs, so the pid stays
+   * the JVM's). Empty where env cannot.
+   */
+  private static final List<String> DEFAULT_SIGNALS = defaultSignals();
+
+  private static List<String> defaultSignals() {
+    List<String> prefix = List.of("env", "--default-signal=INT,TERM");
+    try {
+      List<String> probe = new ArrayList<>(prefix);
+      probe.add("true");
+      Process p = new ProcessBuilder(probe).start();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? prefix : List.of();
+    } catch (IOException e) {
+      return List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
   static ChildCli start(List<String> args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path out = Files.createTempFile("cdc-child", ".out");
     Path err = Files.createTempFile("cdc-child", ".err");
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(DEFAULT_SIGNALS);
     cmd.add(java);
     cmd.add("-Xmx1g");
     cmd.add("-Dpgconvex.home=" + Path.of("..").toAbsolutePath().normalize());
