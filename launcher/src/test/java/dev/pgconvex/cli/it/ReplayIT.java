@@ -139,7 +139,10 @@ class ReplayIT {
         .contains(prefix + ".ops:0")
         .contains("dry run: nothing was changed");
     long reread = rereadOf(dry.out);
-    assertThat(reread).as(dry.out).isGreaterThan(2000);
+    // At least one op per row the changes inserted (800) or re-parented (about 275); the total
+    // beyond depends on timing (heartbeats per partition, patches): 2,138 alone, 1,916 in a
+    // loaded suite.
+    assertThat(reread).as(dry.out).isGreaterThan(1000);
     System.out.println("sink dry run:\n" + dry.out);
 
     assertThat(dry.out)
