@@ -30,6 +30,8 @@ public final class ChangeConverter {
   private final TableMapping table;
   private final Set<String> known = new HashSet<>();
   private final Set<String> mapped = new java.util.LinkedHashSet<>();
+  // the current columns by name: a retired column of the same name (a retype) is not written twice
+  private final Set<String> columns = new HashSet<>();
   private final Consumer<String> onUnmappedColumn;
 
   public ChangeConverter(TableMapping table) {
@@ -45,6 +47,7 @@ public final class ChangeConverter {
     this.table = table;
     this.onUnmappedColumn = onUnmappedColumn;
     table.columns().forEach(c -> known.add(c.column()));
+    table.columns().forEach(c -> columns.add(c.column()));
     known.addAll(table.relationColumns());
     known.addAll(table.primaryKey());
     known.addAll(table.excludedColumns());
@@ -198,7 +201,7 @@ public final class ChangeConverter {
     if (w != null) {
       for (ColumnMapping c : w.retired()) {
         JsonNode v = after.get(c.column());
-        if (v == null || v.isNull() || doc.has(c.field()) || isMapped(c.column())) {
+        if (v == null || v.isNull() || doc.has(c.field()) || columns.contains(c.column())) {
           continue; // gone from the image (after the DDL), or the current column's value won
         }
         JsonNode converted = ValueConverter.convert(table.table(), c, v);
@@ -245,10 +248,6 @@ public final class ChangeConverter {
       }
       return ValueConverter.convert(table.table(), before, v);
     }
-  }
-
-  private boolean isMapped(String column) {
-    return table.columns().stream().anyMatch(c -> c.column().equals(column));
   }
 
   private static String preview(JsonNode v) {
