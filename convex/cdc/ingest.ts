@@ -263,6 +263,48 @@ function nullFieldsToUndefined(doc: Record<string, Value>): Record<string, Value
   return out;
 }
 
+/** Ids per `deleteUnkeyed` call at most: 1 index range, 1 `get` and 1 delete each. */
+export const MAX_DELETE_UNKEYED = 500;
+
+/**
+ * `deleteUnkeyed({ table, ids })`: deletes the documents of `table` among `ids` that no `cdc_keys` row points
+ * at (what `cdc/verify:unkeyedDocs` lists; `./cdc verify --repair`). A document a key row points at is the
+ * pipeline's and is kept, as is an id of another table or of no document. At most `MAX_DELETE_UNKEYED` ids.
+ * Returns `{ deleted, kept }`: the ids deleted and the ids left alone.
+ */
+export const deleteUnkeyed = internalMutation({
+  args: { table: v.string(), ids: v.array(v.string()) },
+  returns: v.object({ deleted: v.array(v.string()), kept: v.array(v.string()) }),
+  handler: async (ctx, { table, ids }) => {
+    if (ids.length > MAX_DELETE_UNKEYED) {
+      throw new Error(`deleteUnkeyed takes at most ${MAX_DELETE_UNKEYED} ids, got ${ids.length}`);
+    }
+    if (RESERVED_TABLES.has(table) || table.startsWith("cdc_")) {
+      throw new Error(`deleteUnkeyed: ${table} belongs to the pipeline`);
+    }
+    const deleted: string[] = [];
+    const kept: string[] = [];
+    for (const raw of ids) {
+      const id = ctx.db.normalizeId(table as TableNames, raw);
+      const doc = id === null ? null : await ctx.db.get(id);
+      const row =
+        doc === null
+          ? null
+          : await ctx.db
+              .query("cdc_keys")
+              .withIndex("by_docId", (q) => q.eq("docId", raw))
+              .first();
+      if (id === null || doc === null || row !== null) {
+        kept.push(raw);
+        continue;
+      }
+      await ctx.db.delete(id);
+      deleted.push(raw);
+    }
+    return { deleted, kept };
+  },
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Checkpoints
 // ---------------------------------------------------------------------------------------------------------

@@ -55,7 +55,10 @@ export const cdcTables = {
     position: v.string(),
   })
     .index("by_table_key", ["table", "key"])
-    .index("by_table_position", ["table", "position"]),
+    .index("by_table_position", ["table", "position"])
+    // Which key row points at a document: how the verifier tells the pipeline's documents from ones
+    // written by anything else (`cdc/verify:unkeyedDocs`).
+    .index("by_docId", ["docId"]),
 
   /**
    * Replication progress per source (for example one Postgres slot): moves forward only.

@@ -25,6 +25,9 @@ export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Keys per `keyDocs` call at most: 1 index range and 1 `get` per key. */
 export const MAX_KEY_DOCS = 1000;
 
+/** Documents per `unkeyedDocs` call at most: 1 page of the table plus 1 index range per document. */
+export const MAX_UNKEYED_SCAN = 1000;
+
 const boundValidator = v.optional(v.union(v.string(), v.null()));
 
 /**
@@ -147,6 +150,45 @@ export const keyDocs = internalQuery({
       entries.push(entry);
     }
     return { entries };
+  },
+});
+
+/**
+ * `unkeyedDocs({ table, cursor?, limit? })`: the documents of `table` that no `cdc_keys` row points at, i.e.
+ * documents the pipeline did not write (an insert by hand or by the application into a mirrored table).
+ * Walks the table in creation order, `limit` documents a call (clamped to 1..`MAX_UNKEYED_SCAN`, the
+ * default), from `cursor` (null/absent: the start); continue with `cursor: continueCursor` until `isDone`.
+ * The pipeline writes a document and its key row in one transaction, so a page never sees one without the
+ * other. Returns `{ page: [{ id, doc }], scanned, continueCursor, isDone }` (`doc` without `_id` and
+ * `_creationTime`). Large documents can exceed Convex's bytes-read limit at the full page: ask again
+ * with a smaller `limit`. Rejects the pipeline's own tables.
+ */
+export const unkeyedDocs = internalQuery({
+  args: { table: v.string(), cursor: boundValidator, limit: v.optional(v.number()) },
+  returns: v.object({
+    page: v.array(v.object({ id: v.string(), doc: v.any() })),
+    scanned: v.number(),
+    continueCursor: v.string(),
+    isDone: v.boolean(),
+  }),
+  handler: async (ctx, { table, cursor, limit }) => {
+    if (table.startsWith("cdc_")) throw new Error(`unkeyedDocs: ${table} belongs to the pipeline`);
+    const numItems = clamp(limit ?? MAX_UNKEYED_SCAN, MAX_UNKEYED_SCAN);
+    const result = await ctx.db
+      .query(table as TableNames)
+      .paginate({ cursor: cursor ? cursor : null, numItems });
+    const page: Array<{ id: string; doc: Record<string, Value> }> = [];
+    for (const doc of result.page as Array<Record<string, Value>>) {
+      const id = doc._id as string;
+      const row = await ctx.db
+        .query("cdc_keys")
+        .withIndex("by_docId", (q) => q.eq("docId", id))
+        .first();
+      if (row !== null && row.table === table) continue;
+      const { _id, _creationTime, ...fields } = doc;
+      page.push({ id, doc: fields });
+    }
+    return { page, scanned: result.page.length, continueCursor: result.continueCursor, isDone: result.isDone };
   },
 });
 

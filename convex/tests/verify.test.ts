@@ -162,6 +162,42 @@ describe("chunkHash / rangeDocs / keyDocs", () => {
     expect(docsPage.page.length).toBe(1000);
   });
 
+  test("unkeyedDocs lists only documents no key row points at, a page at a time", async () => {
+    const t = newDeployment();
+    const ids = await seed(t, 5);
+    const rogue = await t.run(async (ctx) =>
+      ctx.db.insert("users", { clerkUserId: "rogue", email: "r@x", credits: "1.00" } as any),
+    );
+    // a key row that lost its document (deleted by hand) does not make the others unkeyed
+    await t.run(async (ctx) => ctx.db.delete(ids[0] as any));
+    const seen: Array<{ id: string; doc: unknown }> = [];
+    let cursor: string | null = null;
+    let scanned = 0;
+    for (;;) {
+      const r: any = await t.query(internal.cdc.verify.unkeyedDocs, { table: "users", cursor, limit: 2 });
+      seen.push(...r.page);
+      scanned += r.scanned;
+      if (r.isDone) break;
+      cursor = r.continueCursor;
+    }
+    expect(scanned).toBe(5);
+    expect(seen).toEqual([{ id: rogue, doc: { clerkUserId: "rogue", email: "r@x", credits: "1.00" } }]);
+    await expect(t.query(internal.cdc.verify.unkeyedDocs, { table: "cdc_keys" })).rejects.toThrow(/belongs to the pipeline/);
+  });
+
+  test("deleteUnkeyed deletes only unkeyed documents", async () => {
+    const t = newDeployment();
+    const ids = await seed(t, 2);
+    const rogue = await t.run(async (ctx) =>
+      ctx.db.insert("users", { clerkUserId: "rogue", email: "r@x", credits: "1.00" } as any),
+    );
+    const r = await t.mutation(internal.cdc.ingest.deleteUnkeyed, { table: "users", ids: [rogue, ids[0], "nonsense"] });
+    expect(r).toEqual({ deleted: [rogue], kept: [ids[0], "nonsense"] });
+    const left = await t.query(internal.cdc.verify.unkeyedDocs, { table: "users" });
+    expect(left.page).toEqual([]);
+    expect(left.scanned).toBe(2);
+  });
+
   test("checkpoints lists every source", async () => {
     const t = newDeployment();
     await t.mutation(internal.cdc.ingest.setCheckpoint, { source: "a", position: pos(5), commitTs: 7 });

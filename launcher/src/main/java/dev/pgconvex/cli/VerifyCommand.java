@@ -315,5 +315,17 @@ public final class VerifyCommand implements Callable<Integer> {
           eta);
       err.flush();
     }
+
+    @Override
+    public void unkeyedScanned(String table, long docs) {
+      long now = System.nanoTime();
+      if (now - last < 200_000_000L) {
+        return;
+      }
+      last = now;
+      err.printf(
+          Locale.ROOT, "\r\033[K%s: %,d documents walked for ones without a key row", table, docs);
+      err.flush();
+    }
   }
 }

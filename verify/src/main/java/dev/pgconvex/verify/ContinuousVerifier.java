@@ -128,8 +128,25 @@ public final class ContinuousVerifier implements AutoCloseable {
         passes.increment();
         if (!r.equal()) {
           log.warn(
-              "Background verification: the mirror differs from Postgres: {}", mismatchedRows());
+              "Background verification: the mirror differs from Postgres: {}; ./cdc verify lists"
+                  + " the keys and --repair fixes them",
+              mismatchedRows());
         }
+        r.tables()
+            .forEach(
+                (t, res) -> {
+                  long n = res.count(Finding.Kind.UNKEYED);
+                  if (n > 0) {
+                    log.warn(
+                        "Background verification: {} document(s) of {} were written by something"
+                            + " other than the pipeline (no key row points at them, e.g. {}): stop"
+                            + " whatever writes the mirrored table during the dual run; ./cdc"
+                            + " verify --repair deletes them",
+                        n,
+                        t,
+                        res.unkeyed().isEmpty() ? "?" : res.unkeyed().get(0).docId());
+                  }
+                });
         Thread.sleep(pause.toMillis());
       } catch (InterruptedException e) {
         return;
@@ -152,16 +169,35 @@ public final class ContinuousVerifier implements AutoCloseable {
   private VerifyReport pass() throws Exception {
     long t0 = System.nanoTime();
     MirrorCheck.Progress throttle =
-        (table, done, total, allDone, allTotal) -> {
-          // Waits until the rows compared so far are within the rate since the pass began.
-          long dueNanos = (long) (allDone * 1e9 / rowsPerSec);
-          long aheadMs = (dueNanos - (System.nanoTime() - t0)) / 1_000_000;
-          if (aheadMs > 0) {
-            try {
-              Thread.sleep(aheadMs);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new VerifyException("interrupted", e);
+        new MirrorCheck.Progress() {
+          private long rows;
+          private final Map<String, Long> walked = new java.util.HashMap<>();
+
+          @Override
+          public void rows(String table, long done, long total, long allDone, long allTotal) {
+            rows = allDone;
+            waitForRate();
+          }
+
+          @Override
+          public void unkeyedScanned(String table, long docs) {
+            walked.put(table, docs);
+            waitForRate();
+          }
+
+          // Waits until the rows and documents read so far are within the rate since the pass
+          // began.
+          private void waitForRate() {
+            long read = rows + walked.values().stream().mapToLong(Long::longValue).sum();
+            long dueNanos = (long) (read * 1e9 / rowsPerSec);
+            long aheadMs = (dueNanos - (System.nanoTime() - t0)) / 1_000_000;
+            if (aheadMs > 0) {
+              try {
+                Thread.sleep(aheadMs);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VerifyException("interrupted", e);
+              }
             }
           }
         };

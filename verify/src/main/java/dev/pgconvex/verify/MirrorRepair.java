@@ -18,12 +18,14 @@ import java.util.Map;
  * Repairs what a {@link VerifyReport} found: the keys missing, different or with a wrong reference
  * are re-read by the running pipeline (a resync signal whose condition names exactly those keys),
  * the extra documents are deleted through {@code cdc/ingest:applyBatch} (a delete just above the
- * document's position, so any later change of the row still wins). Then it compares those keys
- * again until they are equal or the timeout passes.
+ * document's position, so any later change of the row still wins), and the documents no key row
+ * points at through {@code cdc/ingest:deleteUnkeyed} (which keeps any the pipeline has claimed
+ * meanwhile). Then it compares those keys again until they are equal or the timeout passes.
  */
 public final class MirrorRepair {
   private static final int KEYS_PER_SIGNAL = 200;
   private static final int DELETES_PER_BATCH = 500;
+  static final String DELETE_UNKEYED = "cdc/ingest:deleteUnkeyed";
 
   /** Asks the running source to re-read the rows of {@code table} matching {@code condition}. */
   @FunctionalInterface
@@ -71,6 +73,7 @@ public final class MirrorRepair {
   public Result repair(VerifyReport report, Duration timeout)
       throws SQLException, InterruptedException {
     Map<String, List<String>> requested = new LinkedHashMap<>();
+    Map<String, List<String>> recheck = new LinkedHashMap<>();
     try (Connection c = pg.open()) {
       for (TableResult r : report.tables().values()) {
         TableMapping t = check.table(r.table());
@@ -87,20 +90,46 @@ public final class MirrorRepair {
         List<String> all = new ArrayList<>(reread);
         r.extra().forEach(f -> all.add(f.key()));
         if (!all.isEmpty()) {
-          requested.put(t.target(), all);
+          recheck.put(t.target(), all);
+        }
+        List<String> asked = new ArrayList<>(all);
+        for (String id : deleteUnkeyed(t, r.unkeyed())) {
+          asked.add("(no key) " + id);
+        }
+        if (!asked.isEmpty()) {
+          requested.put(t.target(), asked);
         }
       }
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     Map<String, List<Finding>> remaining;
     while (true) {
-      remaining = check.compareKeys(requested);
+      remaining = check.compareKeys(recheck);
       if (remaining.values().stream().allMatch(List::isEmpty) || System.nanoTime() >= deadline) {
         break;
       }
       Thread.sleep(500);
     }
     return new Result(requested, remaining);
+  }
+
+  /**
+   * Deletes the unkeyed documents; returns the ids asked for. Convex answers which it deleted; one
+   * the pipeline claimed meanwhile (a key row now points at it) is kept and no longer unkeyed.
+   */
+  private List<String> deleteUnkeyed(TableMapping t, List<Finding> unkeyed) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < unkeyed.size(); i += DELETES_PER_BATCH) {
+      ArrayNode arr = Json.NODES.arrayNode();
+      for (Finding f : unkeyed.subList(i, Math.min(unkeyed.size(), i + DELETES_PER_BATCH))) {
+        arr.add(f.docId());
+        ids.add(f.docId());
+      }
+      ObjectNode args = Json.NODES.objectNode().put("table", t.target());
+      args.set("ids", arr);
+      convex.mutation(DELETE_UNKEYED, args);
+    }
+    return ids;
   }
 
   private void deleteExtras(TableMapping t, List<Finding> extras) {

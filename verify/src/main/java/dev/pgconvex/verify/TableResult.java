@@ -19,6 +19,7 @@ import java.util.Map;
  * @param extra documents without a row
  * @param different documents with a differing field
  * @param wrongRef documents with a reference not pointing at the document of its parent key
+ * @param unkeyed documents no key row points at (not written by the pipeline)
  * @param inFlight keys that changed during the verify and did not settle in time
  * @param inFlightCount their number
  */
@@ -33,6 +34,7 @@ public record TableResult(
     List<Finding> extra,
     List<Finding> different,
     List<Finding> wrongRef,
+    List<Finding> unkeyed,
     List<String> inFlight,
     long inFlightCount) {
 
@@ -47,7 +49,7 @@ public record TableResult(
 
   /** Every listed difference. */
   public List<Finding> findings() {
-    return java.util.stream.Stream.of(missing, extra, different, wrongRef)
+    return java.util.stream.Stream.of(missing, extra, different, wrongRef, unkeyed)
         .flatMap(List::stream)
         .toList();
   }
@@ -66,11 +68,13 @@ public record TableResult(
         .put("extra", count(Finding.Kind.EXTRA))
         .put("different", count(Finding.Kind.DIFFERENT))
         .put("wrongRef", count(Finding.Kind.WRONG_REF))
+        .put("unkeyed", count(Finding.Kind.UNKEYED))
         .put("inFlight", inFlightCount);
     o.set("missing", list(missing));
     o.set("extra", list(extra));
     o.set("different", list(different));
     o.set("wrongRef", list(wrongRef));
+    o.set("unkeyed", list(unkeyed));
     ArrayNode f = o.putArray("inFlight");
     inFlight.forEach(k -> f.addObject().put("key", k));
     return o;

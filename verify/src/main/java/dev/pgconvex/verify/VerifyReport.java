@@ -41,7 +41,7 @@ public record VerifyReport(
 
   /** The human report: a table of counts, then each listed difference, then the verdict. */
   public void print(PrintWriter out) {
-    String fmt = "%-24s %10s %11s %7s %10s %8s %6s %9s %8s %9s%n";
+    String fmt = "%-24s %10s %11s %7s %10s %8s %6s %9s %8s %8s %9s%n";
     out.printf(
         Locale.ROOT,
         fmt,
@@ -54,6 +54,7 @@ public record VerifyReport(
         "extra",
         "different",
         "wrongRef",
+        "unkeyed",
         "in flight");
     tables.forEach(
         (name, r) ->
@@ -69,11 +70,17 @@ public record VerifyReport(
                 n(r.count(Finding.Kind.EXTRA)),
                 n(r.count(Finding.Kind.DIFFERENT)),
                 n(r.count(Finding.Kind.WRONG_REF)),
+                n(r.count(Finding.Kind.UNKEYED)),
                 n(r.inFlightCount())));
     tables.forEach(
         (name, r) -> {
           for (Finding f : r.findings()) {
-            out.printf(Locale.ROOT, "%s %s: %s%n", name, f.key(), f.describe());
+            out.printf(
+                Locale.ROOT,
+                "%s %s: %s%n",
+                name,
+                f.key() == null ? "(no key)" : f.key(),
+                f.describe());
           }
           for (String k : r.inFlight()) {
             out.printf(

@@ -30,12 +30,12 @@ class ClassifyTest {
   private static final Map<String, Map<String, String>> IDS =
       Map.of("threads", Map.of("[7]", "id_thread_7", "[8]", "id_thread_8"));
 
-  private static MirrorCheck.PgRow row(String content, Integer tokens, String threadKey) {
+  private static PgRow row(String content, Integer tokens, String threadKey) {
     ObjectNode doc = Json.NODES.objectNode().put("content", content);
     if (tokens != null) {
       doc.put("tokens", tokens);
     }
-    return new MirrorCheck.PgRow(
+    return new PgRow(
         "[1]",
         doc,
         threadKey == null ? Map.of() : Map.of("threadId", new ParentRef("threads", threadKey)),
@@ -49,8 +49,8 @@ class ClassifyTest {
     return e;
   }
 
-  private static Finding classify(MirrorCheck.PgRow row, JsonNode entry) {
-    return MirrorCheck.classify(MESSAGES, "[1]", row, entry, IDS);
+  private static Finding classify(PgRow row, JsonNode entry) {
+    return KeyComparison.classify(MESSAGES, "[1]", row, entry, IDS);
   }
 
   @Test

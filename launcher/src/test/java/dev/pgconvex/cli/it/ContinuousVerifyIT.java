@@ -100,6 +100,21 @@ class ContinuousVerifyIT {
                             assertThat(a.alert()).isEqualTo("MirrorDiverged");
                             assertThat(a.reason()).contains("users 1");
                           }));
+
+      // A document the pipeline did not write (the application writing a mirrored table): no key
+      // row points at it, and the next pass counts it.
+      p.convex()
+          .mutation(
+              "handEdits:insertDoc",
+              Map.of(
+                  "table",
+                  "users",
+                  "fields",
+                  Map.of("clerkUserId", "app", "email", "written@by.app", "credits", 0)));
+      long later = v.lastPassMillis();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> v.lastPassMillis() > later && v.mismatchedRows().get("users") == 2);
     }
   }
 

@@ -53,6 +53,10 @@ class VerifyIT {
         args: { id: v.string(), fields: v.any() },
         handler: async (ctx, { id, fields }) => { await ctx.db.patch(id as any, fields); },
       });
+      export const insertDoc = internalMutation({
+        args: { table: v.string(), fields: v.any() },
+        handler: async (ctx, { table, fields }) => await ctx.db.insert(table as any, fields),
+      });
       export const deleteDoc = internalMutation({
         args: { id: v.string() },
         handler: async (ctx, { id }) => { await ctx.db.delete(id as any); },
@@ -115,7 +119,7 @@ class VerifyIT {
       assertThat(tj.get("convexDocs").asLong()).as(t).isEqualTo(tj.get("pgRows").asLong());
       assertThat(tj.get("chunks").asLong()).as(t).isPositive();
       assertThat(tj.get("mismatchedChunks").asLong()).as(t).isZero();
-      for (String list : List.of("missing", "extra", "different", "wrongRef")) {
+      for (String list : List.of("missing", "extra", "different", "wrongRef", "unkeyed")) {
         assertThat(tj.get(list)).as(t + " " + list).isEmpty();
       }
     }
@@ -169,6 +173,26 @@ class VerifyIT {
     JsonNode t = expectOnly("users", "extra");
     assertThat(t.get("extra").get(0).get("key").asText()).isEqualTo("[987654]");
     assertThat(t.get("extra").get(0).get("id").asText()).isNotBlank();
+    repairAndExpectClean();
+  }
+
+  @Test
+  @Order(2) // a document the pipeline did not write: no key row points at it
+  void aDocumentInsertedByHandIsUnkeyedAndDeleted() throws Exception {
+    JsonNode inserted =
+        p.convex()
+            .mutation(
+                "handEdits:insertDoc",
+                Map.of(
+                    "table",
+                    "users",
+                    "fields",
+                    Map.of("clerkUserId", "rogue", "email", "rogue@by.hand", "credits", 0)));
+    JsonNode t = expectOnly("users", "unkeyed");
+    JsonNode f = t.get("unkeyed").get(0);
+    assertThat(f.get("id").asText()).isEqualTo(inserted.asText());
+    assertThat(f.get("key").isNull()).isTrue();
+    assertThat(f.get("doc").asText()).contains("rogue@by.hand");
     repairAndExpectClean();
   }
 
@@ -371,7 +395,7 @@ class VerifyIT {
         .fields()
         .forEachRemaining(
             e -> {
-              for (String list : List.of("missing", "extra", "different", "wrongRef")) {
+              for (String list : List.of("missing", "extra", "different", "wrongRef", "unkeyed")) {
                 int n = e.getKey().equals(table) && list.equals(kind) ? 1 : 0;
                 assertThat(e.getValue().get(list))
                     .as(e.getKey() + " " + list + ": " + r.out)
@@ -379,13 +403,13 @@ class VerifyIT {
               }
             });
     JsonNode t = j.get("tables").get(table);
-    assertThat(t.get("mismatchedChunks").asLong()).isEqualTo(1);
+    // an unkeyed document is found by the walk of the table, not by a chunk of keys
+    assertThat(t.get("mismatchedChunks").asLong()).isEqualTo(kind.equals("unkeyed") ? 0 : 1);
     // the human report names table and key too
     CliRun human = verify();
     System.out.println("./cdc verify, " + table + " " + kind + ":\n" + human.out);
-    assertThat(human.out)
-        .contains(table + " " + t.get(kind).get(0).get("key").asText() + ": ")
-        .contains("verdict: DIFFERENT");
+    String key = kind.equals("unkeyed") ? "(no key)" : t.get(kind).get(0).get("key").asText();
+    assertThat(human.out).contains(table + " " + key + ": ").contains("verdict: DIFFERENT");
     return t;
   }
 
