@@ -113,10 +113,17 @@ export const rangeDocs = internalQuery({
  * `{ entries: [{ key, id: string | null, position: string | null, doc?: any }] }` in the order of `keys`.
  * `id` is null when the key has no live document (no key row, a tombstone, or a document deleted by hand);
  * `position` is null only without a key row. The verifier uses it for the ids of parent keys (a foreign key
- * must point at the document of its parent key) and to re-check single keys.
+ * must point at the document of its parent key) and to re-check single keys. With `live: false` (and no
+ * `docs`), `id` is the document id the key row holds, without reading the document (null for a tombstone):
+ * what a reference must hold, at the cost of one index range per key.
  */
 export const keyDocs = internalQuery({
-  args: { table: v.string(), keys: v.array(v.string()), docs: v.optional(v.boolean()) },
+  args: {
+    table: v.string(),
+    keys: v.array(v.string()),
+    docs: v.optional(v.boolean()),
+    live: v.optional(v.boolean()),
+  },
   returns: v.object({
     entries: v.array(
       v.object({
@@ -127,7 +134,7 @@ export const keyDocs = internalQuery({
       }),
     ),
   }),
-  handler: async (ctx, { table, keys, docs }) => {
+  handler: async (ctx, { table, keys, docs, live }) => {
     if (keys.length > MAX_KEY_DOCS) {
       throw new Error(`keyDocs takes at most ${MAX_KEY_DOCS} keys, got ${keys.length}`);
     }
@@ -137,6 +144,11 @@ export const keyDocs = internalQuery({
         .query("cdc_keys")
         .withIndex("by_table_key", (q) => q.eq("table", table).eq("key", key))
         .unique();
+      if (live === false && docs !== true) {
+        // The id the key row holds, without reading the document: the verifier's parent ids.
+        entries.push({ key, id: row?.docId ?? null, position: row === null ? null : row.position });
+        continue;
+      }
       const doc = row === null ? null : await liveDoc(ctx, table, row.docId);
       const entry: { key: string; id: string | null; position: string | null; doc?: Value } = {
         key,
@@ -189,6 +201,29 @@ export const unkeyedDocs = internalQuery({
       page.push({ id, doc: fields });
     }
     return { page, scanned: result.page.length, continueCursor: result.continueCursor, isDone: result.isDone };
+  },
+});
+
+/**
+ * `tableCount({ table })`: `{ count, maxPosition }`, the number of documents in `table` and the highest
+ * position of its key rows (null without any), read in one transaction. When the count equals the live
+ * documents the key rows point at, and no op of the pipeline touched the table meanwhile (`maxPosition`
+ * unchanged), no document can be unkeyed, and the verifier skips the walk of `unkeyedDocs`. The count is
+ * Convex's table size (what the dashboard and `npx convex data` show), read without reading the documents.
+ */
+export const tableCount = internalQuery({
+  args: { table: v.string() },
+  returns: v.object({ count: v.number(), maxPosition: v.union(v.string(), v.null()) }),
+  handler: async (ctx, { table }) => {
+    if (table.startsWith("cdc_")) throw new Error(`tableCount: ${table} belongs to the pipeline`);
+    // `count()` is the query API the dashboard's table size uses; it is not in the public types yet.
+    const count = await (ctx.db.query(table as TableNames) as unknown as { count(): Promise<number> }).count();
+    const last = await ctx.db
+      .query("cdc_keys")
+      .withIndex("by_table_position", (q) => q.eq("table", table))
+      .order("desc")
+      .first();
+    return { count, maxPosition: last === null ? null : last.position };
   },
 });
 

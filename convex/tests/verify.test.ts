@@ -137,6 +137,9 @@ describe("chunkHash / rangeDocs / keyDocs", () => {
       { key: "[3]", id: null, position: pos(3) },
       { key: "[9]", id: null, position: null },
     ]);
+    // live: false: the ids the key rows hold, the one deleted by hand included, without reading documents
+    const held = await t.query(internal.cdc.verify.keyDocs, { table: "users", keys: ["[1]", "[2]", "[3]", "[9]"], live: false });
+    expect(held.entries.map((e) => e.id)).toEqual([ids[0], null, ids[2], null]);
   });
 
   test("a full chunk of 1,000 large documents stays within the transaction limits", async () => {
@@ -183,6 +186,15 @@ describe("chunkHash / rangeDocs / keyDocs", () => {
     expect(scanned).toBe(5);
     expect(seen).toEqual([{ id: rogue, doc: { clerkUserId: "rogue", email: "r@x", credits: "1.00" } }]);
     await expect(t.query(internal.cdc.verify.unkeyedDocs, { table: "cdc_keys" })).rejects.toThrow(/belongs to the pipeline/);
+  });
+
+  test("tableCount counts every document, keyed or not, with the key rows' highest position", async () => {
+    const t = newDeployment();
+    await seed(t, 3);
+    expect(await t.query(internal.cdc.verify.tableCount, { table: "users" })).toEqual({ count: 3, maxPosition: pos(3) });
+    await t.run(async (ctx) => ctx.db.insert("users", { clerkUserId: "rogue", email: "r@x", credits: "1.00" } as any));
+    expect(await t.query(internal.cdc.verify.tableCount, { table: "users" })).toEqual({ count: 4, maxPosition: pos(3) });
+    expect(await t.query(internal.cdc.verify.tableCount, { table: "threads" })).toEqual({ count: 0, maxPosition: null });
   });
 
   test("deleteUnkeyed deletes only unkeyed documents", async () => {

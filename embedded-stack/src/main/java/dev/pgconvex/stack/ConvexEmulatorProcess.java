@@ -255,6 +255,12 @@ public final class ConvexEmulatorProcess implements AutoCloseable {
     return p != null && p.isAlive();
   }
 
+  /** The node process's id (for measuring its CPU time), or -1 when not started. */
+  public long pid() {
+    Process p = process;
+    return p == null ? -1 : p.pid();
+  }
+
   /** SIGKILL, then waits for the process to be gone (up to 10 s). No-op when not running. */
   public synchronized void kill() {
     if (process == null) {

@@ -2,6 +2,7 @@ package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.bench.ProcessCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.json.Json;
@@ -104,6 +105,8 @@ final class VerifyBench {
         ArrayNode all = out.putArray("runs");
         long[] rates = new long[runs];
         long[] heaps = new long[runs];
+        long[][] cpu = new long[3][runs];
+        long pgPid = ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory());
         for (int i = -warmup; i < runs; i++) {
           System.gc();
           List<MemoryPoolMXBean> pools = heapPools();
@@ -116,12 +119,23 @@ final class VerifyBench {
                   convex,
                   new MirrorCheck.Options(chunkRows, parallel, Duration.ZERO, null, 1000, idCache),
                   MirrorCheck.Progress.NONE);
+          long[] cpu0 = {
+            ProcessCpu.jvmNanos(), ProcessCpu.treeNanos(emulator.pid()), ProcessCpu.treeNanos(pgPid)
+          };
           VerifyReport r = check.run(List.of());
+          long[] perRow = {
+            perRow(ProcessCpu.jvmNanos(), cpu0[0], r.rowsCompared()),
+            perRow(ProcessCpu.treeNanos(emulator.pid()), cpu0[1], r.rowsCompared()),
+            perRow(ProcessCpu.treeNanos(pgPid), cpu0[2], r.rowsCompared())
+          };
           long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
           long peakLive = live.stop();
           if (i >= 0) {
             rates[i] = r.rowsPerSecond();
             heaps[i] = peakLive;
+            for (int k = 0; k < 3; k++) {
+              cpu[k][i] = perRow[k];
+            }
           }
           all.addObject()
               .put("warmup", i < 0)
@@ -130,11 +144,13 @@ final class VerifyBench {
               .put("elapsedMs", r.elapsedMs())
               .put("rowsPerSecond", r.rowsPerSecond())
               .put("peakHeapBytes", peak)
-              .put("peakHeapAfterGcBytes", peakLive);
+              .put("peakHeapAfterGcBytes", peakLive)
+              .set("cpuMicrosPerRow", cpuJson(perRow));
           log.accept(
               String.format(
                   "%s %d: %s, %,d rows in %,d ms = %,d rows/s, peak heap %,d MiB, after GC %,d"
-                      + " MiB",
+                      + " MiB, CPU per row: verifier JVM %.1f us, emulator %.1f us, Postgres %.1f"
+                      + " us",
                   i < 0 ? "warm-up" : "run",
                   i < 0 ? i + warmup + 1 : i + 1,
                   r.equal() ? "equal" : "DIFFERENT",
@@ -142,13 +158,19 @@ final class VerifyBench {
                   r.elapsedMs(),
                   r.rowsPerSecond(),
                   peak >> 20,
-                  peakLive >> 20));
+                  peakLive >> 20,
+                  perRow[0] / 1000.0,
+                  perRow[1] / 1000.0,
+                  perRow[2] / 1000.0));
           if (!r.equal()) {
             throw new IllegalStateException("the bench mirror differs: " + r.toJson());
           }
         }
         out.put("medianRowsPerSecond", median(rates));
         out.put("medianPeakHeapAfterGcBytes", median(heaps));
+        out.set(
+            "medianCpuMicrosPerRow",
+            cpuJson(new long[] {median(cpu[0]), median(cpu[1]), median(cpu[2])}));
         out.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
         out.set("smallHeapCommand", smallHeapRun(pipeline, emulator));
       }
@@ -336,6 +358,25 @@ final class VerifyBench {
     return ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == MemoryType.HEAP)
         .toList();
+  }
+
+  /** CPU nanoseconds per row between two readings, or -1 when either is unknown. */
+  private static long perRow(long after, long before, long rows) {
+    return after < 0 || before < 0 || rows == 0 ? -1 : (after - before) / rows;
+  }
+
+  /**
+   * Nanoseconds per row as microseconds with one decimal: the verifier's JVM (every thread: it also
+   * hosts the embedded broker, idle here), the emulator's node process, Postgres (postmaster and
+   * backends).
+   */
+  private static ObjectNode cpuJson(long[] nanosPerRow) {
+    ObjectNode o = Json.NODES.objectNode();
+    String[] names = {"verifier", "emulator", "postgres"};
+    for (int k = 0; k < 3; k++) {
+      o.put(names[k], nanosPerRow[k] < 0 ? -1 : Math.round(nanosPerRow[k] / 100.0) / 10.0);
+    }
+    return o;
   }
 
   private static long median(long[] v) {

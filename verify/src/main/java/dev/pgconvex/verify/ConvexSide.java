@@ -29,6 +29,11 @@ final class ConvexSide {
   static final String KEY_DOCS = "cdc/verify:keyDocs";
   static final String CHECKPOINTS = "cdc/verify:checkpoints";
   static final String UNKEYED_DOCS = "cdc/verify:unkeyedDocs";
+  static final String TABLE_COUNT = "cdc/verify:tableCount";
+
+  /** A table's document count and its key rows' highest position, read together. */
+  record TableCount(long count, String maxPosition) {}
+
   private static final int KEYS_PER_CALL = 1000;
 
   /** Documents per {@code unkeyedDocs} call to begin with (its maximum). */
@@ -135,6 +140,20 @@ final class ConvexSide {
     }
   }
 
+  /**
+   * The table's count and highest key-row position, or null when this Convex cannot count (the
+   * verifier then walks the table).
+   */
+  TableCount tableCount(String table) {
+    try {
+      JsonNode r = convex.query(TABLE_COUNT, Json.NODES.objectNode().put("table", table));
+      JsonNode max = r.get("maxPosition");
+      return new TableCount(r.get("count").asLong(), max.isNull() ? null : max.asText());
+    } catch (ConvexRejectedException e) {
+      return null;
+    }
+  }
+
   /** Whether Convex refused a call for reading too much in one transaction. */
   private static boolean readLimit(ConvexRejectedException e) {
     String m = String.valueOf(e.errorMessage()).toLowerCase(java.util.Locale.ROOT);
@@ -143,11 +162,23 @@ final class ConvexSide {
 
   /** Convex's entries of {@code keys}: {@code {key, id, position, doc?}}, by key. */
   Map<String, JsonNode> keyDocs(String table, List<String> keys, boolean withDocs) {
+    return keyDocs(table, keys, withDocs, true);
+  }
+
+  /**
+   * @param live whether {@code id} must be a live document's (read), or is the id the key row holds
+   *     (not read; without docs only)
+   */
+  private Map<String, JsonNode> keyDocs(
+      String table, List<String> keys, boolean withDocs, boolean live) {
     Map<String, JsonNode> out = new HashMap<>();
     for (List<String> batch : MirrorCheck.batches(keys, KEYS_PER_CALL)) {
       ArrayNode arr = Json.NODES.arrayNode();
       batch.forEach(arr::add);
       ObjectNode args = Json.NODES.objectNode().put("table", table).put("docs", withDocs);
+      if (!live) {
+        args.put("live", false);
+      }
       args.set("keys", arr);
       for (JsonNode e : convex.query(KEY_DOCS, args).get("entries")) {
         out.put(e.get("key").asText(), e);
@@ -186,7 +217,9 @@ final class ConvexSide {
             }
           }
           if (!lookup.isEmpty()) {
-            keyDocs(parent, lookup, false)
+            // The id the parent's key row holds: a parent document deleted by hand is the
+            // parent's difference (missing), not one of each of its children.
+            keyDocs(parent, lookup, false, false)
                 .forEach(
                     (k, e) -> {
                       JsonNode id = e.get("id");

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -152,8 +153,9 @@ public final class MirrorCheck {
       for (TableMapping t : todo) {
         TableAccumulator acc = new TableAccumulator(t.target(), options.maxListed());
         TableKey tk = keys.get(t.target());
+        ConvexSide.TableCount before = convex.tableCount(t.target());
         scan(t, tk, pool, acc, allDone, allTotal);
-        unkeyed(t, acc);
+        unkeyed(t, acc, before);
         List<Candidate> candidates = acc.takeCandidates();
         if (!candidates.isEmpty()) {
           settler.settle(t, tk, candidates, acc, start, applying);
@@ -312,10 +314,21 @@ public final class MirrorCheck {
   }
 
   /**
-   * The documents of the table no key row points at. No settling: the pipeline writes a document
-   * and its key row in one transaction, so a page never sees one without the other.
+   * The documents of the table no key row points at. When Convex's count of the table equals the
+   * live documents the chunk pass found and no op of the pipeline touched the table meanwhile (its
+   * highest key-row position unchanged), there can be none and the walk is skipped; otherwise the
+   * table is walked. No settling: the pipeline writes a document and its key row in one
+   * transaction, so a page never sees one without the other.
    */
-  private void unkeyed(TableMapping t, TableAccumulator acc) {
+  private void unkeyed(TableMapping t, TableAccumulator acc, ConvexSide.TableCount before) {
+    ConvexSide.TableCount after = before == null ? null : convex.tableCount(t.target());
+    if (after != null
+        && after.count() == acc.convexDocs()
+        && Objects.equals(before.maxPosition(), after.maxPosition())) {
+      acc.unkeyedCheck(TableResult.UnkeyedCheck.COUNT);
+      return;
+    }
+    acc.unkeyedCheck(TableResult.UnkeyedCheck.WALK);
     convex.unkeyed(
         t.target(),
         docs -> progress.unkeyedScanned(t.target(), docs),

@@ -24,6 +24,7 @@ final class TableAccumulator {
   private final List<String> inFlight = new ArrayList<>();
   private long inFlightCount;
   private boolean truncated;
+  private TableResult.UnkeyedCheck unkeyedCheck = TableResult.UnkeyedCheck.WALK;
 
   TableAccumulator(String table, int maxListed) {
     this.table = table;
@@ -78,6 +79,14 @@ final class TableAccumulator {
     }
   }
 
+  synchronized long convexDocs() {
+    return convexDocs;
+  }
+
+  synchronized void unkeyedCheck(TableResult.UnkeyedCheck how) {
+    unkeyedCheck = how;
+  }
+
   /** Whether a list was cut at {@code maxListed}. */
   synchronized boolean truncated() {
     return truncated;
@@ -101,6 +110,7 @@ final class TableAccumulator {
         found.get(Finding.Kind.DIFFERENT),
         found.get(Finding.Kind.WRONG_REF),
         found.get(Finding.Kind.UNKEYED),
+        unkeyedCheck,
         inFlight,
         inFlightCount);
   }

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param different documents with a differing field
  * @param wrongRef documents with a reference not pointing at the document of its parent key
  * @param unkeyed documents no key row points at (not written by the pipeline)
+ * @param unkeyedCheck how the absence of unkeyed documents was established
  * @param inFlight keys that changed during the verify and did not settle in time
  * @param inFlightCount their number
  */
@@ -35,8 +36,24 @@ public record TableResult(
     List<Finding> different,
     List<Finding> wrongRef,
     List<Finding> unkeyed,
+    UnkeyedCheck unkeyedCheck,
     List<String> inFlight,
     long inFlightCount) {
+
+  /** How the verify looked for unkeyed documents. */
+  public enum UnkeyedCheck {
+    /**
+     * Convex's count of the table equalled the live keyed documents, with no pipeline op on the
+     * table meanwhile: there can be none.
+     */
+    COUNT,
+    /** The table was walked document by document. */
+    WALK;
+
+    String json() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** No difference of any class (keys in flight are not differences). */
   public boolean equal() {
@@ -62,7 +79,8 @@ public record TableResult(
             .put("pgRows", pgRows)
             .put("convexDocs", convexDocs)
             .put("chunks", chunks)
-            .put("mismatchedChunks", mismatchedChunks);
+            .put("mismatchedChunks", mismatchedChunks)
+            .put("unkeyedCheck", unkeyedCheck.json());
     ObjectNode c = o.putObject("counts");
     c.put("missing", count(Finding.Kind.MISSING))
         .put("extra", count(Finding.Kind.EXTRA))
