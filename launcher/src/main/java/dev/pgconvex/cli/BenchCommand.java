@@ -1,6 +1,8 @@
 package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.bench.ProcessCpu;
+import dev.pgconvex.cli.bench.StageCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
 import dev.pgconvex.common.json.Json;
@@ -134,18 +136,28 @@ final class BenchCommand implements Callable<Integer> {
       demo.load(rows);
       log("snapshot phase: " + rows + " rows loaded; starting the pipeline");
       long t0 = System.nanoTime();
+      StageCpu cpu =
+          new StageCpu(
+              ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory()),
+              pipeline::emulatorPid);
+      cpu.start();
       pipeline.startServices();
       pipeline.sink().addAppliedListener(latencies);
       LongSupplier applied = () -> pipeline.progress().applied();
       waitFor(applied, rows, pipeline);
-      out.set("snapshot", phase(rows, System.nanoTime() - t0));
+      ObjectNode snapshot = phase(rows, System.nanoTime() - t0);
+      snapshot.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
+      out.set("snapshot", snapshot);
       log("streaming phase: inserting " + rows + " rows");
       long t1 = System.nanoTime();
+      cpu.start();
       demo.load(rows);
       long inserted = System.nanoTime() - t1;
       waitFor(applied, 2L * rows, pipeline);
       ObjectNode streaming = phase(rows, System.nanoTime() - t1);
       streaming.put("insertRowsPerSec", Math.round(rows / (inserted / 1e9)));
+      // Postgres's share includes writing the rows (the load runs during the phase).
+      streaming.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
       out.set("streaming", streaming);
       log("latency phase: " + rate + " rows/s for " + latencySeconds + " s");
       long before = 2L * rows;

@@ -667,6 +667,12 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /** The embedded Postgres server, or null when external. */
+  /** The emulator's process id, or -1 when there is none (yet, or a Convex given by URL). */
+  public long emulatorPid() {
+    ConvexEmulatorProcess e = emulator;
+    return e == null ? -1 : e.pid();
+  }
+
   public EmbeddedPostgresServer embeddedPostgres() {
     return stack == null ? null : stack.postgres();
   }
