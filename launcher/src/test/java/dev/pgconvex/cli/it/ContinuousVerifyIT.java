@@ -103,14 +103,7 @@ class ContinuousVerifyIT {
 
       // A document the pipeline did not write (the application writing a mirrored table): no key
       // row points at it, and the next pass counts it.
-      p.convex()
-          .mutation(
-              "handEdits:insertDoc",
-              Map.of(
-                  "table",
-                  "users",
-                  "fields",
-                  Map.of("clerkUserId", "app", "email", "written@by.app", "credits", 0)));
+      VerifyIT.insertUserByHand(p, "written@by.app");
       long later = v.lastPassMillis();
       Awaitility.await()
           .atMost(Duration.ofSeconds(60))

@@ -63,6 +63,21 @@ class VerifyIT {
       });
       """;
 
+  /**
+   * Inserts a user document straight into Convex ({@link #HAND_EDITS} deployed), as a person or the
+   * application would; returns its id.
+   */
+  static JsonNode insertUserByHand(Pipeline p, String email) {
+    return p.convex()
+        .mutation(
+            "handEdits:insertDoc",
+            Map.of(
+                "table",
+                "users",
+                "fields",
+                Map.of("clerkUserId", "by-hand", "email", email, "credits", 0)));
+  }
+
   private Pipeline p;
   private Connection db;
   private DemoDatabase demo;
@@ -179,15 +194,7 @@ class VerifyIT {
   @Test
   @Order(2) // a document the pipeline did not write: no key row points at it
   void aDocumentInsertedByHandIsUnkeyedAndDeleted() throws Exception {
-    JsonNode inserted =
-        p.convex()
-            .mutation(
-                "handEdits:insertDoc",
-                Map.of(
-                    "table",
-                    "users",
-                    "fields",
-                    Map.of("clerkUserId", "rogue", "email", "rogue@by.hand", "credits", 0)));
+    JsonNode inserted = insertUserByHand(p, "rogue@by.hand");
     JsonNode t = expectOnly("users", "unkeyed");
     JsonNode f = t.get("unkeyed").get(0);
     assertThat(f.get("id").asText()).isEqualTo(inserted.asText());
