@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
@@ -33,6 +35,12 @@ public final class SinkMetrics implements BatchEvents {
   private final DistributionSummary batchOps;
   private final Timer batchLatency;
   private final Counter heartbeats;
+
+  // The per-table counters, kept here: the totals are read on every status, health check and
+  // progress poll, and a registry search copies every meter (Kafka's clients register hundreds).
+  private final Map<String, Counter> appliedByTable = new ConcurrentHashMap<>();
+  private final Map<String, Counter> skippedByTable = new ConcurrentHashMap<>();
+  private final Map<String, Counter> retriesByReason = new ConcurrentHashMap<>();
 
   /** As {@link #SinkMetrics(MeterRegistry, DoubleSupplier, DoubleSupplier, DoubleSupplier)}. */
   public SinkMetrics(MeterRegistry registry, DoubleSupplier lagMs, DoubleSupplier sendRate) {
@@ -104,7 +112,7 @@ public final class SinkMetrics implements BatchEvents {
           .register(registry);
     }
     // Registered at zero so a throttling alert rule finds the series before the first 429.
-    registry.counter("pgconvex.sink.retries", "reason", "rate_limited");
+    retries("rate_limited");
     Gauge.builder("pgconvex.sink.inflight.limit", sendRate::getAsDouble)
         .description("Permitted concurrent batch mutations (AIMD limit)")
         .register(registry);
@@ -118,7 +126,9 @@ public final class SinkMetrics implements BatchEvents {
   }
 
   public void applied(String table, long n) {
-    registry.counter("pgconvex.sink.ops.applied", "table", table).increment(n);
+    appliedByTable
+        .computeIfAbsent(table, t -> registry.counter("pgconvex.sink.ops.applied", "table", t))
+        .increment(n);
   }
 
   /** Counts heartbeat ops done. */
@@ -132,7 +142,9 @@ public final class SinkMetrics implements BatchEvents {
   }
 
   public void skipped(String table, long n) {
-    registry.counter("pgconvex.sink.ops.skipped", "table", table).increment(n);
+    skippedByTable
+        .computeIfAbsent(table, t -> registry.counter("pgconvex.sink.ops.skipped", "table", t))
+        .increment(n);
   }
 
   /**
@@ -153,15 +165,11 @@ public final class SinkMetrics implements BatchEvents {
 
   /** Total ops applied, over all tables. */
   public double appliedTotal() {
-    return registry.find("pgconvex.sink.ops.applied").counters().stream()
-        .mapToDouble(Counter::count)
-        .sum();
+    return appliedByTable.values().stream().mapToDouble(Counter::count).sum();
   }
 
   public double skippedTotal() {
-    return registry.find("pgconvex.sink.ops.skipped").counters().stream()
-        .mapToDouble(Counter::count)
-        .sum();
+    return skippedByTable.values().stream().mapToDouble(Counter::count).sum();
   }
 
   public double deadLetterTotal() {
@@ -194,23 +202,22 @@ public final class SinkMetrics implements BatchEvents {
 
   @Override
   public void onRetry(String reason) {
-    registry.counter("pgconvex.sink.retries", "reason", reason).increment();
+    retries(reason).increment();
+  }
+
+  private Counter retries(String reason) {
+    return retriesByReason.computeIfAbsent(
+        reason, r -> registry.counter("pgconvex.sink.retries", "reason", r));
   }
 
   /** Retried Convex calls since start, all reasons. */
   public long retriesTotal() {
-    return (long)
-        registry.find("pgconvex.sink.retries").counters().stream()
-            .mapToDouble(c -> c.count())
-            .sum();
+    return (long) retriesByReason.values().stream().mapToDouble(Counter::count).sum();
   }
 
   /** Retries after a 429 (Convex throttling) since start. */
   public long rateLimitedTotal() {
-    return (long)
-        registry.find("pgconvex.sink.retries").tag("reason", "rate_limited").counters().stream()
-            .mapToDouble(c -> c.count())
-            .sum();
+    return (long) retries("rate_limited").count();
   }
 
   @Override
