@@ -1,6 +1,8 @@
 package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.bench.CaptureOnly;
+import dev.pgconvex.cli.bench.LiveHeap;
 import dev.pgconvex.cli.bench.ProcessCpu;
 import dev.pgconvex.cli.bench.StageCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
@@ -18,11 +20,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. Three phases
- * on one pipeline: snapshot throughput (rows present before start), streaming throughput (rows
- * inserted as fast as Postgres takes them), and commit-to-applied latency at a steady rate,
- * measured per row from the Postgres commit timestamp to the moment the sink saw its mutation
- * succeed.
+ * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. First the
+ * source alone on a stack of its own ({@link CaptureOnly}, the yardstick for the ratios), then
+ * three phases on the whole pipeline with the emulator: snapshot throughput (rows present before
+ * start), streaming throughput (rows inserted as fast as Postgres takes them), and
+ * commit-to-applied latency at a steady rate, measured per row from the Postgres commit timestamp
+ * to the moment the sink saw its mutation succeed.
  */
 @Command(
     name = "bench",
@@ -38,9 +41,18 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--rate",
-      defaultValue = "1000",
+      defaultValue = "2000",
       description = "Rows per second in the latency phase (default: ${DEFAULT-VALUE}).")
   int rate;
+
+  @Option(
+      names = "--no-capture-only",
+      negatable = true,
+      defaultValue = "true",
+      description =
+          "Measure the source alone first (Debezium to Kafka, same rows) for the ratios"
+              + " (default: on).")
+  boolean captureOnly;
 
   @Option(
       names = "--latency-seconds",
@@ -128,6 +140,16 @@ final class BenchCommand implements Callable<Integer> {
     options.tables.addAll(DemoDatabase.TABLES);
     options.relations.addAll(DemoDatabase.RELATIONS);
     ObjectNode out = Json.NODES.objectNode().put("rows", rows);
+    ObjectNode capture = null;
+    if (captureOnly) {
+      capture =
+          CaptureOnly.run(
+              options.toSettings(workDir.resolve("capture-only"), true, "pgconvex_bench_capture"),
+              rows,
+              timeoutSeconds,
+              BenchCommand::log);
+      out.set("captureOnly", capture);
+    }
     LatencyRecorder latencies = new LatencyRecorder();
     try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_bench"));
         Connection db = pipelineConnection(pipeline)) {
@@ -141,6 +163,8 @@ final class BenchCommand implements Callable<Integer> {
               ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory()),
               pipeline::emulatorPid);
       cpu.start();
+      LiveHeap.resetPeaks();
+      LiveHeap live = LiveHeap.start();
       pipeline.startServices();
       pipeline.sink().addAppliedListener(latencies);
       LongSupplier applied = () -> pipeline.progress().applied();
@@ -148,6 +172,12 @@ final class BenchCommand implements Callable<Integer> {
       ObjectNode snapshot = phase(rows, System.nanoTime() - t0);
       snapshot.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
       out.set("snapshot", snapshot);
+      // The whole pipeline's heap in this JVM (broker included) through the snapshot.
+      out.putObject("heap")
+          .put("peakMiB", LiveHeap.peakUsedBytes() >> 20)
+          .put("peakAfterGcMiB", live.stop() >> 20)
+          .put("maxMiB", Runtime.getRuntime().maxMemory() >> 20)
+          .put("phase", "snapshot");
       log("streaming phase: inserting " + rows + " rows");
       long t1 = System.nanoTime();
       cpu.start();
@@ -159,6 +189,14 @@ final class BenchCommand implements Callable<Integer> {
       // Postgres's share includes writing the rows (the load runs during the phase).
       streaming.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
       out.set("streaming", streaming);
+      ObjectNode emulator = out.putObject("emulator");
+      emulator.set("snapshot", snapshot);
+      emulator.set("streaming", streaming);
+      if (capture != null) {
+        ObjectNode ratios = out.putObject("ratios");
+        ratios.put("emulatorSnapshot", ratio(snapshot, capture.get("snapshot")));
+        ratios.put("emulatorStreaming", ratio(streaming, capture.get("streaming")));
+      }
       log("latency phase: " + rate + " rows/s for " + latencySeconds + " s");
       long before = 2L * rows;
       latencies.reset(System.currentTimeMillis());
@@ -232,6 +270,13 @@ final class BenchCommand implements Callable<Integer> {
       }
       Thread.sleep(20);
     }
+  }
+
+  /** Pipeline rows/s over capture-only rows/s, two decimals. */
+  private static double ratio(
+      ObjectNode pipeline, com.fasterxml.jackson.databind.JsonNode capture) {
+    double c = capture.get("rowsPerSec").asDouble();
+    return c <= 0 ? 0 : Math.round(pipeline.get("rowsPerSec").asDouble() / c * 100) / 100.0;
   }
 
   private static ObjectNode phase(long rows, long nanos) {

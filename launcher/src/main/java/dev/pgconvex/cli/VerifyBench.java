@@ -2,6 +2,7 @@ package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pgconvex.cli.bench.LiveHeap;
 import dev.pgconvex.cli.bench.ProcessCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
@@ -15,9 +16,7 @@ import dev.pgconvex.stack.ConvexEmulatorProcess;
 import dev.pgconvex.verify.MirrorCheck;
 import dev.pgconvex.verify.MirrorVerifier;
 import dev.pgconvex.verify.VerifyReport;
-import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -109,7 +108,7 @@ final class VerifyBench {
         long pgPid = ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory());
         for (int i = -warmup; i < runs; i++) {
           System.gc();
-          List<MemoryPoolMXBean> pools = heapPools();
+          List<MemoryPoolMXBean> pools = LiveHeap.heapPools();
           pools.forEach(MemoryPoolMXBean::resetPeakUsage);
           LiveHeap live = LiveHeap.start();
           MirrorCheck check =
@@ -289,75 +288,6 @@ final class VerifyBench {
     }
     ops.removeAll();
     keys.clear();
-  }
-
-  /**
-   * The largest heap in use right after a collection while it listens: the live data at its highest
-   * (an upper bound), unlike the peak of used heap, which mostly shows how long the collector let
-   * garbage pile up.
-   */
-  private static final class LiveHeap
-      implements javax.management.NotificationListener, AutoCloseable {
-    private final java.util.concurrent.atomic.AtomicLong max =
-        new java.util.concurrent.atomic.AtomicLong();
-    private final List<javax.management.NotificationEmitter> emitters = new ArrayList<>();
-
-    static LiveHeap start() {
-      LiveHeap h = new LiveHeap();
-      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-        if (gc instanceof javax.management.NotificationEmitter e) {
-          e.addNotificationListener(h, null, null);
-          h.emitters.add(e);
-        }
-      }
-      return h;
-    }
-
-    @Override
-    public void handleNotification(javax.management.Notification n, Object handback) {
-      if (!n.getType()
-          .equals(
-              com.sun.management.GarbageCollectionNotificationInfo
-                  .GARBAGE_COLLECTION_NOTIFICATION)) {
-        return;
-      }
-      var info =
-          com.sun.management.GarbageCollectionNotificationInfo.from(
-              (javax.management.openmbean.CompositeData) n.getUserData());
-      long used =
-          info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
-              .filter(e -> isHeap(e.getKey()))
-              .mapToLong(e -> e.getValue().getUsed())
-              .sum();
-      max.accumulateAndGet(used, Math::max);
-    }
-
-    private static boolean isHeap(String pool) {
-      return heapPools().stream().anyMatch(p -> p.getName().equals(pool));
-    }
-
-    long stop() {
-      close();
-      return max.get();
-    }
-
-    @Override
-    public void close() {
-      for (var e : emitters) {
-        try {
-          e.removeNotificationListener(this);
-        } catch (javax.management.ListenerNotFoundException ignored) {
-          // already gone
-        }
-      }
-      emitters.clear();
-    }
-  }
-
-  private static List<MemoryPoolMXBean> heapPools() {
-    return ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP)
-        .toList();
   }
 
   /** CPU nanoseconds per row between two readings, or -1 when either is unknown. */
