@@ -2,15 +2,19 @@ package dev.pgconvex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.cli.bench.CaptureOnly;
+import dev.pgconvex.cli.bench.InstantConvex;
 import dev.pgconvex.cli.bench.LiveHeap;
 import dev.pgconvex.cli.bench.ProcessCpu;
 import dev.pgconvex.cli.bench.StageCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
+import dev.pgconvex.cli.pipeline.PipelineSettings;
+import dev.pgconvex.common.config.Secret;
 import dev.pgconvex.common.json.Json;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -53,6 +57,15 @@ final class BenchCommand implements Callable<Integer> {
           "Measure the source alone first (Debezium to Kafka, same rows) for the ratios"
               + " (default: on).")
   boolean captureOnly;
+
+  @Option(
+      names = "--no-instant-convex",
+      negatable = true,
+      defaultValue = "true",
+      description =
+          "Run the pipeline against an instant Convex too (answers at negligible cost: the"
+              + " figure is the pipeline's own code) (default: on).")
+  boolean instantConvex;
 
   @Option(
       names = "--latency-seconds",
@@ -150,13 +163,61 @@ final class BenchCommand implements Callable<Integer> {
               BenchCommand::log);
       out.set("captureOnly", capture);
     }
+    ObjectNode instant = null;
+    if (instantConvex) {
+      try (InstantConvex convex = new InstantConvex()) {
+        PipelineSettings settings =
+            options
+                .toSettings(workDir.resolve("instant-convex"), true, "pgconvex_bench_instant")
+                .withConvex(convex.url(), new Secret("instant-convex"));
+        instant = Json.NODES.objectNode();
+        run(settings, "instant Convex", instant, false);
+        out.set("instantConvex", instant);
+      }
+    }
+    ObjectNode emulator = out.putObject("emulator");
+    run(options.toSettings(workDir, true, "pgconvex_bench"), "emulator", emulator, true);
+    // The emulator's figures stay where they always were, too.
+    for (String f : List.of("snapshot", "streaming", "heap", "latency", "synced", "syncReason")) {
+      if (emulator.has(f)) {
+        out.set(f, emulator.get(f));
+      }
+    }
+    if (capture != null) {
+      ObjectNode ratios = out.putObject("ratios");
+      if (instant != null) {
+        ratios.put("instantConvexSnapshot", ratio(instant, capture, "snapshot"));
+        ratios.put("instantConvexStreaming", ratio(instant, capture, "streaming"));
+      }
+      ratios.put("emulatorSnapshot", ratio(emulator, capture, "snapshot"));
+      ratios.put("emulatorStreaming", ratio(emulator, capture, "streaming"));
+    }
+    boolean synced =
+        emulator.path("synced").asBoolean()
+            && (instant == null || instant.path("synced").asBoolean());
+    out.put("synced", synced);
+    if (json) {
+      System.out.println(Json.write(out));
+    } else {
+      System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    }
+    return synced ? 0 : 1;
+  }
+
+  /**
+   * One configuration on a stack of its own: the snapshot and streaming phases, with the latency
+   * phase when {@code latency}; then the sync check (caught up, then equal by content), whose
+   * verdict is part of the figures: a figure of a mirror that diverged is worth nothing.
+   */
+  private void run(PipelineSettings settings, String name, ObjectNode out, boolean latency)
+      throws Exception {
     LatencyRecorder latencies = new LatencyRecorder();
-    try (Pipeline pipeline = new Pipeline(options.toSettings(workDir, true, "pgconvex_bench"));
+    try (Pipeline pipeline = new Pipeline(settings);
         Connection db = pipelineConnection(pipeline)) {
       DemoDatabase demo = new DemoDatabase(db, 7);
       demo.createSchema();
       demo.load(rows);
-      log("snapshot phase: " + rows + " rows loaded; starting the pipeline");
+      log(name + ", snapshot phase: " + rows + " rows loaded; starting the pipeline");
       long t0 = System.nanoTime();
       StageCpu cpu =
           new StageCpu(
@@ -178,7 +239,7 @@ final class BenchCommand implements Callable<Integer> {
           .put("peakAfterGcMiB", live.stop() >> 20)
           .put("maxMiB", Runtime.getRuntime().maxMemory() >> 20)
           .put("phase", "snapshot");
-      log("streaming phase: inserting " + rows + " rows");
+      log(name + ", streaming phase: inserting " + rows + " rows");
       long t1 = System.nanoTime();
       cpu.start();
       demo.load(rows);
@@ -189,23 +250,15 @@ final class BenchCommand implements Callable<Integer> {
       // Postgres's share includes writing the rows (the load runs during the phase).
       streaming.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
       out.set("streaming", streaming);
-      ObjectNode emulator = out.putObject("emulator");
-      emulator.set("snapshot", snapshot);
-      emulator.set("streaming", streaming);
-      if (capture != null) {
-        ObjectNode ratios = out.putObject("ratios");
-        ratios.put("emulatorSnapshot", ratio(snapshot, capture.get("snapshot")));
-        ratios.put("emulatorStreaming", ratio(streaming, capture.get("streaming")));
+      if (latency) {
+        log(name + ", latency phase: " + rate + " rows/s for " + latencySeconds + " s");
+        long before = 2L * rows;
+        latencies.reset(System.currentTimeMillis());
+        int total = steadyLoad(demo, rate, latencySeconds);
+        waitFor(applied, before + total, pipeline);
+        out.set("latency", latencies.summary(rate, total));
       }
-      log("latency phase: " + rate + " rows/s for " + latencySeconds + " s");
-      long before = 2L * rows;
-      latencies.reset(System.currentTimeMillis());
-      int total = steadyLoad(demo, rate, latencySeconds);
-      waitFor(applied, before + total, pipeline);
-      out.set("latency", latencies.summary(rate, total));
-      // A figure of a mirror that diverged is worth nothing: the run ends with the same check as
-      // --exit-when-synced in run and demo (caught up to the position, then equal by content).
-      log("sync check: comparing Convex with Postgres");
+      log(name + ", sync check: comparing Convex with Postgres");
       var sync =
           new dev.pgconvex.cli.verify.SyncWaiter(pipeline)
               .await(
@@ -215,12 +268,6 @@ final class BenchCommand implements Callable<Integer> {
         out.put("syncReason", sync.reason());
       }
     }
-    if (json) {
-      System.out.println(Json.write(out));
-    } else {
-      System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
-    }
-    return out.path("synced").asBoolean() ? 0 : 1;
   }
 
   private static Connection pipelineConnection(Pipeline pipeline) throws Exception {
@@ -272,11 +319,11 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** Pipeline rows/s over capture-only rows/s, two decimals. */
-  private static double ratio(
-      ObjectNode pipeline, com.fasterxml.jackson.databind.JsonNode capture) {
-    double c = capture.get("rowsPerSec").asDouble();
-    return c <= 0 ? 0 : Math.round(pipeline.get("rowsPerSec").asDouble() / c * 100) / 100.0;
+  /** A configuration's rows/s over capture only's in {@code phase}, two decimals. */
+  private static double ratio(ObjectNode config, ObjectNode capture, String phase) {
+    double c = capture.get(phase).get("rowsPerSec").asDouble();
+    double p = config.get(phase).get("rowsPerSec").asDouble();
+    return c <= 0 ? 0 : Math.round(p / c * 100) / 100.0;
   }
 
   private static ObjectNode phase(long rows, long nanos) {
