@@ -666,6 +666,11 @@ public final class Pipeline implements AutoCloseable {
     return endpoint;
   }
 
+  /** The embedded Kafka broker (in this JVM), or null when external. */
+  public dev.pgconvex.stack.EmbeddedKafkaBroker embeddedKafka() {
+    return stack == null ? null : stack.kafka();
+  }
+
   /** The embedded Postgres server, or null when external. */
   public EmbeddedPostgresServer embeddedPostgres() {
     return stack == null ? null : stack.postgres();
