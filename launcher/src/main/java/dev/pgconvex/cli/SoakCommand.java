@@ -2,7 +2,6 @@ package dev.pgconvex.cli;
 
 import dev.pgconvex.cli.soak.SoakSettings;
 import dev.pgconvex.cli.soak.Soaks;
-import dev.pgconvex.common.config.ConfigException;
 import dev.pgconvex.common.json.Json;
 import dev.pgconvex.soak.Fault;
 import dev.pgconvex.soak.SoakReport;
@@ -22,12 +21,15 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "soak",
+    mixinStandardHelpOptions = true,
     description =
         "Reliability soak on the embedded stack: the three stages as their own processes under a"
             + " mixed write load, killed and restarted, the broker, Postgres and the emulator"
             + " restarted, Convex errors injected; after each round the mirror is compared with"
             + " Postgres by content. Exit 0 when nothing was lost, duplicated or different.")
 final class SoakCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(
       names = "--rounds",
       defaultValue = "10",
@@ -106,18 +108,26 @@ final class SoakCommand implements Callable<Integer> {
           "Where the servers' data and the stages' configs and logs live; wiped at start (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
+  @Option(
+      names = "--stage-jvm-opts",
+      defaultValue = "-Xmx512m -XX:+UseSerialGC",
+      description =
+          "Options of each stage's JVM, separated by spaces (default: ${DEFAULT-VALUE}; the serial"
+              + " collector because the stages share the machine's cores).")
+  String stageJvmOptions;
+
   @Option(names = "--json", description = "Print the results as JSON on standard output.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
-    List<Fault> list;
+    List<String> problems = new ArrayList<>();
+    List<Fault> list = List.of();
     try {
       list = Fault.parseList(faults);
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(List.of(e.getMessage()));
+      problems.add(e.getMessage());
     }
-    List<String> problems = new ArrayList<>();
     positive(problems, "--rounds", rounds);
     positive(problems, "--rows-per-s", rowsPerSecond);
     positive(problems, "--round-s", roundSeconds);
@@ -129,7 +139,9 @@ final class SoakCommand implements Callable<Integer> {
       problems.add("--fault-rate: must be between 0 and 1, not " + faultRate);
     }
     if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
+      // one line, exit 2: bad input, nothing started
+      spec.commandLine().getErr().println("error: " + String.join("; ", problems));
+      return 2;
     }
     long s = seed != null ? seed : new java.security.SecureRandom().nextLong();
     SoakSettings settings =
@@ -144,7 +156,8 @@ final class SoakCommand implements Callable<Integer> {
             faultRate,
             convergeTimeoutSeconds,
             seedAccounts,
-            workDir);
+            workDir,
+            stageJvmOptions);
     System.err.println("soak: seed " + s + " (--seed " + s + " replays this plan)");
     SoakReport report = Soaks.run(settings, System.err, reproduce(s));
     PrintWriter out =

@@ -21,9 +21,20 @@ public record RoundPlan(int round, List<Fault> faults, double atFraction, List<S
     }
   }
 
-  /** The faults' names joined with {@code +}, as the results table shows them. */
+  /**
+   * The faults' names joined with {@code +}, as the results table shows them; {@code kill-two}
+   * names its two stages ({@code kill-two(source,sink)}).
+   */
   public String label() {
-    return String.join("+", faults.stream().map(Fault::cliName).toList());
+    return String.join(
+        "+",
+        faults.stream()
+            .map(
+                f ->
+                    f == Fault.KILL_TWO
+                        ? f.cliName() + "(" + String.join(",", stages) + ")"
+                        : f.cliName())
+            .toList());
   }
 
   /** Whether {@code f} is one of this round's faults. */

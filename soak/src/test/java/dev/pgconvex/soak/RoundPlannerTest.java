@@ -91,6 +91,8 @@ class RoundPlannerTest {
   void labelsJoinTheFaults() {
     assertThat(
             new RoundPlan(1, List.of(Fault.KILL_TWO, Fault.CONVEX_ERRORS), 0.3, List.of()).label())
-        .isEqualTo("kill-two+convex-errors");
+        .isEqualTo("kill-two()+convex-errors");
+    assertThat(new RoundPlan(2, List.of(Fault.KILL_TWO), 0.3, List.of("source", "sink")).label())
+        .isEqualTo("kill-two(source,sink)");
   }
 }

@@ -21,13 +21,24 @@ class SoakReportTest {
             List.of(
                 CLEAN,
                 new RoundResult(
-                    2, "kill-two+convex-errors", 2, 10_000, 0, 0, 0, 0, 0, 12.0, true, null)),
+                    2,
+                    "kill-two(source,sink)+convex-errors",
+                    2,
+                    10_000,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    12.0,
+                    true,
+                    null)),
             "./cdc soak --seed 77");
     String text = print(r);
     assertThat(text)
         .contains("round", "fault", "kills", "changes", "lost", "dupl.", "different", "wrong refs")
         .contains("kill-transformer")
-        .contains("kill-two+convex-errors")
+        .contains("kill-two(source,sink)+convex-errors")
         .contains("12,345")
         .contains("22,345")
         .contains("8.3 s")

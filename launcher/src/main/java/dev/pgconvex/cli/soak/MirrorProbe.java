@@ -82,6 +82,17 @@ final class MirrorProbe implements AutoCloseable {
       different += r.count(Finding.Kind.DIFFERENT);
       wrongRefs += r.count(Finding.Kind.WRONG_REF);
       long docs = documents(t.target());
+      if (docs < r.convexDocs()) {
+        // live keys pointing at documents the export does not have: those documents are lost
+        lost += r.convexDocs() - docs;
+        sample
+            .append(t.target())
+            .append(": ")
+            .append(r.convexDocs())
+            .append(" live keys but ")
+            .append(docs)
+            .append(" documents; ");
+      }
       duplicated += Math.max(0, docs - r.convexDocs());
       for (Finding f : r.findings()) {
         if (sample.length() < 600) {

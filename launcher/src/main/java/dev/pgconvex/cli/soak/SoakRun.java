@@ -40,6 +40,10 @@ import java.util.SplittableRandom;
 final class SoakRun implements AutoCloseable {
   private static final List<String> STAGES = List.of("source", "transformer", "sink");
 
+  // A dead scale-out instance's partitions move to the survivor after its session ends (static
+  // membership keeps them for it until then): 10 s instead of Kafka's 45 s.
+  private static final String KAFKA_SESSION_TIMEOUT = "kafka.session.timeout.ms";
+
   private final SoakSettings s;
   private final PrintStream progress;
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -101,12 +105,7 @@ final class SoakRun implements AutoCloseable {
             null,
             work,
             true,
-            Map.of(
-                "cdc.topic.prefix",
-                "soak",
-                // a dead scale-out instance's partitions move to the survivor after this
-                "kafka.session.timeout.ms",
-                "10000"),
+            Map.of("cdc.topic.prefix", "soak"),
             0,
             "public",
             List.of());
@@ -178,7 +177,9 @@ final class SoakRun implements AutoCloseable {
       notes.add(exited.substring(2));
       restartExited();
     }
+    long c0 = System.nanoTime();
     MirrorProbe.Differences d = probe.classify();
+    say("  compared by content in %.1f s", (System.nanoTime() - c0) / 1e9);
     proxy.faultRate(0);
     if (!d.sample().isEmpty()) {
       notes.add(d.sample());
@@ -316,6 +317,8 @@ final class SoakRun implements AutoCloseable {
     String name = stage + "-" + (nextInstance++);
     Map<String, String> props =
         new LinkedHashMap<>(pipeline.properties(Stage.valueOf(stage.toUpperCase(Locale.ROOT))));
+    // properties() keeps the keys the stage declares; the Kafka client keys go through as well
+    props.put(KAFKA_SESSION_TIMEOUT, "10000");
     props.put("cdc.instance.id", "soak-" + name);
     props.put("http.port", "0");
     if (stage.equals("transformer")) {
@@ -324,7 +327,12 @@ final class SoakRun implements AutoCloseable {
           s.workDir().toAbsolutePath().resolve("streams-" + name).toString());
     }
     StageProcess p =
-        new StageProcess(stage, name, props, s.workDir().toAbsolutePath().resolve("stages"));
+        new StageProcess(
+            stage,
+            name,
+            props,
+            s.workDir().toAbsolutePath().resolve("stages"),
+            List.of(s.stageJvmOptions().trim().split("\\s+")));
     instances.computeIfAbsent(stage, k -> new ArrayList<>()).add(p);
     return p;
   }

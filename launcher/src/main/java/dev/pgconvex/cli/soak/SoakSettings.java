@@ -18,6 +18,7 @@ import java.util.List;
  * @param convergeTimeoutSeconds how long a round may take to converge after the load pauses
  * @param seedAccounts accounts (with projects, tasks, teams) written before the snapshot
  * @param workDir the servers' data, the stages' configs and logs (wiped at start)
+ * @param stageJvmOptions the options of each stage's JVM, separated by spaces
  */
 public record SoakSettings(
     int rounds,
@@ -30,7 +31,8 @@ public record SoakSettings(
     double faultRate,
     int convergeTimeoutSeconds,
     int seedAccounts,
-    Path workDir) {
+    Path workDir,
+    String stageJvmOptions) {
   public SoakSettings {
     faults = List.copyOf(faults);
   }

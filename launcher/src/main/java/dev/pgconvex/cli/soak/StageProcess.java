@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class StageProcess {
   private final String stage;
+  private final List<String> jvmOptions;
   private final String name;
   private final Path config;
   private final Path log;
@@ -30,8 +31,10 @@ final class StageProcess {
    * @param stage {@code source}, {@code transformer} or {@code sink}
    * @param name the instance's name (its instance id and log file), {@code transformer-1}
    */
-  StageProcess(String stage, String name, Map<String, String> properties, Path dir)
+  StageProcess(
+      String stage, String name, Map<String, String> properties, Path dir, List<String> jvmOptions)
       throws IOException {
+    this.jvmOptions = List.copyOf(jvmOptions);
     this.stage = stage;
     this.name = name;
     Files.createDirectories(dir);
@@ -59,8 +62,7 @@ final class StageProcess {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
-    cmd.add("-Xmx512m");
-    cmd.add("-XX:+UseSerialGC"); // two cores shared by five JVMs: no parallel GC threads
+    cmd.addAll(jvmOptions);
     String home = System.getProperty("pgconvex.home");
     if (home != null) {
       cmd.add("-Dpgconvex.home=" + home);
