@@ -74,7 +74,7 @@ public record SoakReport(long seed, List<RoundResult> rounds, String reproduce) 
 
   /** The table, the totals and the verdict (with the seed and command to reproduce a failure). */
   public void print(PrintWriter out) {
-    String fmt = "%5s  %-34s %5s %9s %5s %6s %9s %5s %10s %9s%n";
+    String fmt = "%5s  %-38s %5s %9s %5s %6s %9s %5s %10s %9s%n";
     out.printf(
         Locale.ROOT,
         fmt,

@@ -105,7 +105,7 @@ final class SoakRun implements AutoCloseable {
             null,
             work,
             true,
-            Map.of("cdc.topic.prefix", "soak"),
+            Map.of("cdc.topic.prefix", "soak", KAFKA_SESSION_TIMEOUT, "10000"),
             0,
             "public",
             List.of());
@@ -176,6 +176,9 @@ final class SoakRun implements AutoCloseable {
     if (!exited.isEmpty()) {
       notes.add(exited.substring(2));
       restartExited();
+    }
+    if (r.has(Fault.PRODUCER_FAILURE) || r.has(Fault.BROKER_RESTART)) {
+      notes.add("sink producer retries so far: " + producerRetries());
     }
     long c0 = System.nanoTime();
     MirrorProbe.Differences d = probe.classify();
@@ -313,14 +316,49 @@ final class SoakRun implements AutoCloseable {
     }
   }
 
+  // pgconvex_sink_producer_retries_total summed over the running sinks (since each one's start).
+  private long producerRetries() {
+    long n = 0;
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (StageProcess p : live("sink")) {
+      String url = p.endpoint();
+      if (url == null || !p.alive()) {
+        continue;
+      }
+      try {
+        String body =
+            http.send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/metrics"))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        for (String line : body.split("\n")) {
+          if (line.startsWith("pgconvex_sink_producer_retries_total")) {
+            n += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // a sink that cannot answer: its retries are not counted
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return n;
+  }
+
   private StageProcess addInstance(String stage) throws java.io.IOException {
     String name = stage + "-" + (nextInstance++);
     Map<String, String> props =
         new LinkedHashMap<>(pipeline.properties(Stage.valueOf(stage.toUpperCase(Locale.ROOT))));
-    // properties() keeps the keys the stage declares; the Kafka client keys go through as well
-    props.put(KAFKA_SESSION_TIMEOUT, "10000");
     props.put("cdc.instance.id", "soak-" + name);
     props.put("http.port", "0");
+    if (stage.equals("sink")) {
+      // Kafka gives up on an ids or dead-letter send after 4 s instead of 2 min, so a broker away
+      // for longer (producer-failure, broker-restart) makes the sink's own retry of the batch run.
+      props.put("kafka.delivery.timeout.ms", "4000");
+      props.put("kafka.request.timeout.ms", "3000");
+    }
     if (stage.equals("transformer")) {
       props.put(
           "transformer.state.dir",

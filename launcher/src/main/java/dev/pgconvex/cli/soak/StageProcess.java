@@ -122,6 +122,26 @@ final class StageProcess {
     }
   }
 
+  /**
+   * The URL of the running process's /metrics, /health and /status endpoint, from the line the
+   * stage prints once it runs; null before that line.
+   */
+  String endpoint() {
+    String marker = "/metrics, /health and /status at ";
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        int at = lines.get(i).indexOf(marker);
+        if (at >= 0) {
+          return lines.get(i).substring(at + marker.length()).strip();
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
+  }
+
   /** SIGTERM, then SIGKILL after 20 s. */
   void stop() throws InterruptedException {
     if (process != null && process.isAlive()) {
