@@ -175,7 +175,8 @@ final class SoakCommand implements Callable<Integer> {
     return String.format(
         java.util.Locale.ROOT,
         "./cdc soak --rounds %d --rows-per-s %d --round-s %d --faults %s --seed %d --broker-down-s %d"
-            + " --producer-down-s %d --fault-rate %s --seed-rows %d",
+            + " --producer-down-s %d --fault-rate %s --seed-rows %d --converge-timeout-s %d"
+            + " --stage-jvm-opts '%s'",
         rounds,
         rowsPerSecond,
         roundSeconds,
@@ -184,7 +185,9 @@ final class SoakCommand implements Callable<Integer> {
         brokerDownSeconds,
         producerDownSeconds,
         faultRate,
-        seedAccounts);
+        seedAccounts,
+        convergeTimeoutSeconds,
+        stageJvmOptions);
   }
 
   private static void positive(List<String> problems, String name, int v) {
