@@ -106,7 +106,11 @@ final class MirrorProbe implements AutoCloseable {
         }
       }
     }
-    return new Differences(lost, duplicated, different, extra, wrongRefs, sample.toString());
+    String listed = sample.toString().strip();
+    if (listed.endsWith(";")) {
+      listed = listed.substring(0, listed.length() - 1);
+    }
+    return new Differences(lost, duplicated, different, extra, wrongRefs, listed);
   }
 
   /**

@@ -133,10 +133,12 @@ final class SoakRun implements AutoCloseable {
       addInstance(stage).start();
     }
     say("stages started as their own processes; waiting for the snapshot");
-    double t = converge(s.convergeTimeoutSeconds());
+    // Three JVMs start and Streams rebalances first: the snapshot gets at least 5 minutes.
+    int snapshotTimeout = Math.max(s.convergeTimeoutSeconds(), 300);
+    double t = converge(snapshotTimeout);
     if (t < 0) {
       throw new IllegalStateException(
-          "the snapshot did not converge within " + s.convergeTimeoutSeconds() + " s" + exits());
+          "the snapshot did not converge within " + snapshotTimeout + " s" + exits());
     }
     say("snapshot mirrored in %.1f s", t);
   }
