@@ -194,17 +194,17 @@ public final class SoakLoad implements AutoCloseable {
                 c,
                 "UPDATE soak_tasks SET state = ?, n = n + 1 WHERE code = ?",
                 state(),
-                task(c, false));
+                pickTask(c));
       } else if (pick < 54) {
         // primary-key change: Debezium sends a delete of the old key and a create of the new one
-        n += exec(c, "UPDATE soak_tasks SET code = ? WHERE code = ?", newCode(c), task(c, false));
+        n += exec(c, "UPDATE soak_tasks SET code = ? WHERE code = ?", newCode(c), pickTask(c));
       } else if (pick < 60) {
         n +=
             exec(
                 c,
                 "UPDATE soak_tasks SET project_id = ? WHERE code = ?",
                 pickId(c, "soak_projects"),
-                task(c, false));
+                pickTask(c));
       } else if (pick < 65) {
         n +=
             exec(
@@ -227,7 +227,7 @@ public final class SoakLoad implements AutoCloseable {
                 bio(),
                 pickId(c, "soak_accounts"));
       } else if (pick < 84) {
-        n += exec(c, "DELETE FROM soak_tasks WHERE code = ?", task(c, false));
+        n += exec(c, "DELETE FROM soak_tasks WHERE code = ?", pickTask(c));
       } else if (pick < 87) {
         n += deleteProject(c);
       } else if (pick < 89) {
@@ -365,7 +365,7 @@ public final class SoakLoad implements AutoCloseable {
     }
   }
 
-  private String task(Connection c, boolean unused) throws SQLException {
+  private String pickTask(Connection c) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT code FROM soak_tasks WHERE code >= ? ORDER BY code LIMIT 1")) {
       ps.setString(1, "t" + random.nextInt(10));
