@@ -109,6 +109,8 @@ public final class EmbeddedKafkaBroker extends EmbeddedServer {
    */
   @Override
   protected void startServer() {
+    // A fatal error of the broker must not end the JVM it shares with the pipeline or the tests.
+    KafkaExitGuard.install();
     if (brokerPort == 0) {
       pickPorts();
     }

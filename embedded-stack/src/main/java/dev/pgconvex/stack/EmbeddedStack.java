@@ -174,6 +174,10 @@ public final class EmbeddedStack implements Service {
     if (k != null && !k.isRunning()) {
       return Health.down("embedded Kafka stopped");
     }
+    String fatal = KafkaExitGuard.refused();
+    if (k != null && fatal != null) {
+      return Health.down("embedded Kafka hit a fatal error: " + fatal);
+    }
     return Health.up("running");
   }
 

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       DlqCommand.class,
       CutoverCommand.class,
+      SoakCommand.class,
       ServiceCommands.Source.class,
       ServiceCommands.TransformerCmd.class,
       ServiceCommands.Sink.class,

@@ -422,20 +422,34 @@ public final class Pipeline implements AutoCloseable {
    * FILE}). Holds secrets: write it only where the password may live.
    */
   public Map<String, String> properties(Stage stage) {
-    Set<String> declared =
-        stage.definition().keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
-    Map<String, String> out = new LinkedHashMap<>();
     Map<String, String> all = baseProps();
     if (stage == Stage.TRANSFORMER) {
       all.put(TransformerConfig.MAPPING_FILE, writeMappingFile().toString());
     }
+    return keysOf(stage.definition(), all);
+  }
+
+  /**
+   * The keys of {@code all} a stage of {@code def} takes: the ones it declares, its {@code *.file}
+   * variants, and the client pass-through keys ({@code kafka.*}, {@code debezium.*}), which no
+   * stage declares but every one hands to its clients (security settings, timeouts). One rule for
+   * the stages run here and the ones run elsewhere: a stage started from {@link #properties(Stage)}
+   * once lost the pass-through keys (found by the soak: its {@code kafka.session.timeout.ms} never
+   * reached the stages; {@code kafka.security.protocol} would not have either).
+   */
+  static Map<String, String> keysOf(ConfigDef def, Map<String, String> all) {
+    Set<String> declared = def.keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
+    Map<String, String> mine = new LinkedHashMap<>();
     all.forEach(
         (k, v) -> {
-          if (declared.contains(k)) {
-            out.put(k, v);
+          if (declared.contains(k)
+              || k.startsWith("kafka.")
+              || k.startsWith("debezium.")
+              || (k.endsWith(".file") && declared.contains(k.substring(0, k.length() - 5)))) {
+            mine.put(k, v);
           }
         });
-    return out;
+    return mine;
   }
 
   /** The pipeline's stages. */
@@ -533,18 +547,7 @@ public final class Pipeline implements AutoCloseable {
 
   /** Keeps the keys {@code def} declares (plus client pass-through keys) and parses them. */
   private static Config parse(ConfigDef def, Map<String, String> all) {
-    Set<String> declared = def.keys().stream().map(ConfigKey::name).collect(Collectors.toSet());
-    Map<String, String> mine = new HashMap<>();
-    all.forEach(
-        (k, v) -> {
-          if (declared.contains(k)
-              || k.startsWith("kafka.")
-              || k.startsWith("debezium.")
-              || (k.endsWith(".file") && declared.contains(k.substring(0, k.length() - 5)))) {
-            mine.put(k, v);
-          }
-        });
-    return def.parse(mine);
+    return def.parse(keysOf(def, all));
   }
 
   // Every problem with the user's keys is reported at once, before anything starts: unknown keys
@@ -664,6 +667,11 @@ public final class Pipeline implements AutoCloseable {
 
   public ServiceEndpoint endpoint() {
     return endpoint;
+  }
+
+  /** The embedded Kafka broker (in this JVM), or null when external. */
+  public dev.pgconvex.stack.EmbeddedKafkaBroker embeddedKafka() {
+    return stack == null ? null : stack.kafka();
   }
 
   /** The embedded Postgres server, or null when external. */
