@@ -674,13 +674,13 @@ public final class Pipeline implements AutoCloseable {
     return stack == null ? null : stack.kafka();
   }
 
-  /** The embedded Postgres server, or null when external. */
   /** The emulator's process id, or -1 when there is none (yet, or a Convex given by URL). */
   public long emulatorPid() {
     ConvexEmulatorProcess e = emulator;
     return e == null ? -1 : e.pid();
   }
 
+  /** The embedded Postgres server, or null when external. */
   public EmbeddedPostgresServer embeddedPostgres() {
     return stack == null ? null : stack.postgres();
   }
