@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.cli.bench.CaptureOnly;
 import dev.pgconvex.cli.bench.InstantConvex;
 import dev.pgconvex.cli.bench.LiveHeap;
+import dev.pgconvex.cli.bench.Medians;
 import dev.pgconvex.cli.bench.ProcessCpu;
 import dev.pgconvex.cli.bench.StageCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
@@ -13,6 +14,7 @@ import dev.pgconvex.common.config.Secret;
 import dev.pgconvex.common.json.Json;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -66,6 +68,14 @@ final class BenchCommand implements Callable<Integer> {
           "Run the pipeline against an instant Convex too (answers at negligible cost: the"
               + " figure is the pipeline's own code) (default: on).")
   boolean instantConvex;
+
+  @Option(
+      names = "--runs",
+      defaultValue = "1",
+      description =
+          "Run the configurations this many times, one after the other; every figure is then the"
+              + " median of the runs (default: ${DEFAULT-VALUE}).")
+  int runs;
 
   @Option(
       names = "--latency-seconds",
@@ -153,30 +163,49 @@ final class BenchCommand implements Callable<Integer> {
     options.tables.addAll(DemoDatabase.TABLES);
     options.relations.addAll(DemoDatabase.RELATIONS);
     ObjectNode out = Json.NODES.objectNode().put("rows", rows);
-    ObjectNode capture = null;
-    if (captureOnly) {
-      capture =
-          CaptureOnly.run(
-              options.toSettings(workDir.resolve("capture-only"), true, "pgconvex_bench_capture"),
-              rows,
-              timeoutSeconds,
-              BenchCommand::log);
+    // The configurations one after the other, --runs times: side by side in one window, so the
+    // medians compare like with like on a machine whose speed changes with what else runs.
+    List<ObjectNode> captures = new ArrayList<>();
+    List<ObjectNode> instants = new ArrayList<>();
+    List<ObjectNode> emulators = new ArrayList<>();
+    for (int i = 1; i <= runs; i++) {
+      if (runs > 1) {
+        log("run " + i + " of " + runs);
+      }
+      if (captureOnly) {
+        captures.add(
+            CaptureOnly.run(
+                options.toSettings(workDir.resolve("capture-only"), true, "pgconvex_bench_capture"),
+                rows,
+                timeoutSeconds,
+                BenchCommand::log));
+      }
+      if (instantConvex) {
+        try (InstantConvex convex = new InstantConvex()) {
+          PipelineSettings settings =
+              options
+                  .toSettings(workDir.resolve("instant-convex"), true, "pgconvex_bench_instant")
+                  .withConvex(convex.url(), new Secret("instant-convex"));
+          ObjectNode one = Json.NODES.objectNode();
+          run(settings, "instant Convex", one, false);
+          instants.add(one);
+        }
+      }
+      ObjectNode one = Json.NODES.objectNode();
+      run(options.toSettings(workDir, true, "pgconvex_bench"), "emulator", one, true);
+      emulators.add(one);
+    }
+    ObjectNode capture = captures.isEmpty() ? null : Medians.of(captures);
+    ObjectNode instant = instants.isEmpty() ? null : Medians.of(instants);
+    ObjectNode emulator = Medians.of(emulators);
+    if (capture != null) {
       out.set("captureOnly", capture);
     }
-    ObjectNode instant = null;
-    if (instantConvex) {
-      try (InstantConvex convex = new InstantConvex()) {
-        PipelineSettings settings =
-            options
-                .toSettings(workDir.resolve("instant-convex"), true, "pgconvex_bench_instant")
-                .withConvex(convex.url(), new Secret("instant-convex"));
-        instant = Json.NODES.objectNode();
-        run(settings, "instant Convex", instant, false);
-        out.set("instantConvex", instant);
-      }
+    if (instant != null) {
+      out.set("instantConvex", instant);
     }
-    ObjectNode emulator = out.putObject("emulator");
-    run(options.toSettings(workDir, true, "pgconvex_bench"), "emulator", emulator, true);
+    out.set("emulator", emulator);
+    out.put("runs", runs);
     // The emulator's figures stay where they always were, too.
     for (String f : List.of("snapshot", "streaming", "heap", "latency", "synced", "syncReason")) {
       if (emulator.has(f)) {

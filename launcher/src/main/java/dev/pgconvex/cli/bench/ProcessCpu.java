@@ -73,6 +73,40 @@ public final class ProcessCpu {
     };
   }
 
+  /**
+   * CPU time of this JVM's own native threads, in nanoseconds: {@code [gc, jit]}, the garbage
+   * collector's threads and the JIT compiler's (by their kernel names, {@code /proc/self/task}).
+   * {@code {-1, -1}} without {@code /proc}.
+   */
+  public static long[] jvmServiceNanos() {
+    long gc = 0;
+    long jit = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(PROC.resolve("self/task"))) {
+      for (Path t : tasks) {
+        String comm;
+        long[] times;
+        try {
+          comm = Files.readString(t.resolve("comm")).trim();
+          String stat = Files.readString(t.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          times = new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (IOException | RuntimeException e) {
+          continue; // the thread ended meanwhile
+        }
+        long ticks = times[0] + times[1];
+        if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.startsWith("GC ")) {
+          gc += ticks;
+        } else if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+          jit += ticks;
+        }
+      }
+    } catch (IOException e) {
+      return new long[] {-1, -1};
+    }
+    long perTick = 1_000_000_000L / TICKS_PER_SEC;
+    return new long[] {gc * perTick, jit * perTick};
+  }
+
   /** The postmaster's pid from its data directory's {@code postmaster.pid}, or -1. */
   public static long postmasterPid(Path dataDirectory) {
     try {

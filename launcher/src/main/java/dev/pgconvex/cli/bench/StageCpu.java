@@ -13,7 +13,8 @@ import java.util.Map;
  * CPU time per pipeline component over a phase of a benchmark that runs the whole pipeline in one
  * JVM: each live thread's CPU time is attributed to a component by its name (the stages name their
  * threads and their Kafka clients' threads by client id) or, for pooled threads, by the packages on
- * its stack; what the threads do not account for (garbage collection, the JIT, threads that ended
+ * its stack; the collector's and the compiler's native threads are {@link Component#GC} and {@link
+ * Component#JIT}; what is left of the process's CPU (other native threads, threads that ended
  * during the phase) is {@link Component#JVM}. Postgres and the emulator are processes of their own,
  * read from {@code /proc} ({@link ProcessCpu}). Not thread-safe; one phase at a time.
  */
@@ -24,6 +25,11 @@ public final class StageCpu {
     TRANSFORMER("transformer"),
     SINK("sink"),
     BROKER("broker"),
+    /** The garbage collector's threads. */
+    GC("gc"),
+    /** The JIT compiler's threads. */
+    JIT("jit"),
+    /** The rest of the JVM: other native threads, threads that ended during the phase. */
     JVM("jvm"),
     POSTGRES("postgres"),
     EMULATOR("emulator");
@@ -40,6 +46,7 @@ public final class StageCpu {
   private final java.util.function.LongSupplier emulatorPid;
   private Map<Long, Long> threadStart;
   private long processStart;
+  private long[] serviceStart;
   private long postgresStart;
   private long emulatorStart;
 
@@ -66,6 +73,7 @@ public final class StageCpu {
       }
     }
     processStart = ProcessCpu.jvmNanos();
+    serviceStart = ProcessCpu.jvmServiceNanos();
     postgresStart = ProcessCpu.treeNanos(postgresPid);
     long pid = emulatorPid.getAsLong();
     emulatorStart = pid < 0 ? 0 : ProcessCpu.treeNanos(pid);
@@ -91,7 +99,13 @@ public final class StageCpu {
       attributed += used;
     }
     long process = ProcessCpu.jvmNanos();
-    out.merge(Component.JVM, Math.max(0, process - processStart - attributed), Long::sum);
+    long[] service = ProcessCpu.jvmServiceNanos();
+    long gc = service[0] < 0 || serviceStart[0] < 0 ? 0 : service[0] - serviceStart[0];
+    long jit = service[1] < 0 || serviceStart[1] < 0 ? 0 : service[1] - serviceStart[1];
+    out.put(Component.GC, gc);
+    out.put(Component.JIT, jit);
+    out.merge(
+        Component.JVM, Math.max(0, process - processStart - attributed - gc - jit), Long::sum);
     out.put(Component.POSTGRES, delta(ProcessCpu.treeNanos(postgresPid), postgresStart));
     out.put(
         Component.EMULATOR, delta(ProcessCpu.treeNanos(emulatorPid.getAsLong()), emulatorStart));
