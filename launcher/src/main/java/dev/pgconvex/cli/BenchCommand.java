@@ -5,7 +5,7 @@ import dev.pgconvex.cli.bench.CaptureOnly;
 import dev.pgconvex.cli.bench.InstantConvex;
 import dev.pgconvex.cli.bench.LiveHeap;
 import dev.pgconvex.cli.bench.Medians;
-import dev.pgconvex.cli.bench.ProcessCpu;
+import dev.pgconvex.cli.bench.Phase;
 import dev.pgconvex.cli.bench.StageCpu;
 import dev.pgconvex.cli.demo.DemoDatabase;
 import dev.pgconvex.cli.pipeline.Pipeline;
@@ -248,10 +248,7 @@ final class BenchCommand implements Callable<Integer> {
       demo.load(rows);
       log(name + ", snapshot phase: " + rows + " rows loaded; starting the pipeline");
       long t0 = System.nanoTime();
-      StageCpu cpu =
-          new StageCpu(
-              ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory()),
-              pipeline::emulatorPid);
+      StageCpu cpu = Phase.cpu(pipeline);
       cpu.start();
       LiveHeap.resetPeaks();
       LiveHeap live = LiveHeap.start();
@@ -259,7 +256,7 @@ final class BenchCommand implements Callable<Integer> {
       pipeline.sink().addAppliedListener(latencies);
       LongSupplier applied = () -> pipeline.progress().applied();
       waitFor(applied, rows, pipeline);
-      ObjectNode snapshot = phase(rows, System.nanoTime() - t0);
+      ObjectNode snapshot = Phase.figures(rows, System.nanoTime() - t0);
       snapshot.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
       out.set("snapshot", snapshot);
       // The whole pipeline's heap in this JVM (broker included) through the snapshot.
@@ -274,7 +271,7 @@ final class BenchCommand implements Callable<Integer> {
       demo.load(rows);
       long inserted = System.nanoTime() - t1;
       waitFor(applied, 2L * rows, pipeline);
-      ObjectNode streaming = phase(rows, System.nanoTime() - t1);
+      ObjectNode streaming = Phase.figures(rows, System.nanoTime() - t1);
       streaming.put("insertRowsPerSec", Math.round(rows / (inserted / 1e9)));
       // Postgres's share includes writing the rows (the load runs during the phase).
       streaming.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
@@ -326,26 +323,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void waitFor(LongSupplier applied, long target, Pipeline pipeline)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-    while (applied.getAsLong() < target) {
-      if (System.nanoTime() > deadline) {
-        throw new UserFacingException(
-            "bench timed out: "
-                + applied.getAsLong()
-                + " of "
-                + target
-                + " operations applied after "
-                + timeoutSeconds
-                + " s");
-      }
-      for (var s : pipeline.services()) {
-        if (!s.health().up()) {
-          throw new UserFacingException(
-              "bench failed: " + s.name() + " is down: " + s.health().detail());
-        }
-      }
-      Thread.sleep(20);
-    }
+    Phase.await(pipeline, applied, target, "operations applied", timeoutSeconds);
   }
 
   /** A configuration's rows/s over capture only's in {@code phase}, two decimals. */
@@ -353,14 +331,6 @@ final class BenchCommand implements Callable<Integer> {
     double c = capture.get(phase).get("rowsPerSec").asDouble();
     double p = config.get(phase).get("rowsPerSec").asDouble();
     return c <= 0 ? 0 : Math.round(p / c * 100) / 100.0;
-  }
-
-  private static ObjectNode phase(long rows, long nanos) {
-    return Json.NODES
-        .objectNode()
-        .put("rows", rows)
-        .put("elapsedMs", nanos / 1_000_000)
-        .put("rowsPerSec", Math.round(rows / (nanos / 1e9)));
   }
 
   private static void log(String s) {

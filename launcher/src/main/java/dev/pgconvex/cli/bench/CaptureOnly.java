@@ -7,7 +7,6 @@ import dev.pgconvex.cli.pipeline.PipelineSettings;
 import dev.pgconvex.common.json.Json;
 import java.sql.Connection;
 import java.util.EnumSet;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -35,20 +34,17 @@ public final class CaptureOnly {
         demo.createSchema();
         demo.load(rows);
         log.accept("capture only, snapshot phase: " + rows + " rows loaded; starting the source");
-        StageCpu cpu =
-            new StageCpu(
-                ProcessCpu.postmasterPid(pipeline.embeddedPostgres().dataDirectory()),
-                pipeline::emulatorPid);
+        StageCpu cpu = Phase.cpu(pipeline);
         long t0 = System.nanoTime();
         cpu.start();
         pipeline.startServices(EnumSet.of(Pipeline.Stage.SOURCE));
-        await(pipeline, rows, timeoutSeconds);
+        awaitCaptured(pipeline, rows, timeoutSeconds);
         out.set("snapshot", phase(rows, System.nanoTime() - t0, cpu));
         log.accept("capture only, streaming phase: inserting " + rows + " rows");
         long t1 = System.nanoTime();
         cpu.start();
         demo.load(rows);
-        await(pipeline, 2L * rows, timeoutSeconds);
+        awaitCaptured(pipeline, 2L * rows, timeoutSeconds);
         out.set("streaming", phase(rows, System.nanoTime() - t1, cpu));
       }
     }
@@ -56,37 +52,15 @@ public final class CaptureOnly {
   }
 
   private static ObjectNode phase(long rows, long nanos, StageCpu cpu) {
-    ObjectNode o =
-        Json.NODES
-            .objectNode()
-            .put("rows", rows)
-            .put("elapsedMs", nanos / 1_000_000)
-            .put("rowsPerSec", Math.round(rows / (nanos / 1e9)));
+    ObjectNode o = Phase.figures(rows, nanos);
     o.set("cpuMicrosPerRow", StageCpu.perRowJson(cpu.stop(), rows));
     return o;
   }
 
   // Row changes acknowledged by Kafka; the demo rows are all inserts, one change each.
-  private static void await(Pipeline pipeline, long target, long timeoutSeconds)
+  private static void awaitCaptured(Pipeline pipeline, long target, long timeoutSeconds)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-    while (pipeline.progress().captured() < target) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "capture only timed out: "
-                + pipeline.progress().captured()
-                + " of "
-                + target
-                + " changes captured after "
-                + timeoutSeconds
-                + " s");
-      }
-      for (var s : pipeline.services()) {
-        if (!s.health().up()) {
-          throw new IllegalStateException(s.name() + " is down: " + s.health().detail());
-        }
-      }
-      Thread.sleep(20);
-    }
+    Phase.await(
+        pipeline, () -> pipeline.progress().captured(), target, "changes captured", timeoutSeconds);
   }
 }
