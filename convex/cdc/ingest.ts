@@ -222,6 +222,19 @@ async function findKeyRow(ctx: QueryCtx, table: string, key: string) {
     .unique();
 }
 
+/** The `cdc_keys` row that points at document `docId`, or null (a document the pipeline did not write). One index range. */
+export async function keyRowOfDoc(ctx: QueryCtx, docId: string) {
+  return await ctx.db
+    .query("cdc_keys")
+    .withIndex("by_docId", (q) => q.eq("docId", docId))
+    .first();
+}
+
+/** Throws when `table` is one of the pipeline's own (`cdc_*`) in a function `fn` that takes a mirrored table. */
+export function assertMirroredTable(fn: string, table: string): void {
+  if (table.startsWith("cdc_")) throw new Error(`${fn}: ${table} belongs to the pipeline`);
+}
+
 /** The id `docId` as an id of `table` if that document exists, else null. One `get`. */
 async function liveDocId(ctx: QueryCtx, table: string, docId: string): Promise<Id<TableNames> | null> {
   const id = ctx.db.normalizeId(table as TableNames, docId);
@@ -279,21 +292,13 @@ export const deleteUnkeyed = internalMutation({
     if (ids.length > MAX_DELETE_UNKEYED) {
       throw new Error(`deleteUnkeyed takes at most ${MAX_DELETE_UNKEYED} ids, got ${ids.length}`);
     }
-    if (RESERVED_TABLES.has(table) || table.startsWith("cdc_")) {
-      throw new Error(`deleteUnkeyed: ${table} belongs to the pipeline`);
-    }
+    assertMirroredTable("deleteUnkeyed", table);
     const deleted: string[] = [];
     const kept: string[] = [];
     for (const raw of ids) {
       const id = ctx.db.normalizeId(table as TableNames, raw);
       const doc = id === null ? null : await ctx.db.get(id);
-      const row =
-        doc === null
-          ? null
-          : await ctx.db
-              .query("cdc_keys")
-              .withIndex("by_docId", (q) => q.eq("docId", raw))
-              .first();
+      const row = doc === null ? null : await keyRowOfDoc(ctx, raw);
       if (id === null || doc === null || row !== null) {
         kept.push(raw);
         continue;

@@ -15,6 +15,7 @@
 import { v, type Value } from "convex/values";
 import type { TableNames } from "../_generated/dataModel";
 import { internalQuery, type QueryCtx } from "../_generated/server";
+import { assertMirroredTable, keyRowOfDoc } from "./ingest";
 
 /** Key rows scanned per call at most: 1 index range for the scan plus 1 `get` per key row, far below 4,096. */
 export const MAX_CHUNK_SCAN = 1000;
@@ -184,7 +185,7 @@ export const unkeyedDocs = internalQuery({
     isDone: v.boolean(),
   }),
   handler: async (ctx, { table, cursor, limit }) => {
-    if (table.startsWith("cdc_")) throw new Error(`unkeyedDocs: ${table} belongs to the pipeline`);
+    assertMirroredTable("unkeyedDocs", table);
     const numItems = clamp(limit ?? MAX_UNKEYED_SCAN, MAX_UNKEYED_SCAN);
     const result = await ctx.db
       .query(table as TableNames)
@@ -192,10 +193,7 @@ export const unkeyedDocs = internalQuery({
     const page: Array<{ id: string; doc: Record<string, Value> }> = [];
     for (const doc of result.page as Array<Record<string, Value>>) {
       const id = doc._id as string;
-      const row = await ctx.db
-        .query("cdc_keys")
-        .withIndex("by_docId", (q) => q.eq("docId", id))
-        .first();
+      const row = await keyRowOfDoc(ctx, id);
       if (row !== null && row.table === table) continue;
       const { _id, _creationTime, ...fields } = doc;
       page.push({ id, doc: fields });
@@ -215,7 +213,7 @@ export const tableCount = internalQuery({
   args: { table: v.string() },
   returns: v.object({ count: v.number(), maxPosition: v.union(v.string(), v.null()) }),
   handler: async (ctx, { table }) => {
-    if (table.startsWith("cdc_")) throw new Error(`tableCount: ${table} belongs to the pipeline`);
+    assertMirroredTable("tableCount", table);
     // `count()` is the query API the dashboard's table size uses; it is not in the public types yet.
     const count = await (ctx.db.query(table as TableNames) as unknown as { count(): Promise<number> }).count();
     const last = await ctx.db
