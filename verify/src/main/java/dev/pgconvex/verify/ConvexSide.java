@@ -111,9 +111,8 @@ final class ConvexSide {
    * is asked again at half the size, down to one document.
    *
    * @param scanned told the documents walked so far after each page
-   * @return the documents scanned
    */
-  long unkeyed(String table, java.util.function.LongConsumer scanned, Consumer<JsonNode> each) {
+  void unkeyed(String table, java.util.function.LongConsumer scanned, Consumer<JsonNode> each) {
     String cursor = null;
     int limit = UNKEYED_PAGE;
     long total = 0;
@@ -134,7 +133,7 @@ final class ConvexSide {
       total += r.get("scanned").asLong();
       scanned.accept(total);
       if (r.get("isDone").asBoolean()) {
-        return total;
+        return;
       }
       cursor = r.get("continueCursor").asText();
     }
@@ -188,7 +187,8 @@ final class ConvexSide {
   }
 
   /**
-   * Ids of the live parent documents the rows refer to: parent table to (key to id).
+   * Ids of the parent documents the rows refer to, as the parents' key rows hold them: parent table
+   * to (key to id); a key without a key row, or with a tombstone, has none.
    *
    * @param cached whether ids seen before in this run may be used
    */

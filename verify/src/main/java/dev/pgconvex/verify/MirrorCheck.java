@@ -83,6 +83,9 @@ public final class MirrorCheck {
    */
   public static final int DEFAULT_ID_CACHE = 0;
 
+  /** Keys read from Postgres and Convex per statement or call when single keys are compared. */
+  static final int KEY_BATCH = 500;
+
   /** Told of progress, from the scanning thread. */
   public interface Progress {
     /** Rows of the chunk pass handed out: of the table, of the whole run. */
@@ -188,7 +191,7 @@ public final class MirrorCheck {
         TableMapping t = table(e.getKey());
         TableKey tk = TableKey.read(c, t);
         List<Finding> found = new ArrayList<>();
-        for (List<String> batch : batches(e.getValue(), 500)) {
+        for (List<String> batch : batches(e.getValue(), KEY_BATCH)) {
           Map<String, PgRow> rows = PostgresSide.readRows(c, t, tk, batch);
           Map<String, JsonNode> docs = convex.keyDocs(t.target(), batch, true);
           Map<String, Map<String, String>> ids = convex.parentIds(t, rows.values(), false);

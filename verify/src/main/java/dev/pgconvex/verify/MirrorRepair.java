@@ -119,9 +119,9 @@ public final class MirrorRepair {
    */
   private List<String> deleteUnkeyed(TableMapping t, List<Finding> unkeyed) {
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < unkeyed.size(); i += DELETES_PER_BATCH) {
+    for (List<Finding> batch : MirrorCheck.batches(unkeyed, DELETES_PER_BATCH)) {
       ArrayNode arr = Json.NODES.arrayNode();
-      for (Finding f : unkeyed.subList(i, Math.min(unkeyed.size(), i + DELETES_PER_BATCH))) {
+      for (Finding f : batch) {
         arr.add(f.docId());
         ids.add(f.docId());
       }

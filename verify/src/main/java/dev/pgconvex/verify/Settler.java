@@ -27,7 +27,6 @@ final class Settler {
   static final Duration GRACE = Duration.ofSeconds(5);
 
   private static final Duration POLL = Duration.ofMillis(200);
-  private static final int KEY_BATCH = 500;
 
   private final MirrorCheck.Connector pg;
   private final ConvexSide convex;
@@ -63,7 +62,7 @@ final class Settler {
     try (Connection c = pg.open()) {
       while (!pending.isEmpty()) {
         List<Candidate> next = new ArrayList<>();
-        for (List<Candidate> batch : MirrorCheck.batches(pending, KEY_BATCH)) {
+        for (List<Candidate> batch : MirrorCheck.batches(pending, MirrorCheck.KEY_BATCH)) {
           List<String> keys = batch.stream().map(cd -> cd.finding.key()).toList();
           Map<String, PgRow> rows = PostgresSide.readRows(c, t, tk, keys);
           long lsn = PostgresSide.currentLsn(c);
