@@ -126,9 +126,7 @@ public final class SinkMetrics implements BatchEvents {
   }
 
   public void applied(String table, long n) {
-    appliedByTable
-        .computeIfAbsent(table, t -> registry.counter("pgconvex.sink.ops.applied", "table", t))
-        .increment(n);
+    counter(appliedByTable, "pgconvex.sink.ops.applied", "table", table).increment(n);
   }
 
   /** Counts heartbeat ops done. */
@@ -142,9 +140,7 @@ public final class SinkMetrics implements BatchEvents {
   }
 
   public void skipped(String table, long n) {
-    skippedByTable
-        .computeIfAbsent(table, t -> registry.counter("pgconvex.sink.ops.skipped", "table", t))
-        .increment(n);
+    counter(skippedByTable, "pgconvex.sink.ops.skipped", "table", table).increment(n);
   }
 
   /**
@@ -206,8 +202,12 @@ public final class SinkMetrics implements BatchEvents {
   }
 
   private Counter retries(String reason) {
-    return retriesByReason.computeIfAbsent(
-        reason, r -> registry.counter("pgconvex.sink.retries", "reason", r));
+    return counter(retriesByReason, "pgconvex.sink.retries", "reason", reason);
+  }
+
+  /** The counter {@code name{tag=value}}, registered once and kept in {@code byValue}. */
+  private Counter counter(Map<String, Counter> byValue, String name, String tag, String value) {
+    return byValue.computeIfAbsent(value, v -> registry.counter(name, tag, v));
   }
 
   /** Retried Convex calls since start, all reasons. */
