@@ -148,6 +148,8 @@ public final class Transformer implements Service {
                     .withOrphanReportAfterMs(
                         config.getLong(TransformerConfig.ORPHAN_REPORT_AFTER_MS))
                     .withMaxHeldChanges(config.getLong(TransformerConfig.MAX_HELD_CHANGES))
+                    .withParentIdCacheEntries(
+                        config.getInt(TransformerConfig.PARENT_ID_CACHE_ENTRIES))
                     .withLiveMapping(live)),
             TransformerConfig.streamsProperties(config));
     ks.setUncaughtExceptionHandler(

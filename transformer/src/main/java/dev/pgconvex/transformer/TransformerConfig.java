@@ -25,6 +25,7 @@ public final class TransformerConfig {
   public static final String COMMIT_INTERVAL_MS = "transformer.commit.interval.ms";
   public static final String ORPHAN_REPORT_AFTER_MS = "transformer.orphan.report.after.ms";
   public static final String MAX_HELD_CHANGES = "transformer.schema.drift.max.held.changes";
+  public static final String PARENT_ID_CACHE_ENTRIES = "transformer.parent.id.cache.entries";
   public static final String MAPPING_RELOAD_INTERVAL_MS = "transformer.mapping.reload.interval.ms";
 
   private TransformerConfig() {}
@@ -89,6 +90,16 @@ public final class TransformerConfig {
                 + " gone, a column retyped) has its changes held in order, per converter task, until"
                 + " the transformer runs a mapping that matches; at most this many per table and"
                 + " task, beyond which they are dead-lettered (reason held_overflow) and alerted.")
+        .define(
+            PARENT_ID_CACHE_ENTRIES,
+            ConfigType.INT,
+            Integer.toString(TransformerTopology.DEFAULT_PARENT_ID_CACHE_ENTRIES),
+            Validator.atLeast(0),
+            Importance.LOW,
+            "Parent ids each assembler task keeps in memory (least recently used out), so a child"
+                + " whose parent's id is known is written at once instead of after a round trip"
+                + " through the resolver; the child still subscribes to later changes of that id."
+                + " About 150 bytes each. 0 turns the cache off.")
         .define(
             MAPPING_RELOAD_INTERVAL_MS,
             ConfigType.LONG,

@@ -7,7 +7,7 @@ import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.transformer.convert.ConverterProcessor;
 import dev.pgconvex.transformer.convert.LiveMapping;
 import dev.pgconvex.transformer.internals.IdUpdate;
-import dev.pgconvex.transformer.internals.JsonSerde;
+import dev.pgconvex.transformer.internals.InternalSerde;
 import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
@@ -38,11 +38,13 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * debezium-source (all mapped tables) -> converter -> dead letters -> dlq-sink
  *                                                  -> rows (repartition by child ref)
- *   -> assembler [rows] -> ops -> ops-sink
+ *   -> assembler [rows, parent-id-cache] -> ops -> ops-sink
  *                       -> orphan reports (wall-clock punctuator) -> orphans-dlq-sink
  *                       -> ref-requests (repartition by parent ref)
  *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
- *   -> assembler-responses [rows] -> ops -> ops-sink
+ *   -> assembler-responses [rows, parent-id-cache] -> ops -> ops-sink
+ * (a child whose parent's id is in the task's cache is written at once; its request only
+ *   subscribes, and the resolver answers it only when the cached id is wrong)
  * markers (docs/contracts.md, "Markers") take the row path: each node forwards a marker to every
  *   partition of its output once it has it from every upstream task; the last writes a marker op
  *   to every ops partition behind the ops before it
@@ -67,6 +69,12 @@ public final class TransformerTopology {
 
   /** Changes of tables in schema drift, held in order per converter task. */
   public static final String HELD_STORE = "held-changes";
+
+  /** Parent ref to Convex id, per assembler task: an LRU map, not logged ({@link Assembler}). */
+  public static final String PARENT_ID_CACHE_STORE = "parent-id-cache";
+
+  /** The default of {@code transformer.parent.id.cache.entries}. */
+  public static final int DEFAULT_PARENT_ID_CACHE_ENTRIES = 100_000;
 
   /** The default of {@code transformer.schema.drift.max.held.changes}. */
   public static final long DEFAULT_MAX_HELD_CHANGES = 1_000_000;
@@ -94,6 +102,8 @@ public final class TransformerTopology {
    * @param sourcePartitions partitions of each source topic ({@link #partitionsOfSources})
    * @param maxHeldChanges changes held per table and task for schema drift at most
    * @param live the converters' mapping, replaceable while running; starts as {@code mapping}
+   * @param parentIdCacheEntries parent ids each assembler task keeps to write a child at once
+   *     ({@link Assembler}); 0 for none
    */
   public record Options(
       Mapping mapping,
@@ -104,8 +114,12 @@ public final class TransformerTopology {
       boolean inMemoryStores,
       Map<String, Integer> sourcePartitions,
       long maxHeldChanges,
-      LiveMapping live) {
+      LiveMapping live,
+      int parentIdCacheEntries) {
     public Options {
+      if (parentIdCacheEntries < 0) {
+        throw new IllegalArgumentException("parentIdCacheEntries must be >= 0");
+      }
       Objects.requireNonNull(mapping, "mapping");
       if (live == null || !live.mapping().equals(mapping)) {
         live = new LiveMapping(mapping);
@@ -138,7 +152,8 @@ public final class TransformerTopology {
           false,
           Map.of(),
           DEFAULT_MAX_HELD_CHANGES,
-          null);
+          null,
+          DEFAULT_PARENT_ID_CACHE_ENTRIES);
     }
 
     public Options withCounts(PendingCounts c) {
@@ -151,7 +166,8 @@ public final class TransformerTopology {
           inMemoryStores,
           sourcePartitions,
           maxHeldChanges,
-          live);
+          live,
+          parentIdCacheEntries);
     }
 
     public Options withOrphanReportAfterMs(long ms) {
@@ -164,7 +180,8 @@ public final class TransformerTopology {
           inMemoryStores,
           sourcePartitions,
           maxHeldChanges,
-          live);
+          live,
+          parentIdCacheEntries);
     }
 
     public Options withInMemoryStores(boolean inMemory) {
@@ -177,7 +194,8 @@ public final class TransformerTopology {
           inMemory,
           sourcePartitions,
           maxHeldChanges,
-          live);
+          live,
+          parentIdCacheEntries);
     }
 
     /** The actual partition counts of the source topics, as Kafka describes them. */
@@ -191,7 +209,8 @@ public final class TransformerTopology {
           inMemoryStores,
           byTopic,
           maxHeldChanges,
-          live);
+          live,
+          parentIdCacheEntries);
     }
 
     /** The converters read their mapping from {@code m}, which may change while running. */
@@ -205,7 +224,23 @@ public final class TransformerTopology {
           inMemoryStores,
           sourcePartitions,
           maxHeldChanges,
-          m);
+          m,
+          parentIdCacheEntries);
+    }
+
+    /** Each assembler task caches so many parent ids (0: none). */
+    public Options withParentIdCacheEntries(int entries) {
+      return new Options(
+          mapping,
+          topics,
+          partitions,
+          counts,
+          orphanReportAfterMs,
+          inMemoryStores,
+          sourcePartitions,
+          maxHeldChanges,
+          live,
+          entries);
     }
 
     /** At most so many changes held per table and converter task for schema drift. */
@@ -219,7 +254,8 @@ public final class TransformerTopology {
           inMemoryStores,
           sourcePartitions,
           max,
-          live);
+          live,
+          parentIdCacheEntries);
     }
   }
 
@@ -235,15 +271,33 @@ public final class TransformerTopology {
       throw new IllegalArgumentException("The mapping has no tables: nothing to transform");
     }
     Serde<String> str = Serdes.String();
-    Serde<Msg> msgSerde = new JsonSerde<>(Msg.class);
+    Serde<Msg> msgSerde = new InternalSerde<>(Msg.class);
     StreamsBuilder builder = new StreamsBuilder();
+    // Cached (statestore.cache.max.bytes): a row's state is written twice per foreign key (the row,
+    // then the answer) within one commit interval, and the cache turns that into one store write
+    // and one changelog record; reads see the cache first. Flushed before every commit, so a
+    // restart restores the same state.
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            store(ROWS_STORE, inMemory), str, new JsonSerde<>(RowState.class)));
-    builder.addStateStore(Stores.keyValueStoreBuilder(store(PARENT_IDS_STORE, inMemory), str, str));
+                store(ROWS_STORE, inMemory), str, new InternalSerde<>(RowState.class))
+            .withCachingEnabled());
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(store(SUBSCRIPTIONS_STORE, inMemory), str, str));
+        Stores.keyValueStoreBuilder(store(PARENT_IDS_STORE, inMemory), str, str)
+            .withCachingEnabled());
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(store(SUBSCRIPTIONS_STORE, inMemory), str, str)
+            .withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(store(HELD_STORE, inMemory), str, str));
+    int cacheEntries = options.parentIdCacheEntries();
+    String idCache = cacheEntries > 0 ? PARENT_ID_CACHE_STORE : null;
+    if (idCache != null) {
+      // A cache, not state: rebuilt from the resolver's answers after a restart, so not logged.
+      builder.addStateStore(
+          Stores.keyValueStoreBuilder(Stores.lruMap(idCache, cacheEntries), str, str)
+              .withLoggingDisabled());
+    }
+    String[] assemblerStores =
+        idCache == null ? new String[] {ROWS_STORE} : new String[] {ROWS_STORE, idCache};
     Map<String, String> sourceByTable = new HashMap<>();
     mapping
         .tables()
@@ -296,9 +350,10 @@ public final class TransformerTopology {
                         orphanReportAfterMs,
                         sourceByTable,
                         converterTasks,
-                        partitions),
+                        partitions,
+                        idCache),
                 Named.as("assembler"),
-                ROWS_STORE);
+                assemblerStores);
     Map<String, KStream<String, Msg>> assembledSplit =
         assembled
             .split(Named.as("assembled-"))
@@ -341,9 +396,16 @@ public final class TransformerTopology {
             .process(
                 () ->
                     new Assembler(
-                        ROWS_STORE, counts, false, 0, sourceByTable, partitions, partitions),
+                        ROWS_STORE,
+                        counts,
+                        false,
+                        0,
+                        sourceByTable,
+                        partitions,
+                        partitions,
+                        idCache),
                 Named.as("assembler-responses"),
-                ROWS_STORE);
+                assemblerStores);
 
     assembledSplit
         .get("assembled-ops")

@@ -196,6 +196,22 @@ final class Fixture {
         long orphanReportAfterMs,
         int partitions,
         long maxHeldChanges) {
+      this(
+          mapping,
+          inMemory,
+          orphanReportAfterMs,
+          partitions,
+          maxHeldChanges,
+          TransformerTopology.DEFAULT_PARENT_ID_CACHE_ENTRIES);
+    }
+
+    Driver(
+        Mapping mapping,
+        boolean inMemory,
+        long orphanReportAfterMs,
+        int partitions,
+        long maxHeldChanges,
+        int parentIdCacheEntries) {
       this.mapping = mapping;
       this.live = new LiveMapping(mapping);
       Properties p = new Properties();
@@ -216,6 +232,7 @@ final class Fixture {
                       .withOrphanReportAfterMs(orphanReportAfterMs)
                       .withInMemoryStores(inMemory)
                       .withMaxHeldChanges(maxHeldChanges)
+                      .withParentIdCacheEntries(parentIdCacheEntries)
                       .withLiveMapping(live)),
               p);
       ids = driver.createInputTopic(TOPICS.ids(), new StringSerializer(), new StringSerializer());

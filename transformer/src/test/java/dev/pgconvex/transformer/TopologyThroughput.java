@@ -8,7 +8,7 @@ import dev.pgconvex.common.mapping.Mapping;
 import dev.pgconvex.common.mapping.RelationMapping;
 import dev.pgconvex.common.mapping.TableMapping;
 import dev.pgconvex.transformer.Fixture.Driver;
-import dev.pgconvex.transformer.internals.JsonSerde;
+import dev.pgconvex.transformer.internals.InternalSerde;
 import dev.pgconvex.transformer.internals.RowState;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -105,7 +105,7 @@ public final class TopologyThroughput {
         throw new IllegalStateException(
             "expected " + n + " held rows, got " + d.counts.pendingRows());
       }
-      JsonSerde<RowState> serde = new JsonSerde<>(RowState.class);
+      InternalSerde<RowState> serde = new InternalSerde<>(RowState.class);
       long rows = 0;
       try (KeyValueIterator<String, RowState> it = d.rows().all()) {
         while (it.hasNext()) {

@@ -479,6 +479,102 @@ class TransformerTopologyTest {
   }
 
   @Test
+  void aSecondChildOfAKnownParentIsWrittenFromTheCache() {
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    assertThat(d.ops().get(0).doc().get("authorId").asText()).isEqualTo("u1");
+    assertThat(d.counts.parentIdCacheLookups("posts", "miss")).isEqualTo(1);
+
+    d.create("posts", post(11, 1, null), 110);
+
+    List<Operation> ops = d.ops();
+    assertThat(ops).hasSize(1);
+    assertThat(ops.get(0).op()).isEqualTo(Kind.UPSERT);
+    assertThat(ops.get(0).doc().get("authorId").asText()).isEqualTo("u1");
+    assertThat(d.counts.parentIdCacheLookups("posts", "hit")).isEqualTo(1);
+    assertThat(d.registry.scrape())
+        .contains("pgconvex_transformer_parent_id_cache_total{result=\"hit\",table=\"posts\"} 1.0");
+    assertThat(d.counts.pendingRefs()).isZero();
+
+    // still subscribed: a new id of the parent reaches the child written from the cache
+    d.id("users/[1]", "u1b");
+    assertThat(d.ops())
+        .filteredOn(o -> o.key().equals("[11]"))
+        .singleElement()
+        .satisfies(o -> assertThat(o.doc()).isEqualTo(row("authorId", "u1b")));
+  }
+
+  @Test
+  void aCachedIdTheParentNoLongerHasIsTakenBack() {
+    d.id("users/[1]", "u1");
+    d.id("users/[2]", "u2");
+    d.create("posts", post(10, 1, null), 100);
+    d.ops();
+    // the parent is deleted (no foreign-key constraint holds it) after its id was cached
+    d.idDeleted("users/[1]");
+    assertThat(d.ops()).isEmpty();
+
+    // a required author: written from the cache, then taken back, so the row waits again
+    d.create("posts", post(11, 1, null), 110);
+    assertThat(d.ops())
+        .singleElement()
+        .satisfies(o -> assertThat(o.doc().get("authorId").asText()).isEqualTo("u1"));
+    assertThat(d.counts.parentIdCacheLookups("posts", "revoked")).isEqualTo(1);
+    assertThat(d.counts.pendingRows("posts")).isEqualTo(1);
+
+    // the parent comes back: the waiting row is written in full with the new id
+    d.id("users/[1]", "u1new");
+    assertThat(d.ops())
+        .filteredOn(o -> o.key().equals("[11]"))
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.op()).isEqualTo(Kind.UPSERT);
+              assertThat(o.position()).isEqualTo(Position.of(110, 1));
+              assertThat(o.doc().get("authorId").asText()).isEqualTo("u1new");
+            });
+    assertThat(d.counts.pendingRows()).isZero();
+
+    // an optional editor: written from the cache, then removed by a patch
+    d.idDeleted("users/[1]");
+    d.create("posts", post(12, 2, 1), 120);
+    List<Operation> ops = d.ops();
+    assertThat(ops).extracting(Operation::op).containsExactly(Kind.UPSERT, Kind.PATCH);
+    assertThat(ops.get(0).doc().get("editorId").asText()).isEqualTo("u1new");
+    assertThat(ops.get(1).doc()).isEqualTo(row("editorId", null));
+    assertThat(ops.get(1).position()).isEqualTo(ops.get(0).position());
+    assertThat(d.counts.parentIdCacheLookups("posts", "revoked")).isEqualTo(2);
+    assertThat(d.counts.pendingRows()).isZero();
+
+    d.id("users/[1]", "u1again");
+    assertThat(d.ops())
+        .filteredOn(o -> o.key().equals("[12]"))
+        .extracting(Operation::doc)
+        .containsExactly(row("editorId", "u1again"));
+  }
+
+  @Test
+  void withoutTheCacheEveryChildAsksTheResolver() {
+    d.close();
+    d =
+        new Driver(
+            Fixture.mapping(),
+            true,
+            TransformerTopology.DEFAULT_ORPHAN_REPORT_AFTER_MS,
+            2,
+            TransformerTopology.DEFAULT_MAX_HELD_CHANGES,
+            0);
+    d.id("users/[1]", "u1");
+    d.create("posts", post(10, 1, null), 100);
+    d.create("posts", post(11, 1, null), 110);
+    assertThat(d.ops())
+        .extracting(o -> o.doc().get("authorId").asText())
+        .containsExactly("u1", "u1");
+    assertThat(d.counts.parentIdCacheLookups("posts", "hit")).isZero();
+    assertThat(d.counts.parentIdCacheLookups("posts", "miss")).isZero();
+  }
+
+  @Test
   void parentRecreatedWithTheSameKeyRepointsChildrenAnsweredWithTheOldId() {
     d.id("users/[1]", "old"); // the sink has not reported the delete and re-insert yet
     d.create("posts", post(10, 1, null), 100);
@@ -539,8 +635,11 @@ class TransformerTopologyTest {
         .doesNotContain("KSTREAM-")
         .doesNotContain("KTABLE-")
         .contains("rows-repartition", "ref-requests-repartition", "ref-responses-repartition")
-        .contains("Processor: assembler (stores: [rows])")
-        .contains("Processor: assembler-responses (stores: [rows])")
+        .containsPattern(
+            "Processor: assembler \\(stores: \\[(rows, parent-id-cache|parent-id-cache, rows)]\\)")
+        .containsPattern(
+            "Processor: assembler-responses \\(stores: \\[(rows, parent-id-cache|parent-id-cache,"
+                + " rows)]\\)")
         .containsPattern(
             "Processor: resolver \\(stores: \\[(subscriptions, parent-ids|parent-ids, subscriptions)]\\)");
   }

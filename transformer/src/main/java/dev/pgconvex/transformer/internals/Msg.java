@@ -2,9 +2,9 @@ package dev.pgconvex.transformer.internals;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
@@ -99,26 +99,37 @@ public sealed interface Msg {
     }
   }
 
-  /** Reads what {@link Writer} writes; exactly one known field. */
+  /**
+   * Reads what {@link Writer} writes; exactly one known field. Streams the payload straight into
+   * its type (no intermediate tree: this runs for every record of every internal hop).
+   */
   final class Reader extends JsonDeserializer<Msg> {
     @Override
     public Msg deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
-      JsonNode node = ctx.readTree(p);
-      if (!node.isObject() || node.size() != 1) {
-        return ctx.reportInputMismatch(Msg.class, "expected one field naming the kind: %s", node);
+      if (!p.isExpectedStartObjectToken()) {
+        return ctx.reportInputMismatch(Msg.class, "expected an object naming the kind");
       }
-      var field = node.fields().next();
-      JsonNode v = field.getValue();
-      return switch (field.getKey()) {
-        case "row" -> new Row(ctx.readTreeAsValue(v, RowChange.class));
-        case "request" -> new Request(ctx.readTreeAsValue(v, RefRequest.class));
-        case "response" -> new Response(ctx.readTreeAsValue(v, RefResponse.class));
-        case "ids" -> new Ids(ctx.readTreeAsValue(v, IdUpdate.class));
-        case "op" -> new Op(ctx.readTreeAsValue(v, Operation.class));
-        case "dead" -> new Dead(ctx.readTreeAsValue(v, DeadLetter.class));
-        case "marker" -> new Marker(ctx.readTreeAsValue(v, MarkerMsg.class));
-        default -> ctx.reportInputMismatch(Msg.class, "unknown kind '%s'", field.getKey());
-      };
+      String kind = p.nextFieldName();
+      if (kind == null) {
+        return ctx.reportInputMismatch(Msg.class, "expected one field naming the kind: {}");
+      }
+      p.nextToken();
+      Msg msg =
+          switch (kind) {
+            case "row" -> new Row(ctx.readValue(p, RowChange.class));
+            case "request" -> new Request(ctx.readValue(p, RefRequest.class));
+            case "response" -> new Response(ctx.readValue(p, RefResponse.class));
+            case "ids" -> new Ids(ctx.readValue(p, IdUpdate.class));
+            case "op" -> new Op(ctx.readValue(p, Operation.class));
+            case "dead" -> new Dead(ctx.readValue(p, DeadLetter.class));
+            case "marker" -> new Marker(ctx.readValue(p, MarkerMsg.class));
+            default -> ctx.reportInputMismatch(Msg.class, "unknown kind '%s'", kind);
+          };
+      if (p.nextToken() != JsonToken.END_OBJECT) {
+        return ctx.reportInputMismatch(
+            Msg.class, "expected one field naming the kind, found '%s' after it", kind);
+      }
+      return msg;
     }
   }
 }

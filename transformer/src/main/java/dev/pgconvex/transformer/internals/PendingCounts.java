@@ -41,6 +41,7 @@ public final class PendingCounts {
   private final SkipReporter idsSkipped;
   private final SkipReporter heartbeatsSkipped;
   private final Map<String, Counter> staleChanges = new ConcurrentHashMap<>();
+  private final Map<String, Counter> parentIdCache = new ConcurrentHashMap<>();
 
   /** Counts into a registry of its own (tests, measurements). */
   public PendingCounts() {
@@ -159,6 +160,33 @@ public final class PendingCounts {
                     .tag("table", t)
                     .register(registry))
         .increment();
+  }
+
+  /**
+   * Counts a lookup of the assembler's parent-id cache for a relation of {@code table}: {@code hit}
+   * (the id was written at once, no answer from the resolver needed), {@code miss} (asked the
+   * resolver), {@code revoked} (a cached id the parent no longer had; the row waits again).
+   */
+  public void parentIdCache(String table, String result) {
+    parentIdCache
+        .computeIfAbsent(
+            table + '\u0000' + result,
+            k ->
+                Counter.builder("pgconvex.transformer.parent.id.cache")
+                    .description(
+                        "Lookups of a parent's id in the assembler's cache, by result: hit (no"
+                            + " round trip to the resolver), miss, revoked (the parent was"
+                            + " deleted; the row waits again)")
+                    .tag("table", table)
+                    .tag("result", result)
+                    .register(registry))
+        .increment();
+  }
+
+  /** Parent-id cache lookups of {@code table} with {@code result} since start. */
+  public long parentIdCacheLookups(String table, String result) {
+    Counter c = parentIdCache.get(table + '\u0000' + result);
+    return c == null ? 0 : (long) c.count();
   }
 
   /** Stale changes of {@code table} since start. */

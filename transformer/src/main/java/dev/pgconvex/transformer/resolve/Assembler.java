@@ -58,8 +58,10 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   private final Map<String, String> sourceTopics;
   private final MarkerAlignment markers;
   private final int partitions;
+  private final String idCacheName;
   private ProcessorContext<String, Msg> context;
   private KeyValueStore<String, RowState> rows;
+  private KeyValueStore<String, String> idCache;
   private String task;
 
   /**
@@ -82,6 +84,36 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       Map<String, String> sourceTopics,
       int markerSenders,
       int partitions) {
+    this(
+        storeName,
+        counts,
+        countsOwner,
+        orphanReportAfterMs,
+        sourceTopics,
+        markerSenders,
+        partitions,
+        null);
+  }
+
+  /**
+   * As {@link #Assembler(String, PendingCounts, boolean, long, Map, int, int)}, with the task's
+   * parent-id cache.
+   *
+   * @param idCacheName a store of parent ref to Convex id that both nodes of a task share (an LRU
+   *     map, not logged: a restart starts it empty), or null for none. The responses node fills it
+   *     from the resolver's answers; the rows node writes a child at once with a cached id and
+   *     still subscribes, telling the resolver the id it used ({@link RefRequest#knownId}), which
+   *     answers only when that id is wrong
+   */
+  public Assembler(
+      String storeName,
+      PendingCounts counts,
+      boolean countsOwner,
+      long orphanReportAfterMs,
+      Map<String, String> sourceTopics,
+      int markerSenders,
+      int partitions,
+      String idCacheName) {
     if (orphanReportAfterMs < 0) {
       throw new IllegalArgumentException("orphanReportAfterMs must be >= 0");
     }
@@ -92,6 +124,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     this.sourceTopics = Map.copyOf(sourceTopics);
     this.markers = new MarkerAlignment(() -> markerSenders);
     this.partitions = partitions;
+    this.idCacheName = idCacheName;
   }
 
   /** One marker sender and partition (tests of one task). */
@@ -113,6 +146,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   public void init(ProcessorContext<String, Msg> context) {
     this.context = context;
     this.rows = context.getStateStore(storeName);
+    this.idCache = idCacheName == null ? null : context.getStateStore(idCacheName);
     this.task = context.taskId().toString();
     if (countsOwner) {
       // Processors are initialised after restoration, so the store is complete here.
@@ -283,8 +317,9 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
             new Rel(
                 rc.field(), rc.parentRef(), rc.optional(), old.resolvedId(), false); // no flicker
       } else {
-        next = new Rel(rc.field(), rc.parentRef(), rc.optional(), null, false);
-        requests.add(new RefRequest(rc.parentRef(), ref, rc.field(), c.position(), false));
+        String cached = cachedId(rc.parentRef(), ref);
+        next = new Rel(rc.field(), rc.parentRef(), rc.optional(), cached, false);
+        requests.add(new RefRequest(rc.parentRef(), ref, rc.field(), c.position(), false, cached));
       }
       if (old != null && old.parentRef() != null && !old.samePointer(rc.parentRef())) {
         requests.add(new RefRequest(old.parentRef(), ref, old.field(), prev.position(), true));
@@ -323,6 +358,14 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   }
 
   private void onResponse(Record<String, Msg> record, RefResponse r) {
+    // The resolver's answers for one parent arrive in its order: the latest is its current id.
+    if (idCache != null) {
+      if (r.id() != null) {
+        idCache.put(r.parentRef(), r.id());
+      } else if (r.revoked()) {
+        idCache.delete(r.parentRef());
+      }
+    }
     RowState state = rows.get(r.childRef());
     if (state == null) {
       return; // stale: the row was deleted since the request
@@ -333,6 +376,10 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     // outlives the change that made it (the parent's id may change later).
     if (rel == null || !Objects.equals(rel.parentRef(), r.parentRef())) {
       return; // stale: re-parented since the request
+    }
+    if (r.revoked()) {
+      onRevoked(record, r, state, rel);
+      return;
     }
     if (r.id() == null ? rel.resolved() || rel.waiting() : r.id().equals(rel.resolvedId())) {
       return; // nothing new
@@ -368,6 +415,56 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     }
     rows.put(r.childRef(), next);
     track(r.childRef(), state, next);
+  }
+
+  /**
+   * The id this row was written with came from the cache, and the parent has none now (deleted
+   * after the id was cached): the relation is "not known yet" again, as if the row had asked. An
+   * optional field is removed by a patch; a row that needs the parent waits for it again (held,
+   * counted, reported as an orphan in time) and is written in full once the parent has an id.
+   */
+  private void onRevoked(Record<String, Msg> record, RefResponse r, RowState state, Rel rel) {
+    if (!rel.resolved()) {
+      return; // answered since (answers arrive in order): nothing to take back
+    }
+    String table = DocRef.parse(r.childRef()).table();
+    counts.parentIdCache(table, "revoked");
+    List<Rel> rels = new ArrayList<>(state.relations().size());
+    for (Rel x : state.relations()) {
+      rels.add(
+          x.field().equals(r.field())
+              ? new Rel(x.field(), x.parentRef(), x.optional(), null, true)
+              : x);
+    }
+    RowState next = state.withRelations(rels);
+    if (state.emitted() && rel.optional()) {
+      ObjectNode doc = Json.NODES.objectNode();
+      doc.putNull(r.field());
+      emit(
+          record,
+          op(
+              r.childRef(),
+              Operation.Kind.PATCH,
+              state.position(),
+              state.commitTs(),
+              state.txId(),
+              doc));
+    } else if (state.emitted()) {
+      next = next.withEmitted(false);
+    }
+    next = next.heldAfter(state, context.currentSystemTimeMs());
+    rows.put(r.childRef(), next);
+    track(r.childRef(), state, next);
+  }
+
+  /** The cached id of {@code parentRef}, or null (no cache, or not cached), counted per table. */
+  private String cachedId(String parentRef, String childRef) {
+    if (idCache == null) {
+      return null;
+    }
+    String id = idCache.get(parentRef);
+    counts.parentIdCache(DocRef.parse(childRef).table(), id == null ? "miss" : "hit");
+    return id;
   }
 
   /** The whole known document: an upsert, or a patch when no whole image was ever seen. */

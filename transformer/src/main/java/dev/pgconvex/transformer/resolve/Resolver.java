@@ -23,11 +23,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * position).
  *
  * <p>A request is answered at once: with the id, or with "not known yet" (null id), and it stays
- * subscribed until the child withdraws it (re-parented or deleted). When the sink reports a parent
- * id that differs from the one known (first id, or the parent was deleted and created again), every
- * subscriber is answered again. Keeping subscriptions (as Kafka Streams' foreign-key join does)
- * repairs the race where a child is answered with the id of a parent version that was just
- * replaced. Used by one stream thread.
+ * subscribed until the child withdraws it (re-parented or deleted). A request that carries the id
+ * the assembler already used ({@link RefRequest#knownId}) is answered only when that id is wrong:
+ * with the current id, or {@link RefResponse#revoked} when the parent has none. When the sink
+ * reports a parent id that differs from the one known (first id, or the parent was deleted and
+ * created again), every subscriber is answered again. Keeping subscriptions (as Kafka Streams'
+ * foreign-key join does) repairs the race where a child is answered with the id of a parent version
+ * that was just replaced. Used by one stream thread.
  */
 public final class Resolver implements Processor<String, Msg, String, Msg> {
   static final char SEP = '\u0000';
@@ -130,7 +132,18 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
     if (id == null && fresh) {
       counts.addRefs(task, 1);
     }
-    respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+    if (q.knownId() == null) {
+      respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+    } else if (id == null) {
+      // The assembler wrote an id this parent no longer has (deleted since): it must wait again.
+      respond(
+          record,
+          new RefResponse(q.childRef(), q.field(), q.parentRef(), null, q.position(), true));
+    } else if (!id.equals(q.knownId())) {
+      respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+    }
+    // else the child has the right id already: the usual case with the assembler's cache, and
+    // the hop back is saved
   }
 
   private void onIds(Record<String, Msg> record, IdUpdate u) {
