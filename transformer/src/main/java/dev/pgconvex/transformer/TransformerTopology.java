@@ -13,6 +13,7 @@ import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
 import dev.pgconvex.transformer.internals.RowState;
 import dev.pgconvex.transformer.resolve.Assembler;
+import dev.pgconvex.transformer.resolve.ParentIdCache;
 import dev.pgconvex.transformer.resolve.Resolver;
 import java.util.HashMap;
 import java.util.List;
@@ -38,12 +39,12 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * debezium-source (all mapped tables) -> converter -> dead letters -> dlq-sink
  *                                                  -> rows (repartition by child ref)
- *   -> assembler [rows, parent-id-cache] -> ops -> ops-sink
+ *   -> assembler [rows] -> ops -> ops-sink
  *                       -> orphan reports (wall-clock punctuator) -> orphans-dlq-sink
  *                       -> ref-requests (repartition by parent ref)
  *   + ids-source -> resolver [parent-ids, subscriptions] -> ref-responses (by child ref)
- *   -> assembler-responses [rows, parent-id-cache] -> ops -> ops-sink
- * (a child whose parent's id is in the task's cache is written at once; its request only
+ *   -> assembler-responses [rows] -> ops -> ops-sink
+ * (a child whose parent's id is in the task's ParentIdCache is written at once; its request only
  *   subscribes, and the resolver answers it only when the cached id is wrong)
  * markers (docs/contracts.md, "Markers") take the row path: each node forwards a marker to every
  *   partition of its output once it has it from every upstream task; the last writes a marker op
@@ -69,9 +70,6 @@ public final class TransformerTopology {
 
   /** Changes of tables in schema drift, held in order per converter task. */
   public static final String HELD_STORE = "held-changes";
-
-  /** Parent ref to Convex id, per assembler task: an LRU map, not logged ({@link Assembler}). */
-  public static final String PARENT_ID_CACHE_STORE = "parent-id-cache";
 
   /** The default of {@code transformer.parent.id.cache.entries}. */
   public static final int DEFAULT_PARENT_ID_CACHE_ENTRIES = 100_000;
@@ -289,15 +287,7 @@ public final class TransformerTopology {
             .withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(store(HELD_STORE, inMemory), str, str));
     int cacheEntries = options.parentIdCacheEntries();
-    String idCache = cacheEntries > 0 ? PARENT_ID_CACHE_STORE : null;
-    if (idCache != null) {
-      // A cache, not state: rebuilt from the resolver's answers after a restart, so not logged.
-      builder.addStateStore(
-          Stores.keyValueStoreBuilder(Stores.lruMap(idCache, cacheEntries), str, str)
-              .withLoggingDisabled());
-    }
-    String[] assemblerStores =
-        idCache == null ? new String[] {ROWS_STORE} : new String[] {ROWS_STORE, idCache};
+    ParentIdCache idCache = cacheEntries > 0 ? new ParentIdCache(cacheEntries) : null;
     Map<String, String> sourceByTable = new HashMap<>();
     mapping
         .tables()
@@ -353,7 +343,7 @@ public final class TransformerTopology {
                         partitions,
                         idCache),
                 Named.as("assembler"),
-                assemblerStores);
+                ROWS_STORE);
     Map<String, KStream<String, Msg>> assembledSplit =
         assembled
             .split(Named.as("assembled-"))
@@ -405,7 +395,7 @@ public final class TransformerTopology {
                         partitions,
                         idCache),
                 Named.as("assembler-responses"),
-                assemblerStores);
+                ROWS_STORE);
 
     assembledSplit
         .get("assembled-ops")

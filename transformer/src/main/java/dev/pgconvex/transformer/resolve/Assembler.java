@@ -58,10 +58,10 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   private final Map<String, String> sourceTopics;
   private final MarkerAlignment markers;
   private final int partitions;
-  private final String idCacheName;
+  private final ParentIdCache idCaches;
   private ProcessorContext<String, Msg> context;
   private KeyValueStore<String, RowState> rows;
-  private KeyValueStore<String, String> idCache;
+  private Map<String, String> idCache;
   private String task;
 
   /**
@@ -99,11 +99,10 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    * As {@link #Assembler(String, PendingCounts, boolean, long, Map, int, int)}, with the task's
    * parent-id cache.
    *
-   * @param idCacheName a store of parent ref to Convex id that both nodes of a task share (an LRU
-   *     map, not logged: a restart starts it empty), or null for none. The responses node fills it
-   *     from the resolver's answers; the rows node writes a child at once with a cached id and
-   *     still subscribes, telling the resolver the id it used ({@link RefRequest#knownId}), which
-   *     answers only when that id is wrong
+   * @param idCaches the parent ids both nodes of a task share, or null for none. The responses node
+   *     fills it from the resolver's answers; the rows node writes a child at once with a cached id
+   *     and still subscribes, telling the resolver the id it used ({@link RefRequest#knownId}),
+   *     which answers only when that id is wrong
    */
   public Assembler(
       String storeName,
@@ -113,7 +112,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       Map<String, String> sourceTopics,
       int markerSenders,
       int partitions,
-      String idCacheName) {
+      ParentIdCache idCaches) {
     if (orphanReportAfterMs < 0) {
       throw new IllegalArgumentException("orphanReportAfterMs must be >= 0");
     }
@@ -124,7 +123,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     this.sourceTopics = Map.copyOf(sourceTopics);
     this.markers = new MarkerAlignment(() -> markerSenders);
     this.partitions = partitions;
-    this.idCacheName = idCacheName;
+    this.idCaches = idCaches;
   }
 
   /** One marker sender and partition (tests of one task). */
@@ -146,7 +145,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   public void init(ProcessorContext<String, Msg> context) {
     this.context = context;
     this.rows = context.getStateStore(storeName);
-    this.idCache = idCacheName == null ? null : context.getStateStore(idCacheName);
+    this.idCache = idCaches == null ? null : idCaches.forTask(context.taskId());
     this.task = context.taskId().toString();
     if (countsOwner) {
       // Processors are initialised after restoration, so the store is complete here.
@@ -213,6 +212,9 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
   public void close() {
     if (countsOwner && task != null) {
       counts.removeRows(task);
+      if (idCaches != null) {
+        idCaches.remove(context.taskId());
+      }
     }
   }
 
@@ -363,7 +365,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       if (r.id() != null) {
         idCache.put(r.parentRef(), r.id());
       } else if (r.revoked()) {
-        idCache.delete(r.parentRef());
+        idCache.remove(r.parentRef());
       }
     }
     RowState state = rows.get(r.childRef());
