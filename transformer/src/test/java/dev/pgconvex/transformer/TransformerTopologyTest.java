@@ -3,6 +3,7 @@ package dev.pgconvex.transformer;
 import static dev.pgconvex.transformer.Fixture.envelope;
 import static dev.pgconvex.transformer.Fixture.row;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgconvex.common.model.DeadLetter;
@@ -10,7 +11,11 @@ import dev.pgconvex.common.model.Operation;
 import dev.pgconvex.common.model.Operation.Kind;
 import dev.pgconvex.common.model.Position;
 import dev.pgconvex.transformer.Fixture.Driver;
+import dev.pgconvex.transformer.internals.InternalSerde;
+import dev.pgconvex.transformer.internals.Msg;
+import dev.pgconvex.transformer.internals.RefResponse;
 import java.util.List;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -476,6 +481,33 @@ class TransformerTopologyTest {
     assertThat(d.counts.staleChanges("posts")).isEqualTo(1);
     assertThat(d.registry.scrape())
         .contains("pgconvex_transformer_stale_changes_total{table=\"posts\"} 1.0");
+  }
+
+  @Test
+  void aRequiredParentNotKnownYetIsNotAnsweredAnOptionalOneIs() {
+    var responses =
+        d.driver.createOutputTopic(
+            "transformer-test-ref-responses-repartition",
+            new StringDeserializer(),
+            new InternalSerde<>(Msg.class).deserializer());
+    d.create("posts", post(10, 1, null), 100); // required author, not known yet
+    assertThat(responses.readValuesToList()).isEmpty();
+    assertThat(d.counts.pendingRows("posts")).isEqualTo(1);
+    assertThat(d.counts.pendingRefs()).isEqualTo(1);
+
+    d.id("users/[2]", "u2");
+    d.create("posts", post(11, 2, 3), 110); // optional editor, not known yet: answered
+    assertThat(responses.readValuesToList())
+        .extracting(m -> ((Msg.Response) m).response())
+        .extracting(RefResponse::field, RefResponse::id)
+        .containsExactlyInAnyOrder(tuple("authorId", "u2"), tuple("editorId", null));
+    assertThat(d.ops()).extracting(Operation::key).containsExactly("[11]");
+
+    d.id("users/[1]", "u1");
+    assertThat(d.ops())
+        .singleElement()
+        .satisfies(o -> assertThat(o.doc().get("authorId").asText()).isEqualTo("u1"));
+    assertThat(d.counts.pendingRows()).isZero();
   }
 
   @Test

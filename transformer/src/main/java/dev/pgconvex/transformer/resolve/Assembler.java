@@ -321,7 +321,9 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
       } else {
         String cached = cachedId(rc.parentRef(), ref);
         next = new Rel(rc.field(), rc.parentRef(), rc.optional(), cached, false);
-        requests.add(new RefRequest(rc.parentRef(), ref, rc.field(), c.position(), false, cached));
+        requests.add(
+            new RefRequest(
+                rc.parentRef(), ref, rc.field(), c.position(), false, cached, !rc.optional()));
       }
       if (old != null && old.parentRef() != null && !old.samePointer(rc.parentRef())) {
         requests.add(new RefRequest(old.parentRef(), ref, old.field(), prev.position(), true));

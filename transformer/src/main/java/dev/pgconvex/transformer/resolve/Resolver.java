@@ -22,14 +22,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * ref to id) and {@code subscriptions} ({@code parentRef NUL childRef NUL field} to the request's
  * position).
  *
- * <p>A request is answered at once: with the id, or with "not known yet" (null id), and it stays
- * subscribed until the child withdraws it (re-parented or deleted). A request that carries the id
- * the assembler already used ({@link RefRequest#knownId}) is answered only when that id is wrong:
- * with the current id, or {@link RefResponse#revoked} when the parent has none. When the sink
- * reports a parent id that differs from the one known (first id, or the parent was deleted and
- * created again), every subscriber is answered again. Keeping subscriptions (as Kafka Streams'
- * foreign-key join does) repairs the race where a child is answered with the id of a parent version
- * that was just replaced. Used by one stream thread.
+ * <p>A request is answered at once: with the id, or with "not known yet" (null id; only when the
+ * relation is optional), and it stays subscribed until the child withdraws it (re-parented or
+ * deleted). A request that carries the id the assembler already used ({@link RefRequest#knownId})
+ * is answered only when that id is wrong: with the current id, or {@link RefResponse#revoked} when
+ * the parent has none. When the sink reports a parent id that differs from the one known (first id,
+ * or the parent was deleted and created again), every subscriber is answered again. Keeping
+ * subscriptions (as Kafka Streams' foreign-key join does) repairs the race where a child is
+ * answered with the id of a parent version that was just replaced. Used by one stream thread.
  */
 public final class Resolver implements Processor<String, Msg, String, Msg> {
   static final char SEP = '\u0000';
@@ -133,7 +133,11 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
       counts.addRefs(task, 1);
     }
     if (q.knownId() == null) {
-      respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+      // "Not known yet" matters only to an optional relation (written without the field); a
+      // required one waits for the id either way, and gets it when the sink reports it.
+      if (id != null || !Boolean.TRUE.equals(q.required())) {
+        respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+      }
     } else if (id == null) {
       // The assembler wrote an id this parent no longer has (deleted since): it must wait again.
       respond(
