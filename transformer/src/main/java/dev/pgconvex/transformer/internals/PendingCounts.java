@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class PendingCounts {
   private final Map<String, Map<String, AtomicLong>> rowsByTask = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> refsByTask = new ConcurrentHashMap<>();
-  private final Map<String, Set<String>> heldByTask = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, HeldRow>> heldByTask = new ConcurrentHashMap<>();
   private final Map<String, Long> oldestHeldSinceByTask = new ConcurrentHashMap<>();
   // Tables held for schema drift, per task then table.
   private final Map<String, Map<String, HeldTable>> heldTablesByTask = new ConcurrentHashMap<>();
@@ -220,13 +220,36 @@ public final class PendingCounts {
     orphansReported.computeIfAbsent(table, k -> new AtomicLong()).incrementAndGet();
   }
 
-  /** Marks {@code ref} held (or not) by {@code task}. */
-  public void held(String task, String ref, boolean held) {
-    Set<String> refs = heldByTask.computeIfAbsent(task, k -> ConcurrentHashMap.newKeySet());
-    if (held) {
-      refs.add(ref);
-    } else {
-      refs.remove(ref);
+  /**
+   * What the orphan check needs of a held row, kept beside the store so the check reads only rows
+   * that are due: since when it waits for a required parent (null when unknown, or when it waits
+   * for none), and whether it was reported.
+   *
+   * @param sinceMs {@link RowState#heldSinceMs()}
+   * @param waits {@link RowState#waitsForParent()}
+   * @param reported {@link RowState#orphanReported()}
+   */
+  public record HeldRow(Long sinceMs, boolean waits, boolean reported) {
+    public static HeldRow of(RowState s) {
+      return new HeldRow(s.heldSinceMs(), s.waitsForParent(), s.orphanReported());
+    }
+
+    /** Whether the orphan check must read the row at {@code nowMs} for a timeout of {@code ms}. */
+    public boolean due(long nowMs, long afterMs) {
+      return waits && !reported && (sinceMs == null || nowMs - sinceMs >= afterMs);
+    }
+  }
+
+  /** Records that {@code task} holds {@code ref} in state {@code row}. */
+  public void held(String task, String ref, HeldRow row) {
+    heldByTask.computeIfAbsent(task, k -> new ConcurrentHashMap<>()).put(ref, row);
+  }
+
+  /** Records that {@code task} no longer holds {@code ref}. */
+  public void released(String task, String ref) {
+    Map<String, HeldRow> rows = heldByTask.get(task);
+    if (rows != null) {
+      rows.remove(ref);
     }
   }
 
@@ -253,17 +276,15 @@ public final class PendingCounts {
     return oldestHeldSinceByTask.values().stream().mapToLong(Long::longValue).min();
   }
 
-  /** A snapshot of the refs held by {@code task}. */
-  public List<String> heldRefs(String task) {
-    Set<String> refs = heldByTask.get(task);
-    return refs == null ? List.of() : List.copyOf(refs);
+  /** The rows held by {@code task}, a copy. */
+  public Map<String, HeldRow> heldRows(String task) {
+    Map<String, HeldRow> rows = heldByTask.get(task);
+    return rows == null ? Map.of() : Map.copyOf(rows);
   }
 
-  /** Replaces the held refs of {@code task} (after its store was restored). */
-  public void resetHeld(String task, Set<String> refs) {
-    Set<String> s = ConcurrentHashMap.newKeySet();
-    s.addAll(refs);
-    heldByTask.put(task, s);
+  /** Replaces the held rows of {@code task} (after its store was restored). */
+  public void resetHeld(String task, Map<String, HeldRow> rows) {
+    heldByTask.put(task, new ConcurrentHashMap<>(rows));
   }
 
   /** Resets a task's row counts (after its store was restored). */

@@ -11,6 +11,7 @@ import dev.pgconvex.transformer.internals.MarkerMsg;
 import dev.pgconvex.transformer.internals.Markers;
 import dev.pgconvex.transformer.internals.Msg;
 import dev.pgconvex.transformer.internals.PendingCounts;
+import dev.pgconvex.transformer.internals.PendingCounts.HeldRow;
 import dev.pgconvex.transformer.internals.RefRequest;
 import dev.pgconvex.transformer.internals.RefResponse;
 import dev.pgconvex.transformer.internals.RowChange;
@@ -20,12 +21,10 @@ import dev.pgconvex.transformer.internals.RowState.Rel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -150,18 +149,18 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     if (countsOwner) {
       // Processors are initialised after restoration, so the store is complete here.
       Map<String, Long> held = new HashMap<>();
-      Set<String> heldRefs = new HashSet<>();
+      Map<String, HeldRow> heldRows = new HashMap<>();
       try (KeyValueIterator<String, RowState> it = rows.all()) {
         it.forEachRemaining(
             kv -> {
               if (!kv.value.emitted()) {
                 held.merge(DocRef.parse(kv.key).table(), 1L, Long::sum);
-                heldRefs.add(kv.key);
+                heldRows.put(kv.key, HeldRow.of(kv.value));
               }
             });
       }
       counts.resetRows(task, held);
-      counts.resetHeld(task, heldRefs);
+      counts.resetHeld(task, heldRows);
       if (orphanReportAfterMs > 0) {
         context.schedule(
             Duration.ofMillis(checkPeriodMs(orphanReportAfterMs)),
@@ -177,7 +176,16 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    */
   private void reportOrphans(long nowMs) {
     Long oldest = null;
-    for (String ref : counts.heldRefs(task)) {
+    for (Map.Entry<String, HeldRow> e : counts.heldRows(task).entrySet()) {
+      HeldRow h = e.getValue();
+      if (!h.due(nowMs, orphanReportAfterMs)) {
+        // Not due: no need to read the row (its state is what track() last recorded).
+        if (h.waits() && h.sinceMs() != null) {
+          oldest = oldest == null ? h.sinceMs() : Math.min(oldest, h.sinceMs());
+        }
+        continue;
+      }
+      String ref = e.getKey();
       RowState s = rows.get(ref);
       if (s != null && s.waitsForParent() && s.heldSinceMs() != null) {
         oldest = oldest == null ? s.heldSinceMs() : Math.min(oldest, s.heldSinceMs());
@@ -186,7 +194,9 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
         continue;
       }
       if (s.heldSinceMs() == null) {
-        rows.put(ref, s.withHeld(nowMs, false));
+        RowState started = s.withHeld(nowMs, false);
+        rows.put(ref, started);
+        counts.held(task, ref, HeldRow.of(started));
       } else if (nowMs - s.heldSinceMs() >= orphanReportAfterMs) {
         DocRef d = DocRef.parse(ref);
         DeadLetter dead =
@@ -200,7 +210,9 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
                 Json.write(OrphanReport.json(d, s)),
                 nowMs);
         context.forward(new Record<>(ref, Msg.of(dead), nowMs));
-        rows.put(ref, s.withHeld(s.heldSinceMs(), true));
+        RowState reported = s.withHeld(s.heldSinceMs(), true);
+        rows.put(ref, reported);
+        counts.held(task, ref, HeldRow.of(reported));
         counts.orphanReported(d.table());
         counts.orphanDeadLetter(d.table(), () -> "Orphan reported: " + dead.reason());
       }
@@ -520,11 +532,16 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     }
   }
 
+  /** Counts the row's move between held and not, and keeps its orphan clock for the check. */
   private void track(String ref, RowState before, RowState after) {
     long delta = (held(after) ? 1 : 0) - (held(before) ? 1 : 0);
     if (delta != 0) {
       counts.addRows(task, DocRef.parse(ref).table(), delta);
-      counts.held(task, ref, held(after));
+    }
+    if (held(after)) {
+      counts.held(task, ref, HeldRow.of(after));
+    } else if (held(before)) {
+      counts.released(task, ref);
     }
   }
 
