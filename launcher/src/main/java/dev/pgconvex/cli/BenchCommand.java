@@ -23,7 +23,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./cdc bench}: end-to-end figures on the embedded stack with the demo tables. First the
@@ -76,6 +78,15 @@ final class BenchCommand implements Callable<Integer> {
           "Run the configurations this many times, one after the other; every figure is then the"
               + " median of the runs (default: ${DEFAULT-VALUE}).")
   int runs;
+
+  @Option(
+      names = "--warmup-rows",
+      defaultValue = "0",
+      description =
+          "Before the measured runs, run every configuration once on this many rows, not counted,"
+              + " so each is measured with the JIT's code and not the interpreter's; 0 for none"
+              + " (default: ${DEFAULT-VALUE}).")
+  int warmupRows;
 
   @Option(
       names = "--latency-seconds",
@@ -140,8 +151,25 @@ final class BenchCommand implements Callable<Integer> {
 
   @Mixin PipelineOptions options;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    List<String> problems = new ArrayList<>();
+    if (rows < 1) {
+      problems.add("--rows: must be at least 1, not " + rows);
+    }
+    if (runs < 1) {
+      problems.add("--runs: must be at least 1, not " + runs);
+    }
+    if (warmupRows < 0) {
+      problems.add("--warmup-rows: must be 0 or more, not " + warmupRows);
+    }
+    if (!problems.isEmpty()) {
+      // one line, exit 2: bad input, nothing started
+      spec.commandLine().getErr().println("error: " + String.join("; ", problems));
+      return 2;
+    }
     if (verify) {
       ObjectNode figures =
           new VerifyBench(
@@ -165,6 +193,13 @@ final class BenchCommand implements Callable<Integer> {
     ObjectNode out = Json.NODES.objectNode().put("rows", rows);
     // The configurations one after the other, --runs times: side by side in one window, so the
     // medians compare like with like on a machine whose speed changes with what else runs.
+    if (warmupRows > 0) {
+      // The first configuration of a JVM otherwise pays for compiling the code every later one
+      // uses: without this, capture only and the instant Convex run slower than they are.
+      log("warm-up: every configuration once on " + warmupRows + " rows, not counted");
+      runConfigurations(warmupRows, false);
+      out.put("warmupRows", warmupRows);
+    }
     List<ObjectNode> captures = new ArrayList<>();
     List<ObjectNode> instants = new ArrayList<>();
     List<ObjectNode> emulators = new ArrayList<>();
@@ -172,28 +207,14 @@ final class BenchCommand implements Callable<Integer> {
       if (runs > 1) {
         log("run " + i + " of " + runs);
       }
-      if (captureOnly) {
-        captures.add(
-            CaptureOnly.run(
-                options.toSettings(workDir.resolve("capture-only"), true, "pgconvex_bench_capture"),
-                rows,
-                timeoutSeconds,
-                BenchCommand::log));
+      ObjectNode[] one = runConfigurations(rows, true);
+      if (one[0] != null) {
+        captures.add(one[0]);
       }
-      if (instantConvex) {
-        try (InstantConvex convex = new InstantConvex()) {
-          PipelineSettings settings =
-              options
-                  .toSettings(workDir.resolve("instant-convex"), true, "pgconvex_bench_instant")
-                  .withConvex(convex.url(), new Secret("instant-convex"));
-          ObjectNode one = Json.NODES.objectNode();
-          run(settings, "instant Convex", one, false);
-          instants.add(one);
-        }
+      if (one[1] != null) {
+        instants.add(one[1]);
       }
-      ObjectNode one = Json.NODES.objectNode();
-      run(options.toSettings(workDir, true, "pgconvex_bench"), "emulator", one, true);
-      emulators.add(one);
+      emulators.add(one[2]);
     }
     ObjectNode capture = captures.isEmpty() ? null : Medians.of(captures);
     ObjectNode instant = instants.isEmpty() ? null : Medians.of(instants);
@@ -234,11 +255,42 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
+   * Every configuration once on {@code n} rows: capture only, the instant Convex (each when
+   * enabled, else null) and the emulator, with its latency phase when {@code latency}.
+   */
+  private ObjectNode[] runConfigurations(int n, boolean latency) throws Exception {
+    ObjectNode capture = null;
+    ObjectNode instant = null;
+    if (captureOnly) {
+      capture =
+          CaptureOnly.run(
+              options.toSettings(workDir.resolve("capture-only"), true, "pgconvex_bench_capture"),
+              n,
+              timeoutSeconds,
+              BenchCommand::log);
+    }
+    if (instantConvex) {
+      try (InstantConvex convex = new InstantConvex()) {
+        PipelineSettings settings =
+            options
+                .toSettings(workDir.resolve("instant-convex"), true, "pgconvex_bench_instant")
+                .withConvex(convex.url(), new Secret("instant-convex"));
+        instant = Json.NODES.objectNode();
+        run(settings, "instant Convex", instant, false, n);
+      }
+    }
+    ObjectNode emulator = Json.NODES.objectNode();
+    run(options.toSettings(workDir, true, "pgconvex_bench"), "emulator", emulator, latency, n);
+    return new ObjectNode[] {capture, instant, emulator};
+  }
+
+  /**
    * One configuration on a stack of its own: the snapshot and streaming phases, with the latency
    * phase when {@code latency}; then the sync check (caught up, then equal by content), whose
    * verdict is part of the figures: a figure of a mirror that diverged is worth nothing.
    */
-  private void run(PipelineSettings settings, String name, ObjectNode out, boolean latency)
+  private void run(
+      PipelineSettings settings, String name, ObjectNode out, boolean latency, int rows)
       throws Exception {
     LatencyRecorder latencies = new LatencyRecorder();
     try (Pipeline pipeline = new Pipeline(settings);
