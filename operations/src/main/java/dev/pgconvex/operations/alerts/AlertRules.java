@@ -140,12 +140,20 @@ public final class AlertRules {
           60_000,
           -1,
           "The replication slot is not read (inactive), or its confirmed LSN has not moved for the"
-              + " threshold while it holds WAL: the source cannot hand changes to Kafka.",
+              + " threshold while it holds WAL: the source cannot hand changes to Kafka. Not during"
+              + " the initial snapshot, which reads the tables before the slot.",
           "check the source's last error and Kafka's health; the source resumes from the slot"
               + " once Kafka acknowledges again",
           (in, s, c) -> {
             var src = in.source();
             if (src == null || src.slotActive() == null) {
+              return null;
+            }
+            if (!src.snapshotFinished()) {
+              // During the initial snapshot Debezium reads the tables over JDBC and only then
+              // streams from the slot: inactive and unmoved is how a healthy snapshot looks (a
+              // million rows keep it so for minutes). A source that fails says so in StageDown,
+              // and the WAL piling up meanwhile in SlotLagHigh.
               return null;
             }
             if (!src.slotActive()) {
@@ -162,8 +170,9 @@ public final class AlertRules {
                 ms(s.threshold()));
           },
           s ->
-              "pgconvex_source_slot_active == 0 or pgconvex_source_slot_lsn_unchanged_ms > "
-                  + s.threshold());
+              "(pgconvex_source_slot_active == 0 or pgconvex_source_slot_lsn_unchanged_ms > "
+                  + s.threshold()
+                  + ") unless on(instance) pgconvex_source_snapshot_finished == 0");
 
   public static final AlertRule CONSUMER_LAG =
       new AlertRule(

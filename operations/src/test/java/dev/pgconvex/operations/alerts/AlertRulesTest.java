@@ -39,6 +39,7 @@ class AlertRulesTest {
     long slotLagBytes = 4_096;
     Boolean slotActive = true;
     long slotLsnUnchangedMs = 0;
+    boolean snapshotFinished = true;
     long pendingRows = 0;
     Long oldestPendingAgeMs = null;
     long transformerDeadLetters = 7; // counters since start: their past is not "arriving"
@@ -72,7 +73,7 @@ class AlertRulesTest {
               slotActive,
               slotLsnUnchangedMs,
               50,
-              true,
+              snapshotFinished,
               0));
       stages.put(
           "transformer",
@@ -273,6 +274,15 @@ class AlertRulesTest {
             "slot LSN unchanged for 300 s",
             AlertRules.SLOT_STUCK,
             c -> c.slotLsnUnchangedMs = 300_000,
+            null),
+        new Case(
+            "a slot not read during the initial snapshot (Debezium reads the tables first)",
+            AlertRules.SLOT_STUCK,
+            c -> {
+              c.snapshotFinished = false;
+              c.slotActive = false;
+              c.slotLsnUnchangedMs = 900_000;
+            },
             null),
         new Case(
             "rows held for 300 s",
