@@ -400,14 +400,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     if (r.id() == null ? rel.resolved() || rel.waiting() : r.id().equals(rel.resolvedId())) {
       return; // nothing new
     }
-    List<Rel> rels = new ArrayList<>(state.relations().size());
-    for (Rel x : state.relations()) {
-      rels.add(
-          x.field().equals(r.field())
-              ? new Rel(x.field(), x.parentRef(), x.optional(), r.id(), r.id() == null)
-              : x);
-    }
-    RowState next = state.withRelations(rels);
+    RowState next = withRelation(state, r.field(), r.id(), r.id() == null);
     if (!state.emitted()) {
       if (next.ready()) {
         emit(record, full(r.childRef(), next));
@@ -417,17 +410,7 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     } else if (r.id() != null) {
       // Written already without this field (optional, pending) or with an id the parent no
       // longer has: set it at the same position.
-      ObjectNode doc = Json.NODES.objectNode();
-      doc.put(r.field(), r.id());
-      emit(
-          record,
-          op(
-              r.childRef(),
-              Operation.Kind.PATCH,
-              state.position(),
-              state.commitTs(),
-              state.txId(),
-              doc));
+      emit(record, fieldPatch(r.childRef(), state, r.field(), r.id()));
     }
     rows.put(r.childRef(), next);
     track(r.childRef(), state, next);
@@ -445,32 +428,38 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     }
     String table = DocRef.parse(r.childRef()).table();
     counts.parentIdCache(table, "revoked");
-    List<Rel> rels = new ArrayList<>(state.relations().size());
-    for (Rel x : state.relations()) {
-      rels.add(
-          x.field().equals(r.field())
-              ? new Rel(x.field(), x.parentRef(), x.optional(), null, true)
-              : x);
-    }
-    RowState next = state.withRelations(rels);
+    RowState next = withRelation(state, r.field(), null, true);
     if (state.emitted() && rel.optional()) {
-      ObjectNode doc = Json.NODES.objectNode();
-      doc.putNull(r.field());
-      emit(
-          record,
-          op(
-              r.childRef(),
-              Operation.Kind.PATCH,
-              state.position(),
-              state.commitTs(),
-              state.txId(),
-              doc));
+      emit(record, fieldPatch(r.childRef(), state, r.field(), null));
     } else if (state.emitted()) {
       next = next.withEmitted(false);
     }
     next = next.heldAfter(state, context.currentSystemTimeMs());
     rows.put(r.childRef(), next);
     track(r.childRef(), state, next);
+  }
+
+  /** {@code state} with relation {@code field}'s id and waiting flag replaced. */
+  private static RowState withRelation(RowState state, String field, String id, boolean waiting) {
+    List<Rel> rels = new ArrayList<>(state.relations().size());
+    for (Rel x : state.relations()) {
+      rels.add(
+          x.field().equals(field)
+              ? new Rel(x.field(), x.parentRef(), x.optional(), id, waiting)
+              : x);
+    }
+    return state.withRelations(rels);
+  }
+
+  /** A patch of one reference field at the row's own position; a null id removes the field. */
+  private static Operation fieldPatch(String ref, RowState state, String field, String id) {
+    ObjectNode doc = Json.NODES.objectNode();
+    if (id == null) {
+      doc.putNull(field);
+    } else {
+      doc.put(field, id);
+    }
+    return op(ref, Operation.Kind.PATCH, state.position(), state.commitTs(), state.txId(), doc);
   }
 
   /** The cached id of {@code parentRef}, or null (no cache, or not cached), counted per table. */
