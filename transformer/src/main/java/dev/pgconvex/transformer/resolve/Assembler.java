@@ -74,30 +74,6 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
    * @param markerSenders upstream tasks a marker comes from (converter tasks for the rows node,
    *     resolver tasks for the responses node)
    * @param partitions partitions of the ref-requests topic: the rows node sends a marker on to each
-   */
-  public Assembler(
-      String storeName,
-      PendingCounts counts,
-      boolean countsOwner,
-      long orphanReportAfterMs,
-      Map<String, String> sourceTopics,
-      int markerSenders,
-      int partitions) {
-    this(
-        storeName,
-        counts,
-        countsOwner,
-        orphanReportAfterMs,
-        sourceTopics,
-        markerSenders,
-        partitions,
-        null);
-  }
-
-  /**
-   * As {@link #Assembler(String, PendingCounts, boolean, long, Map, int, int)}, with the task's
-   * parent-id cache.
-   *
    * @param idCaches the parent ids both nodes of a task share, or null for none. The responses node
    *     fills it from the resolver's answers; the rows node writes a child at once with a cached id
    *     and still subscribes, telling the resolver the id it used ({@link RefRequest#knownId}),
@@ -123,16 +99,6 @@ public final class Assembler implements Processor<String, Msg, String, Msg> {
     this.markers = new MarkerAlignment(() -> markerSenders);
     this.partitions = partitions;
     this.idCaches = idCaches;
-  }
-
-  /** One marker sender and partition (tests of one task). */
-  public Assembler(
-      String storeName,
-      PendingCounts counts,
-      boolean countsOwner,
-      long orphanReportAfterMs,
-      Map<String, String> sourceTopics) {
-    this(storeName, counts, countsOwner, orphanReportAfterMs, sourceTopics, 1, 1);
   }
 
   /** The punctuation period for an orphan timeout: a quarter of it, at most 10 s, at least 1 ms. */
