@@ -39,11 +39,6 @@ public final class ParentIdCache {
     byTask.remove(task);
   }
 
-  /** Entries over all tasks of this instance. */
-  public long size() {
-    return byTask.values().stream().mapToLong(Map::size).sum();
-  }
-
   private static Map<String, String> lru(int max) {
     return new LinkedHashMap<>(16, 0.75f, true) {
       @Override

@@ -132,22 +132,20 @@ public final class Resolver implements Processor<String, Msg, String, Msg> {
     if (id == null && fresh) {
       counts.addRefs(task, 1);
     }
-    if (q.knownId() == null) {
-      // "Not known yet" matters only to an optional relation (written without the field); a
-      // required one waits for the id either way, and gets it when the sink reports it.
-      if (id != null || !Boolean.TRUE.equals(q.required())) {
-        respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
-      }
-    } else if (id == null) {
-      // The assembler wrote an id this parent no longer has (deleted since): it must wait again.
+    // A request without a known id is answered unless it is "not known yet" to a required
+    // relation (which waits for the id either way, and gets it when the sink reports it). One
+    // with the id the assembler used (its cache) is answered only when that id is wrong: the
+    // usual case saves the hop back. No id at all then means deleted since: revoked.
+    boolean answer =
+        q.knownId() == null
+            ? id != null || !Boolean.TRUE.equals(q.required())
+            : !q.knownId().equals(id);
+    if (answer) {
+      boolean revoked = q.knownId() != null && id == null;
       respond(
           record,
-          new RefResponse(q.childRef(), q.field(), q.parentRef(), null, q.position(), true));
-    } else if (!id.equals(q.knownId())) {
-      respond(record, new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position()));
+          new RefResponse(q.childRef(), q.field(), q.parentRef(), id, q.position(), revoked));
     }
-    // else the child has the right id already: the usual case with the assembler's cache, and
-    // the hop back is saved
   }
 
   private void onIds(Record<String, Msg> record, IdUpdate u) {
